@@ -1,0 +1,90 @@
+package analyticsreceiver // import "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+
+	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
+)
+
+// Config is the analytics receiver's configuration.
+type Config struct {
+	// ServerConfig is the HTTP server: endpoint, TLS, auth, CORS,
+	// compression and max_request_body_size (default 5 MiB).
+	confighttp.ServerConfig `mapstructure:",squash"`
+
+	// MaxEventsPerRequest is the most events or snapshots one request may carry.
+	MaxEventsPerRequest int `mapstructure:"max_events_per_request"`
+	// MaxNestingDepth is the deepest nesting of free-form values
+	// (properties.metadata, recommendationData.items).
+	MaxNestingDepth int `mapstructure:"max_nesting_depth"`
+	// MaxStringLength is the longest string value, in bytes.
+	MaxStringLength int `mapstructure:"max_string_length"`
+	// MaxArrayLength is the longest array, and the most fields of a
+	// free-form object.
+	MaxArrayLength int `mapstructure:"max_array_length"`
+	// MaxFutureSkew is how far ahead of the server's clock a timestamp may be.
+	MaxFutureSkew time.Duration `mapstructure:"max_future_skew"`
+	// DefaultRetention is the oldest a timestamp may be for records without
+	// dataRetentionDays (recommendations and snapshots).
+	DefaultRetention time.Duration `mapstructure:"default_retention"`
+	// RetryAfter is what 429 and 503 answers put in Retry-After.
+	RetryAfter time.Duration `mapstructure:"retry_after"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+const (
+	defaultEndpoint       = "localhost:4320"
+	defaultMaxRequestBody = 5 << 20
+	maxMaxNestingDepth    = 64
+	maxMaxEvents          = 100_000
+)
+
+// Validate checks the configuration; errors name the field and the value.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New("endpoint: must not be empty"))
+	}
+	if cfg.MaxRequestBodySize <= 0 {
+		errs = append(errs, fmt.Errorf("max_request_body_size: must be positive, got %d", cfg.MaxRequestBodySize))
+	}
+	if cfg.MaxEventsPerRequest <= 0 || cfg.MaxEventsPerRequest > maxMaxEvents {
+		errs = append(errs, fmt.Errorf("max_events_per_request: must be between 1 and %d, got %d", maxMaxEvents, cfg.MaxEventsPerRequest))
+	}
+	if cfg.MaxNestingDepth <= 0 || cfg.MaxNestingDepth > maxMaxNestingDepth {
+		errs = append(errs, fmt.Errorf("max_nesting_depth: must be between 1 and %d, got %d", maxMaxNestingDepth, cfg.MaxNestingDepth))
+	}
+	if cfg.MaxStringLength <= 0 {
+		errs = append(errs, fmt.Errorf("max_string_length: must be positive, got %d", cfg.MaxStringLength))
+	}
+	if cfg.MaxArrayLength <= 0 {
+		errs = append(errs, fmt.Errorf("max_array_length: must be positive, got %d", cfg.MaxArrayLength))
+	}
+	if cfg.MaxFutureSkew <= 0 {
+		errs = append(errs, fmt.Errorf("max_future_skew: must be positive, got %s", cfg.MaxFutureSkew))
+	}
+	if cfg.DefaultRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("default_retention: must be at least 24h, got %s", cfg.DefaultRetention))
+	}
+	if cfg.RetryAfter < time.Second {
+		errs = append(errs, fmt.Errorf("retry_after: must be at least 1s, got %s", cfg.RetryAfter))
+	}
+	return errors.Join(errs...)
+}
+
+func (cfg *Config) decoderOptions() decoder.Options {
+	return decoder.Options{
+		MaxEvents:        cfg.MaxEventsPerRequest,
+		MaxDepth:         cfg.MaxNestingDepth,
+		MaxStringLength:  cfg.MaxStringLength,
+		MaxArrayLength:   cfg.MaxArrayLength,
+		MaxFutureSkew:    cfg.MaxFutureSkew,
+		DefaultRetention: cfg.DefaultRetention,
+	}
+}

@@ -1,0 +1,319 @@
+package decoder
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/valyala/fastjson"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pulse-otel/pulse/internal/schema"
+)
+
+// ScopeName is the instrumentation scope of everything the receiver emits.
+const ScopeName = "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
+
+const maxResourceFields = 3
+
+type resKey [maxResourceFields]string
+
+type scopeMetrics struct {
+	sm     pmetric.ScopeMetrics
+	byName map[string]pmetric.Metric
+}
+
+// emitter appends validated events to one request's pdata.
+type emitter struct {
+	kind  Kind
+	sp    *spec
+	arena arena
+	now   pcommon.Timestamp
+	hint  int
+
+	logs   plog.Logs
+	logRes map[resKey]plog.LogRecordSlice
+
+	md     pmetric.Metrics
+	metRes map[resKey]*scopeMetrics
+}
+
+func newEmitter(kind Kind, sp *spec, bodyLen, events int, now time.Time) *emitter {
+	e := &emitter{kind: kind, sp: sp, now: pcommon.NewTimestampFromTime(now), hint: events}
+	// Unescaped strings are never longer than the body that held them, so
+	// one buffer of the body's size holds every string of the request.
+	e.arena.buf = make([]byte, 0, bodyLen)
+	if kind.IsLogs() {
+		e.logs = plog.NewLogs()
+		e.logRes = make(map[resKey]plog.LogRecordSlice, 1)
+	} else {
+		e.md = pmetric.NewMetrics()
+		e.metRes = make(map[resKey]*scopeMetrics, 1)
+	}
+	return e
+}
+
+func (e *emitter) str(v *fastjson.Value) string { return e.arena.str(v.GetStringBytes()) }
+
+// text returns a field's string; enum members come from the schema, so they
+// cost nothing.
+func (e *emitter) text(f *field, v *fastjson.Value, num float64) string {
+	if f.kind == kindEnum {
+		return f.enum[int(num)]
+	}
+	return e.str(v)
+}
+
+// resource returns the key of the event's resource: its resource fields.
+func (e *emitter) resource(w *walker) resKey {
+	var k resKey
+	for i, f := range e.sp.res {
+		if v := w.vals[f.slot]; v != nil {
+			k[i] = e.text(f, v, w.nums[f.slot])
+		}
+	}
+	return k
+}
+
+func (e *emitter) putResource(r pcommon.Resource, k resKey) {
+	attrs := r.Attributes()
+	attrs.EnsureCapacity(len(e.sp.res))
+	for i, f := range e.sp.res {
+		if k[i] != "" {
+			attrs.PutStr(f.key, k[i])
+		}
+	}
+}
+
+// emit appends one valid event and returns the number of items it became.
+func (e *emitter) emit(w *walker) int {
+	if e.kind.IsLogs() {
+		e.emitLog(w)
+		return 1
+	}
+	return e.emitMetrics(w)
+}
+
+func (e *emitter) emitLog(w *walker) {
+	k := e.resource(w)
+	lrs, ok := e.logRes[k]
+	if !ok {
+		rl := e.logs.ResourceLogs().AppendEmpty()
+		e.putResource(rl.Resource(), k)
+		sl := rl.ScopeLogs().AppendEmpty()
+		sl.Scope().SetName(ScopeName)
+		lrs = sl.LogRecords()
+		lrs.EnsureCapacity(e.hint)
+		e.logRes[k] = lrs
+	}
+	lr := lrs.AppendEmpty()
+	lr.SetObservedTimestamp(e.now)
+
+	var q float64
+	switch e.kind {
+	case Events:
+		lr.SetEventName(schema.EventAnalytics)
+		lr.SetTimestamp(msToTimestamp(w.nums[evTimestamp]))
+		q = quality(w.vals, evQualitySlot)
+	case Recommendations:
+		if w.full {
+			lr.SetEventName(schema.EventRecommendation)
+			lr.SetTimestamp(msToTimestamp(w.nums[recTimestamp]))
+		} else {
+			lr.SetEventName(schema.EventRecommendationResponse)
+			lr.SetTimestamp(msToTimestamp(w.nums[recRespTime]))
+		}
+		q = quality(w.vals, recQualitySlots)
+	}
+
+	n := 4
+	for _, f := range e.sp.flat {
+		if f.role == roleAttr && w.vals[f.slot] != nil {
+			n++
+		}
+	}
+	attrs := lr.Attributes()
+	attrs.EnsureCapacity(n)
+	for _, f := range e.sp.flat {
+		if f.role != roleAttr {
+			continue
+		}
+		v := w.vals[f.slot]
+		if v == nil {
+			continue
+		}
+		num := w.nums[f.slot]
+		switch f.kind {
+		case kindString, kindEnum:
+			attrs.PutStr(f.key, e.text(f, v, num))
+		case kindNumber:
+			attrs.PutDouble(f.key, num)
+		case kindCount, kindTime:
+			attrs.PutInt(f.key, int64(num))
+		case kindBool:
+			attrs.PutBool(f.key, num != 0)
+		case kindStrings:
+			arr, _ := v.Array()
+			s := attrs.PutEmptySlice(f.key)
+			s.EnsureCapacity(len(arr))
+			for _, el := range arr {
+				s.AppendEmpty().SetStr(e.str(el))
+			}
+		case kindAny:
+			e.anyValue(attrs.PutEmpty(f.key), v)
+		}
+	}
+	attrs.PutBool(schema.AttrIsValid, true)
+	attrs.PutDouble(schema.AttrQualityScore, q)
+	attrs.PutStr(schema.AttrProcessingStatus, schema.ProcessingStatusProcessed)
+	attrs.PutBool(schema.AttrIsAnonymized, false)
+}
+
+// anyValue converts a validated free-form JSON value. Integers stay integers;
+// null becomes an empty value.
+func (e *emitter) anyValue(dst pcommon.Value, v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		dst.SetStr(e.str(v))
+	case fastjson.TypeNumber:
+		var buf [40]byte
+		raw := v.MarshalTo(buf[:0])
+		if isIntLiteral(raw) {
+			if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+				dst.SetInt(i)
+				return
+			}
+		}
+		x, _ := v.Float64()
+		dst.SetDouble(x)
+	case fastjson.TypeTrue:
+		dst.SetBool(true)
+	case fastjson.TypeFalse:
+		dst.SetBool(false)
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		s := dst.SetEmptySlice()
+		s.EnsureCapacity(len(arr))
+		for _, el := range arr {
+			e.anyValue(s.AppendEmpty(), el)
+		}
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		m := dst.SetEmptyMap()
+		m.EnsureCapacity(o.Len())
+		o.Visit(func(k []byte, fv *fastjson.Value) {
+			e.anyValue(m.PutEmpty(e.arena.str(k)), fv)
+		})
+	}
+}
+
+func isIntLiteral(b []byte) bool {
+	for _, c := range b {
+		if c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func msToTimestamp(ms float64) pcommon.Timestamp {
+	return pcommon.Timestamp(int64(ms * 1e6))
+}
+
+func (e *emitter) scope(w *walker) *scopeMetrics {
+	k := e.resource(w)
+	sm, ok := e.metRes[k]
+	if !ok {
+		rm := e.md.ResourceMetrics().AppendEmpty()
+		e.putResource(rm.Resource(), k)
+		sm = &scopeMetrics{sm: rm.ScopeMetrics().AppendEmpty(), byName: map[string]pmetric.Metric{}}
+		sm.sm.Scope().SetName(ScopeName)
+		e.metRes[k] = sm
+	}
+	return sm
+}
+
+func (sm *scopeMetrics) gauge(d *MetricDef) pmetric.NumberDataPointSlice {
+	m, ok := sm.byName[d.Name]
+	if !ok {
+		m = sm.sm.Metrics().AppendEmpty()
+		m.SetName(d.Name)
+		m.SetUnit(d.Unit)
+		m.SetDescription(d.Description)
+		m.SetEmptyGauge()
+		sm.byName[d.Name] = m
+	}
+	return m.Gauge().DataPoints()
+}
+
+// emitMetrics appends one gauge point per numeric field of a snapshot.
+func (e *emitter) emitMetrics(w *walker) int {
+	sm := e.scope(w)
+	var tsSlot, startSlot int
+	switch e.kind {
+	case ModelMetrics:
+		tsSlot, startSlot = modelTimestamp, modelStart
+	case BusinessMetrics:
+		tsSlot, startSlot = bizTimestamp, bizStart
+	default:
+		tsSlot, startSlot = sysTimestamp, sysStart
+	}
+	ts := msToTimestamp(w.nums[tsSlot])
+	start := msToTimestamp(w.nums[startSlot])
+
+	var dims [8][2]string
+	nd := 0
+	for _, f := range e.sp.dims {
+		if v := w.vals[f.slot]; v != nil {
+			dims[nd] = [2]string{f.key, e.text(f, v, w.nums[f.slot])}
+			nd++
+		}
+	}
+	point := func(d *MetricDef, extra int) pmetric.NumberDataPoint {
+		dp := sm.gauge(d).AppendEmpty()
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		attrs := dp.Attributes()
+		attrs.EnsureCapacity(nd + len(d.Attrs) + extra)
+		for _, kv := range dims[:nd] {
+			attrs.PutStr(kv[0], kv[1])
+		}
+		for _, kv := range d.Attrs {
+			attrs.PutStr(kv[0], kv[1])
+		}
+		return dp
+	}
+
+	n := 0
+	for _, f := range e.sp.flat {
+		if f.metric == nil {
+			continue
+		}
+		v := w.vals[f.slot]
+		if v == nil {
+			continue
+		}
+		num := w.nums[f.slot]
+		switch f.kind {
+		case kindObjects:
+			// errorTypes: one point per element, labelled by its type.
+			arr, _ := v.Array()
+			for _, el := range arr {
+				dp := point(f.metric, 1)
+				dp.Attributes().PutStr("error_type", e.arena.str(el.GetStringBytes("type")))
+				dp.SetIntValue(int64(el.GetFloat64("count")))
+				n++
+			}
+			continue
+		case kindEnum:
+			point(f.metric, 0).SetDoubleValue(f.levels[int(num)])
+		case kindCount, kindBool, kindStrings:
+			point(f.metric, 0).SetIntValue(int64(num))
+		default:
+			point(f.metric, 0).SetDoubleValue(num)
+		}
+		n++
+	}
+	return n
+}

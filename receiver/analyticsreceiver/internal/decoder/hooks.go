@@ -1,0 +1,160 @@
+package decoder
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// Slots the cross-field checks and the emitter read, resolved once at init.
+var (
+	evTimestamp   = eventSpec.lookup("timestamp")
+	evRetention   = eventSpec.lookup("dataRetentionDays")
+	evEventID     = eventSpec.lookup("eventId")
+	evSessionID   = eventSpec.lookup("sessionId")
+	evUserID      = eventSpec.lookup("userId")
+	evBehEventID  = eventSpec.lookup("behavior.eventId")
+	evBehSession  = eventSpec.lookup("behavior.sessionId")
+	evBehUserID   = eventSpec.lookup("behavior.userId")
+	evBehTime     = eventSpec.lookup("behavior.timestamp")
+	evQualitySlot = []int{
+		evUserID,
+		eventSpec.lookup("userAgent"),
+		eventSpec.lookup("properties.page"),
+		eventSpec.lookup("properties.feature"),
+		eventSpec.lookup("properties.value"),
+		eventSpec.lookup("properties.duration"),
+		eventSpec.lookup("behavior"),
+	}
+
+	recTimestamp    = recommendationSpec.lookup("timestamp")
+	recRespTime     = recommendationSpec.lookup("responseTimestamp")
+	recQualitySlots = []int{
+		recommendationSpec.lookup("recommendationData.reasoning"),
+		recommendationSpec.lookup("userResponse"),
+		recommendationSpec.lookup("engagementMetrics"),
+		recRespTime,
+	}
+	recFullOnly = []string{"modelId", "modelVersion", "recommendationType", "context", "timestamp"}
+
+	modelTimestamp = modelSpec.lookup("timestamp")
+	modelStart     = modelSpec.lookup("evaluationPeriod.startTime")
+	modelEnd       = modelSpec.lookup("evaluationPeriod.endTime")
+	bizTimestamp   = businessSpec.lookup("timestamp")
+	bizStart       = businessSpec.lookup("periodStart")
+	bizEnd         = businessSpec.lookup("periodEnd")
+	sysTimestamp   = systemSpec.lookup("timestamp")
+	sysStart       = systemSpec.lookup("timeWindow.start")
+	sysEnd         = systemSpec.lookup("timeWindow.end")
+)
+
+// hooks run after an event's fields are validated one by one, for rules that
+// span fields. seen holds the root fields that were present.
+var hooks = [...]func(w *walker, seen uint64){
+	Events: func(w *walker, _ uint64) {
+		retention := w.opts.DefaultRetention
+		if w.vals[evRetention] != nil {
+			retention = time.Duration(w.nums[evRetention]) * 24 * time.Hour
+		}
+		w.checkTime(evTimestamp, retention)
+		w.sameString(evBehEventID, evEventID)
+		w.sameString(evBehSession, evSessionID)
+		w.sameString(evBehUserID, evUserID)
+		if w.vals[evBehTime] != nil && w.vals[evTimestamp] != nil && w.nums[evBehTime] != w.nums[evTimestamp] {
+			f := eventSpec.flat[evBehTime]
+			w.fail(f.path, f, w.vals[evBehTime], "must equal the event's timestamp")
+		}
+	},
+	Recommendations: func(w *walker, seen uint64) {
+		root := recommendationSpec.root
+		has := func(name string) bool { return seen&(uint64(1)<<root.byName[name]) != 0 }
+		w.full = has("recommendationData")
+		if w.full {
+			for _, name := range recFullOnly {
+				if !has(name) {
+					w.fail(name, nil, nil, "required field is missing (a record with recommendationData is a full recommendation)")
+				}
+			}
+		} else {
+			if !has("userResponse") {
+				w.fail("recommendationData", nil, nil, "required field is missing (send recommendationData, or userResponse for an earlier recommendationId)")
+			}
+			if !has("responseTimestamp") && has("userResponse") {
+				w.fail("responseTimestamp", nil, nil, "required field is missing (a later userResponse needs its responseTimestamp)")
+			}
+		}
+		w.checkTime(recTimestamp, w.opts.DefaultRetention)
+		w.checkTime(recRespTime, w.opts.DefaultRetention)
+		w.notBefore(recRespTime, recTimestamp)
+	},
+	ModelMetrics: func(w *walker, _ uint64) {
+		w.checkTime(modelTimestamp, w.opts.DefaultRetention)
+		w.notBefore(modelEnd, modelStart)
+	},
+	BusinessMetrics: func(w *walker, _ uint64) {
+		w.checkTime(bizTimestamp, w.opts.DefaultRetention)
+		w.notBefore(bizEnd, bizStart)
+	},
+	SystemMetrics: func(w *walker, _ uint64) {
+		w.checkTime(sysTimestamp, w.opts.DefaultRetention)
+		w.notBefore(sysEnd, sysStart)
+	},
+}
+
+// checkTime rejects timestamps too far in the future or older than retention.
+func (w *walker) checkTime(slot int, retention time.Duration) {
+	v := w.vals[slot]
+	if v == nil {
+		return
+	}
+	f := w.sp.flat[slot]
+	t := time.UnixMilli(int64(w.nums[slot]))
+	switch {
+	case t.After(w.now.Add(w.opts.MaxFutureSkew)):
+		w.fail(f.path, f, v, "is more than "+w.opts.MaxFutureSkew.String()+" ahead of the server's clock")
+	case t.Before(w.now.Add(-retention)):
+		w.fail(f.path, f, v, "is older than the retention period of "+retentionDays(retention))
+	}
+}
+
+func retentionDays(d time.Duration) string {
+	days := int(d / (24 * time.Hour))
+	if days == 1 {
+		return "1 day"
+	}
+	return itoa(days) + " days"
+}
+
+// notBefore requires the time in slot a to be at or after the one in slot b.
+func (w *walker) notBefore(a, b int) {
+	if w.vals[a] != nil && w.vals[b] != nil && w.nums[a] < w.nums[b] {
+		f := w.sp.flat[a]
+		w.fail(f.path, f, w.vals[a], "must not be before "+w.sp.flat[b].path)
+	}
+}
+
+// sameString requires the string in slot a, when present, to equal slot b's.
+func (w *walker) sameString(a, b int) {
+	va := w.vals[a]
+	if va == nil {
+		return
+	}
+	vb := w.vals[b]
+	if vb == nil || !bytes.Equal(va.GetStringBytes(), vb.GetStringBytes()) {
+		f := w.sp.flat[a]
+		w.fail(f.path, f, va, "must equal the event's "+w.sp.flat[b].path)
+	}
+}
+
+// quality is the seed's qualityScore: the share of optional fields present,
+// 0 to 100.
+func quality(vals []*fastjson.Value, slots []int) float64 {
+	n := 0
+	for _, s := range slots {
+		if vals[s] != nil {
+			n++
+		}
+	}
+	return float64(100*n) / float64(len(slots))
+}

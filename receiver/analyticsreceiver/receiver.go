@@ -1,0 +1,248 @@
+package analyticsreceiver // import "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+
+	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
+)
+
+const defaultRetryAfter = time.Second
+
+// Paths of the receiver's endpoints, by kind.
+var paths = map[string]decoder.Kind{
+	"/v1/events":           decoder.Events,
+	"/v1/recommendations":  decoder.Recommendations,
+	"/v1/model-metrics":    decoder.ModelMetrics,
+	"/v1/business-metrics": decoder.BusinessMetrics,
+	"/v1/system-metrics":   decoder.SystemMetrics,
+}
+
+type analyticsReceiver struct {
+	cfg         *Config
+	set         receiver.Settings
+	nextLogs    consumer.Logs
+	nextMetrics consumer.Metrics
+	obsrep      *receiverhelper.ObsReport
+	dec         *decoder.Decoder
+	bodies      sync.Pool
+	retryAfter  string
+
+	server    *http.Server
+	serveDone chan struct{}
+	startOnce sync.Once
+	stopOnce  sync.Once
+	startErr  error
+	release   func()
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analyticsReceiver, error) {
+	obsrep, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "http",
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &analyticsReceiver{
+		cfg:        cfg,
+		set:        set,
+		obsrep:     obsrep,
+		dec:        decoder.New(cfg.decoderOptions()),
+		bodies:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		retryAfter: strconv.Itoa(int(math.Ceil(cfg.RetryAfter.Seconds()))),
+		release:    release,
+	}, nil
+}
+
+// Start listens on the configured endpoint. The logs and metrics pipelines
+// share the receiver, so only the first call does anything.
+func (r *analyticsReceiver) Start(ctx context.Context, host component.Host) error {
+	r.startOnce.Do(func() { r.startErr = r.start(ctx, host) })
+	return r.startErr
+}
+
+func (r *analyticsReceiver) start(ctx context.Context, host component.Host) error {
+	ln, err := r.cfg.ServerConfig.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("analytics receiver: listen on %q: %w", r.cfg.NetAddr.Endpoint, err)
+	}
+	r.server, err = r.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, r.Handler(),
+		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
+			writeError(w, status, msg)
+		}))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("analytics receiver: %w", err)
+	}
+	r.set.Logger.Info("Analytics receiver listening", zap.String("endpoint", ln.Addr().String()))
+	r.serveDone = make(chan struct{})
+	go func() {
+		defer close(r.serveDone)
+		if err := r.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
+		}
+	}()
+	return nil
+}
+
+// Shutdown stops accepting requests and waits for the ones in flight.
+func (r *analyticsReceiver) Shutdown(ctx context.Context) error {
+	var err error
+	r.stopOnce.Do(func() {
+		if r.release != nil {
+			r.release()
+		}
+		if r.server == nil {
+			return
+		}
+		err = r.server.Shutdown(ctx)
+		<-r.serveDone
+	})
+	return err
+}
+
+// Handler serves the receiver's endpoints; exported for tests and embedding.
+func (r *analyticsReceiver) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		kind, ok := paths[req.URL.Path]
+		if !ok {
+			writeError(w, http.StatusNotFound, "unknown path "+strconv.Quote(req.URL.Path)+"; endpoints are /v1/events, /v1/recommendations, /v1/model-metrics, /v1/business-metrics, /v1/system-metrics")
+			return
+		}
+		r.serve(w, req, kind)
+	})
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind decoder.Kind) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed; use POST")
+		return
+	}
+	if !isJSON(req.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	if kind.IsLogs() && r.nextLogs == nil || !kind.IsLogs() && r.nextMetrics == nil {
+		signal := "logs"
+		if !kind.IsLogs() {
+			signal = "metrics"
+		}
+		writeError(w, http.StatusNotFound, "/v1/"+kind.String()+" is disabled: no "+signal+" pipeline uses this receiver")
+		return
+	}
+
+	buf := r.bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer r.bodies.Put(buf)
+	if _, err := buf.ReadFrom(req.Body); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return
+	}
+
+	res, err := r.dec.Decode(kind, buf.Bytes(), time.Now())
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, decoder.ErrTooManyEvents) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeError(w, status, err.Error())
+		return
+	}
+	if len(res.Rejected) > 0 {
+		r.set.Logger.Debug("Rejected invalid events",
+			zap.String("endpoint", kind.String()),
+			zap.Int("rejected", len(res.Rejected)),
+			zap.Int("accepted", res.Accepted),
+			zap.String("first_field", res.Rejected[0].Errors[0].Field),
+			zap.String("first_reason", res.Rejected[0].Errors[0].Reason))
+	}
+	if res.Accepted == 0 {
+		writeJSON(w, http.StatusBadRequest, answer{Rejected: res.Rejected, Error: "no event in the request is valid"})
+		return
+	}
+
+	if err := r.consume(req.Context(), kind, res); err != nil {
+		if consumererror.IsPermanent(err) {
+			writeError(w, http.StatusBadRequest, "the pipeline refused the data permanently")
+			return
+		}
+		w.Header().Set("Retry-After", r.retryAfter)
+		writeError(w, http.StatusServiceUnavailable, "the pipeline is not accepting data now; retry after "+r.retryAfter+"s")
+		return
+	}
+	writeJSON(w, http.StatusOK, answer{Accepted: res.Accepted, Rejected: res.Rejected})
+}
+
+// consume hands the request's data to the next consumer; an error means none
+// of it was accepted.
+func (r *analyticsReceiver) consume(ctx context.Context, kind decoder.Kind, res *decoder.Result) error {
+	if kind.IsLogs() {
+		ctx = r.obsrep.StartLogsOp(ctx)
+		err := r.nextLogs.ConsumeLogs(ctx, res.Logs)
+		r.obsrep.EndLogsOp(ctx, "json", res.Items, err)
+		return err
+	}
+	ctx = r.obsrep.StartMetricsOp(ctx)
+	err := r.nextMetrics.ConsumeMetrics(ctx, res.Metrics)
+	r.obsrep.EndMetricsOp(ctx, "json", res.Items, err)
+	return err
+}
+
+// answer is the JSON body of every response.
+type answer struct {
+	Accepted int                 `json:"accepted"`
+	Rejected []decoder.Rejection `json:"rejected"`
+	Error    string              `json:"error,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, answer{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, a answer) {
+	if a.Rejected == nil {
+		a.Rejected = []decoder.Rejection{}
+	}
+	body, _ := json.Marshal(a)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+var (
+	_ receiver.Logs    = (*analyticsReceiver)(nil)
+	_ receiver.Metrics = (*analyticsReceiver)(nil)
+)
