@@ -1,6 +1,7 @@
 package decoder
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -217,8 +218,11 @@ func isIntLiteral(b []byte) bool {
 	return len(b) > 0
 }
 
+// msToTimestamp converts epoch milliseconds, keeping sub-millisecond digits
+// without the rounding error of one float multiplication.
 func msToTimestamp(ms float64) pcommon.Timestamp {
-	return pcommon.Timestamp(int64(ms * 1e6))
+	whole := math.Floor(ms)
+	return pcommon.Timestamp(int64(whole)*1e6 + int64(math.Round((ms-whole)*1e6)))
 }
 
 func (e *emitter) scope(w *walker) *scopeMetrics {
