@@ -1,0 +1,62 @@
+# Pulse: the otelcol-pulse distribution and its components.
+#
+#   make run    build and start bin/otelcol-pulse with config/pulse.yaml
+#   make test   the whole test suite (CI runs it through .ci/run)
+#   make build  bin/otelcol-pulse; does nothing when nothing changed
+#   make bench  the receiver benchmarks, with a plain encoding/json peer
+#   make fuzz   every fuzz target for FUZZTIME each
+
+GO        ?= go
+TOOLS     := $(CURDIR)/.tools
+OCB_VER   := v0.165.0
+OCB       := $(TOOLS)/ocb-$(OCB_VER)
+FUZZTIME  ?= 30s
+BIN       := bin/otelcol-pulse
+# Sources that end up in the binary: a change to any of them rebuilds it.
+SOURCES   := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './_build/*' -not -path './.tools/*' -not -path './testbed/*')
+
+.PHONY: build run test test-unit bench fuzz lint clean
+
+build: $(BIN)
+
+$(OCB):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VER)
+	@mv $(TOOLS)/builder $@
+
+# ocb generates the distribution's main package and go.mod under _build/.
+# It runs only when the component list or the module's requirements change.
+_build/main.go: builder-config.yaml go.mod go.sum | $(OCB)
+	$(OCB) --config builder-config.yaml --skip-compilation
+	@touch $@
+
+$(BIN): _build/main.go $(SOURCES)
+	@mkdir -p bin
+	cd _build && $(GO) build -trimpath -ldflags='-s -w' -o ../$(BIN) .
+
+run: $(BIN)
+	./$(BIN) --config config/pulse.yaml
+
+# The end-to-end tests start $(BIN) as a process.
+test: $(BIN) lint
+	PULSE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
+
+test-unit:
+	$(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./receiver/analyticsreceiver/internal/decoder/
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin _build
