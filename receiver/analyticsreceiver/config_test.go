@@ -1,0 +1,94 @@
+package analyticsreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	custom := createDefaultConfig().(*Config)
+	custom.NetAddr.Endpoint = "0.0.0.0:9999"
+	custom.MaxRequestBodySize = 1 << 20
+	custom.MaxEventsPerRequest = 50
+	custom.MaxNestingDepth = 4
+	custom.MaxStringLength = 256
+	custom.MaxArrayLength = 20
+	custom.MaxFutureSkew = time.Minute
+	custom.DefaultRetention = 72 * time.Hour
+	custom.RetryAfter = 5 * time.Second
+	custom.CORS = configoptional.Some(confighttp.CORSConfig{AllowedOrigins: []string{"https://app.example.com"}})
+
+	tests := []struct {
+		id       component.ID
+		expected *Config
+	}{
+		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, "localhost:4320", cfg.NetAddr.Endpoint)
+	assert.Equal(t, int64(5<<20), cfg.MaxRequestBodySize)
+	assert.Equal(t, 1000, cfg.MaxEventsPerRequest)
+	require.NoError(t, cfg.Validate())
+}
+
+func TestConfigErrors(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{name: "bad_events", want: []string{"max_events_per_request: must be between 1 and 100000, got 0"}},
+		{name: "bad_depth", want: []string{"max_nesting_depth: must be between 1 and 64, got 65"}},
+		{name: "bad_many", want: []string{
+			"endpoint: must not be empty",
+			"max_request_body_size: must be positive, got -1",
+			"max_string_length: must be positive, got -1",
+			"max_array_length: must be positive, got 0",
+			"max_future_skew: must be positive, got -1s",
+			"default_retention: must be at least 24h, got 1h0m0s",
+			"retry_after: must be at least 1s, got 100ms",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.ErrorContains(t, err, w)
+			}
+		})
+	}
+}
