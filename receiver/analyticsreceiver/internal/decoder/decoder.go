@@ -299,13 +299,35 @@ func describe(f *field, v *fastjson.Value) string {
 	case fastjson.TypeNumber:
 		var buf [32]byte
 		b := v.MarshalTo(buf[:0])
-		if len(b) > 24 {
-			return fmt.Sprintf("<number of %d digits>", len(b))
+		if !showNumber(f, b) {
+			return fmt.Sprintf("<number of %d characters>", len(b))
 		}
 		return string(b)
 	default:
 		return v.String()
 	}
+}
+
+// showNumber reports whether a number may be echoed in an error: only in a
+// numeric field, and only when it is too short to be a phone or card number
+// (timestamps excepted).
+func showNumber(f *field, b []byte) bool {
+	if f == nil || len(b) > 24 {
+		return false
+	}
+	switch f.kind {
+	case kindTime:
+		return true
+	case kindNumber, kindCount:
+		digits := 0
+		for _, c := range b {
+			if c >= '0' && c <= '9' {
+				digits++
+			}
+		}
+		return digits <= 8
+	}
+	return false
 }
 
 // isToken reports whether b looks like an enum member: short, lower-case
