@@ -11,10 +11,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/pulse-otel/pulse/internal/schema"
+	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
 
 // ScopeName is the instrumentation scope of everything the receiver emits.
-const ScopeName = "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
+const ScopeName = metadata.ScopeName
 
 const maxResourceFields = 3
 

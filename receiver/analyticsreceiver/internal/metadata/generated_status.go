@@ -7,10 +7,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 )
 
-var (
-	Type      = component.MustNewType("analytics")
-	ScopeName = "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
-)
+var Type = component.MustNewType("analytics")
+
+const ScopeName = "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 
 const (
 	LogsStability    = component.StabilityLevelAlpha
