@@ -221,6 +221,7 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 	res := &Result{}
 	for i, item := range items {
 		clear(w.vals)
+		clear(w.nums)
 		w.errs = w.errs[:0]
 		w.walk(kind, item)
 		if len(w.errs) > 0 {
@@ -331,14 +332,14 @@ func showNumber(f *field, b []byte) bool {
 }
 
 // isToken reports whether b looks like an enum member: short, lower-case
-// letters and underscores only. Such a value cannot carry an email, a phone
-// number or a name worth protecting.
+// letters, '_' and '-' only. Such a value cannot carry an email, a phone
+// number or a capitalised name.
 func isToken(b []byte) bool {
 	if len(b) == 0 || len(b) > 32 {
 		return false
 	}
 	for _, c := range b {
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '_' && c != '-' {
+		if (c < 'a' || c > 'z') && c != '_' && c != '-' {
 			return false
 		}
 	}
@@ -372,6 +373,10 @@ func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 			return
 		}
 		f := &o.fields[i]
+		if fv.Type() == fastjson.TypeNull && !f.required {
+			// An optional null is an absent field.
+			return
+		}
 		bit := uint64(1) << i
 		if seen&bit != 0 {
 			w.fail(f.path, f, nil, "duplicate field")
@@ -542,6 +547,10 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		}
 		x = float64(len(arr))
 	case kindAny:
+		if f.array && v.Type() != fastjson.TypeArray {
+			w.wrongType(f, v, "an array")
+			return
+		}
 		if reason := w.checkAny(v, 1); reason != "" {
 			w.fail(f.path, f, nil, reason)
 			return
@@ -610,7 +619,7 @@ func (w *walker) checkAny(v *fastjson.Value, depth int) string {
 			return "holds a string that is not valid UTF-8"
 		}
 	case fastjson.TypeNumber:
-		if x, err := v.Float64(); err != nil || math.IsInf(x, 0) {
+		if x, err := v.Float64(); err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
 			return "holds a number out of range"
 		}
 	case fastjson.TypeArray:

@@ -47,7 +47,28 @@ var (
 	sysTimestamp   = systemSpec.lookup("timestamp")
 	sysStart       = systemSpec.lookup("timeWindow.start")
 	sysEnd         = systemSpec.lookup("timeWindow.end")
+	sysErrorTypes  = systemSpec.lookup("errorMetrics.errorTypes")
 )
+
+// uniqueErrorTypes rejects two errorTypes entries of the same type: they
+// would be two samples of one series at one time.
+func (w *walker) uniqueErrorTypes() {
+	v := w.vals[sysErrorTypes]
+	if v == nil {
+		return
+	}
+	arr, _ := v.Array()
+	for i := 1; i < len(arr); i++ {
+		t := arr[i].GetStringBytes("type")
+		for j := 0; j < i; j++ {
+			if bytes.Equal(t, arr[j].GetStringBytes("type")) {
+				f := w.sp.flat[sysErrorTypes]
+				w.fail(f.path+"["+itoa(i)+"].type", f, nil, "duplicate type; entry "+itoa(j)+" has the same one")
+				return
+			}
+		}
+	}
+}
 
 // hooks run after an event's fields are validated one by one, for rules that
 // span fields. seen holds the root fields that were present.
@@ -91,14 +112,18 @@ var hooks = [...]func(w *walker, seen uint64){
 	ModelMetrics: func(w *walker, _ uint64) {
 		w.checkTime(modelTimestamp, w.opts.DefaultRetention)
 		w.notBefore(modelEnd, modelStart)
+		w.notBefore(modelTimestamp, modelStart)
 	},
 	BusinessMetrics: func(w *walker, _ uint64) {
 		w.checkTime(bizTimestamp, w.opts.DefaultRetention)
 		w.notBefore(bizEnd, bizStart)
+		w.notBefore(bizTimestamp, bizStart)
 	},
 	SystemMetrics: func(w *walker, _ uint64) {
 		w.checkTime(sysTimestamp, w.opts.DefaultRetention)
 		w.notBefore(sysEnd, sysStart)
+		w.notBefore(sysTimestamp, sysStart)
+		w.uniqueErrorTypes()
 	},
 }
 

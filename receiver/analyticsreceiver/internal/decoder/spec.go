@@ -58,6 +58,7 @@ type field struct {
 	role     role
 	required bool
 	nonEmpty bool
+	array    bool // kindAny: the value must be an array
 	min, max float64
 	enum     []string
 	levels   []float64 // numeric value of each enum member, for enum metrics
@@ -84,6 +85,7 @@ func str(name string) field     { return field{name: name, kind: kindString, non
 func text(name string) field    { return field{name: name, kind: kindString} }
 func strs(name string) field    { return field{name: name, kind: kindStrings} }
 func anyv(name string) field    { return field{name: name, kind: kindAny} }
+func anys(name string) field    { return field{name: name, kind: kindAny, array: true} }
 func boolean(name string) field { return field{name: name, kind: kindBool} }
 func count(name string) field   { return field{name: name, kind: kindCount, min: 0, max: maxMS} }
 func tstamp(name string) field  { return field{name: name, kind: kindTime} }
@@ -279,7 +281,7 @@ var recommendationSpec = compile(obj(
 	str("modelVersion").attr(schema.AttrModelVersion),
 	enum("recommendationType", schema.RecommendationTypes).attr(schema.AttrRecommendationType),
 	nested("recommendationData", obj(
-		anyv("items").req().attr(schema.AttrRecommendationItems),
+		anys("items").req().attr(schema.AttrRecommendationItems),
 		ratio("confidence").req().attr(schema.AttrConfidence),
 		text("reasoning").attr(schema.AttrReasoning),
 		strs("personalizedFactors").req().attr(schema.AttrPersonalizedFactors),
