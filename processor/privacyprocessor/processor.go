@@ -1,0 +1,648 @@
+package privacyprocessor // import "github.com/pulse-otel/pulse/processor/privacyprocessor"
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+
+	"github.com/pulse-otel/pulse/extension/forgetextension"
+	"github.com/pulse-otel/pulse/internal/pii"
+	"github.com/pulse-otel/pulse/internal/schema"
+)
+
+// Attributes the processor writes.
+const (
+	AttrKeyID    = "pulse.privacy.key_id"
+	AttrMasked   = "pulse.privacy.masked"
+	AttrRemoved  = "pulse.privacy.removed"
+	AttrDecision = "pulse.privacy.decision"
+)
+
+type action uint8
+
+const (
+	actOff action = iota
+	actMask
+	actHash
+	actDropAttr
+	actDropEvent
+)
+
+func parseAction(s string) action {
+	switch s {
+	case actionMask:
+		return actMask
+	case actionHash:
+		return actHash
+	case actionDropAttribute:
+		return actDropAttr
+	case actionDropEvent:
+		return actDropEvent
+	}
+	return actOff
+}
+
+// dropReason says why a record was dropped.
+type dropReason uint8
+
+const (
+	keep dropReason = iota
+	dropConsentEventType
+	dropConsentCategory
+	dropConsentViolation
+	dropPII
+	dropForgotten
+	numDropReasons
+)
+
+var dropReasonNames = [numDropReasons]string{"", "consent_event_type", "consent_category", "consent_violation", "pii", "forgotten"}
+
+// level is a compiled consent level.
+type level struct {
+	idx        int
+	name       string
+	eventTypes map[string]struct{} // nil allows all
+	categories map[string]struct{} // nil allows all
+	ids        uint64              // identifiers kept
+	denied     uint64              // groups removed
+}
+
+type privacyProcessor struct {
+	cfg     *Config
+	set     processor.Settings
+	keys    *keyTable
+	levels  []*level // by schema.ConsentLevels order
+	scanner *pii.Scanner
+	typeAct [pii.Custom + 1]action
+	custAct []action
+	maskStr [pii.Custom + 1]string
+	custStr []string
+	sensAct action
+	ipDrop  bool
+	drop    bool // consent on_violation: drop
+	hasher  *hasher
+	forget  forgetextension.Forgetter
+	tel     *telemetry
+}
+
+func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor, error) {
+	p := &privacyProcessor{cfg: cfg, set: set, ipDrop: cfg.IP.Action == "drop", drop: cfg.Consent.OnViolation == "drop"}
+
+	groupNames := sortedKeys(cfg.Consent.Groups)
+	if len(groupNames) > 64 {
+		return nil, fmt.Errorf("consent.groups: at most 64 groups, got %d", len(groupNames))
+	}
+	groups := make([][]string, len(groupNames))
+	for i, g := range groupNames {
+		groups[i] = cfg.Consent.Groups[g]
+	}
+	p.keys = newKeyTable(cfg.Consent.Attribute, cfg.Pseudonymize.Attributes, groups, cfg.IP.Attributes, cfg.PII.Skip, cfg.PII.SensitiveKeys)
+	for i, name := range schema.ConsentLevels {
+		pol := cfg.Consent.Levels[name]
+		l := &level{idx: i, name: name}
+		if len(pol.EventTypes) > 0 {
+			l.eventTypes = setOf(pol.EventTypes)
+		}
+		if len(pol.Categories) > 0 {
+			l.categories = setOf(pol.Categories)
+		}
+		for _, id := range pol.Identifiers {
+			if j := slices.Index(cfg.Pseudonymize.Attributes, id); j >= 0 {
+				l.ids |= 1 << j
+			}
+		}
+		for g, gname := range groupNames {
+			if !slices.Contains(pol.Groups, gname) {
+				l.denied |= 1 << g
+			}
+		}
+		p.levels = append(p.levels, l)
+	}
+
+	opts := pii.Options{}
+	for _, t := range pii.AllTypes() {
+		a := cfg.PII.DefaultAction
+		if v, ok := cfg.PII.Actions[t.String()]; ok {
+			a = v
+		}
+		p.typeAct[t] = parseAction(a)
+		p.maskStr[t] = "[REDACTED:" + t.String() + "]"
+		if p.typeAct[t] != actOff {
+			opts.Types = append(opts.Types, t)
+		}
+	}
+	for _, c := range cfg.PII.Custom {
+		opts.Custom = append(opts.Custom, pii.Pattern{Name: c.Name, Regex: c.Regex})
+		p.custAct = append(p.custAct, parseAction(c.Action))
+		p.custStr = append(p.custStr, "[REDACTED:"+c.Name+"]")
+	}
+	if len(opts.Types) == 0 {
+		opts.Types = []pii.Type{} // none enabled; nil would mean all
+	}
+	var err error
+	if p.scanner, err = pii.New(opts); err != nil {
+		return nil, fmt.Errorf("pii: %w", err)
+	}
+	p.sensAct = parseAction(cfg.PII.SensitiveKeyAction)
+
+	if len(cfg.Pseudonymize.Attributes) > 0 || usesHash(cfg.PII) {
+		key, err := cfg.Pseudonymize.loadKey()
+		if err != nil {
+			return nil, err
+		}
+		p.hasher = newHasher(key, cfg.Pseudonymize.Bytes)
+	}
+	if p.tel, err = newTelemetry(set.TelemetrySettings); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func setOf(vals []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(vals))
+	for _, v := range vals {
+		m[v] = struct{}{}
+	}
+	return m
+}
+
+func (p *privacyProcessor) start(_ context.Context, host component.Host) error {
+	if p.cfg.Forget == (component.ID{}) {
+		return nil
+	}
+	ext, ok := host.GetExtensions()[p.cfg.Forget]
+	if !ok {
+		return fmt.Errorf("forget: extension %q is not configured in service.extensions", p.cfg.Forget)
+	}
+	f, ok := ext.(forgetextension.Forgetter)
+	if !ok {
+		return fmt.Errorf("forget: extension %q is not a forget extension", p.cfg.Forget)
+	}
+	p.forget = f
+	return nil
+}
+
+// hasher computes the truncated, hex-encoded HMAC-SHA256 of identifiers.
+type hasher struct {
+	pool  sync.Pool
+	bytes int
+}
+
+func newHasher(key []byte, n int) *hasher {
+	k := slices.Clone(key)
+	return &hasher{bytes: n, pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}
+}
+
+func (h *hasher) sum(s string) string {
+	mac := h.pool.Get().(hash.Hash)
+	mac.Reset()
+	// Write does not retain its argument, so the string's bytes are safe
+	// to lend without a copy.
+	mac.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+	var sum [sha256.Size]byte
+	mac.Sum(sum[:0])
+	h.pool.Put(mac)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:h.bytes])
+	return string(out[:2*h.bytes])
+}
+
+// stats is what happened to one record.
+type stats struct {
+	masked  int
+	removed int
+	reduced bool
+	drop    dropReason
+}
+
+// batchStats accumulates a batch's counts for the telemetry, recorded once
+// per batch.
+type batchStats struct {
+	dropped   [numDropReasons]int64
+	masked    [pii.Custom + 2]int64 // by pii.Type; the last slot counts sensitive keys
+	decisions [4][3]int64           // by level: kept, reduced, dropped
+	removed   int64
+}
+
+const sensitiveSlot = pii.Custom + 1
+
+func (p *privacyProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	var bs batchStats
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		if p.cfg.PII.ScanResource {
+			var st stats
+			p.walk(rl.Resource().Attributes(), nil, &st, &bs)
+		}
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sls.At(j).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				return p.processLog(lr, &bs) != keep
+			})
+		}
+	}
+	p.tel.record(ctx, &bs)
+	return ld, nil
+}
+
+// processLog applies the whole policy to one record and says whether and
+// why it is dropped.
+func (p *privacyProcessor) processLog(lr plog.LogRecord, bs *batchStats) dropReason {
+	attrs := lr.Attributes()
+	var lvl *level
+	if strings.HasPrefix(lr.EventName(), "pulse.") || p.hasAttr(attrs, p.cfg.Consent.Attribute) {
+		lvl = p.consentLevel(attrs)
+	}
+	reason, reduced := p.processLogRecord(lr, lvl, bs)
+	if lvl != nil {
+		switch {
+		case reason != keep:
+			bs.decisions[lvl.idx][2]++
+		case reduced:
+			bs.decisions[lvl.idx][1]++
+		default:
+			bs.decisions[lvl.idx][0]++
+		}
+	}
+	bs.dropped[reason]++
+	return reason
+}
+
+func (p *privacyProcessor) hasAttr(m pcommon.Map, k string) bool {
+	_, ok := m.Get(k)
+	return ok
+}
+
+// processLogRecord reports why the record is dropped, if it is, and whether
+// consent reduced it.
+func (p *privacyProcessor) processLogRecord(lr plog.LogRecord, lvl *level, bs *batchStats) (dropReason, bool) {
+	attrs := lr.Attributes()
+	if p.forget != nil {
+		if uid, ok := attrs.Get(schema.AttrUserID); ok && uid.Type() == pcommon.ValueTypeStr && p.forget.Forgotten(uid.Str()) {
+			return dropForgotten, false
+		}
+	}
+	if lvl != nil {
+		if lvl.eventTypes != nil {
+			et := ""
+			if v, ok := attrs.Get(schema.AttrEventType); ok {
+				et = v.AsString()
+			} else if strings.HasPrefix(lr.EventName(), schema.EventRecommendation) {
+				et = "ai_recommendation"
+			}
+			if _, ok := lvl.eventTypes[et]; !ok {
+				return dropConsentEventType, false
+			}
+		}
+		if lvl.categories != nil {
+			cat := ""
+			if v, ok := attrs.Get(schema.AttrCategory); ok {
+				cat = v.AsString()
+			}
+			if _, ok := lvl.categories[cat]; !ok {
+				return dropConsentCategory, false
+			}
+		}
+	}
+
+	var st stats
+	p.walk(attrs, lvl, &st, bs)
+	if st.drop == keep && p.cfg.PII.ScanBody {
+		body := lr.Body()
+		switch body.Type() {
+		case pcommon.ValueTypeStr, pcommon.ValueTypeMap, pcommon.ValueTypeSlice, pcommon.ValueTypeBytes:
+			if p.value(body, &st, bs) {
+				body.SetStr("[REDACTED]")
+				st.masked++
+			}
+		}
+	}
+	switch {
+	case st.drop != keep:
+		return st.drop, st.reduced
+	case st.reduced && p.drop:
+		return dropConsentViolation, true
+	}
+	if lvl != nil {
+		attrs.PutStr(p.cfg.Consent.Attribute, lvl.name)
+		attrs.PutBool(schema.AttrIsAnonymized, true)
+	}
+	if p.cfg.AuditAttributes {
+		p.audit(attrs, &st)
+	}
+	bs.removed += int64(st.removed)
+	return keep, st.reduced
+}
+
+func (p *privacyProcessor) audit(attrs pcommon.Map, st *stats) {
+	if p.hasher != nil {
+		attrs.PutStr(AttrKeyID, p.cfg.Pseudonymize.KeyID)
+	}
+	attrs.PutInt(AttrMasked, int64(st.masked))
+	attrs.PutInt(AttrRemoved, int64(st.removed))
+	decision := "kept"
+	if st.reduced {
+		decision = "reduced"
+	}
+	attrs.PutStr(AttrDecision, decision)
+}
+
+// consentLevel reads the record's consent level; a missing or unknown
+// level is "necessary" (fail closed).
+func (p *privacyProcessor) consentLevel(attrs pcommon.Map) *level {
+	if v, ok := attrs.Get(p.cfg.Consent.Attribute); ok && v.Type() == pcommon.ValueTypeStr {
+		for _, l := range p.levels {
+			if l.name == v.Str() {
+				return l
+			}
+		}
+	}
+	return p.levels[0]
+}
+
+// walk applies the policy to every attribute of m in one pass. lvl is nil
+// for records that carry no consent (resources, spans, metrics, plain logs).
+func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchStats) {
+	m.RemoveIf(func(k string, v pcommon.Value) bool {
+		if p.attr(k, v, lvl, st, bs) {
+			st.removed++
+			return true
+		}
+		return false
+	})
+}
+
+// attr handles one top-level attribute and reports whether to remove it.
+func (p *privacyProcessor) attr(k string, v pcommon.Value, lvl *level, st *stats, bs *batchStats) bool {
+	ki := p.keys.get(k)
+	switch {
+	case ki.consent:
+		return false
+	case ki.id >= 0:
+		if lvl != nil && lvl.ids&(1<<ki.id) == 0 {
+			st.reduced = true
+			return true
+		}
+		if p.hasher != nil {
+			v.SetStr(p.hasher.sum(v.AsString()))
+		}
+		return false
+	case lvl != nil && ki.groups&lvl.denied != 0:
+		st.reduced = true
+		return true
+	case ki.ip:
+		return p.ip(v)
+	case ki.sensitive:
+		return p.sensitive(v, st, bs)
+	}
+	if ki.skip {
+		return false
+	}
+	if len(ki.nested) > 0 && v.Type() == pcommon.ValueTypeMap {
+		p.nested(v.Map(), ki.nested, lvl, st, bs)
+		return false
+	}
+	return p.value(v, st, bs)
+}
+
+// nested handles a map attribute that group or IP patterns reach into:
+// members they match are removed or truncated, the others scanned.
+func (p *privacyProcessor) nested(m pcommon.Map, ps []nestedPattern, lvl *level, st *stats, bs *batchStats) {
+	m.RemoveIf(func(k string, v pcommon.Value) bool {
+		for _, np := range ps {
+			if !np.sub.match(k) {
+				continue
+			}
+			if np.group < 0 {
+				remove := p.ip(v)
+				if remove {
+					st.removed++
+				}
+				return remove
+			}
+			if lvl != nil && lvl.denied&(1<<np.group) != 0 {
+				st.reduced = true
+				st.removed++
+				return true
+			}
+		}
+		return p.member(k, v, st, bs)
+	})
+}
+
+// member handles one member of a scanned map.
+func (p *privacyProcessor) member(k string, v pcommon.Value, st *stats, bs *batchStats) bool {
+	var remove bool
+	if p.keys.isSensitiveName(k) {
+		remove = p.sensitive(v, st, bs)
+	} else {
+		remove = p.value(v, st, bs)
+	}
+	if remove {
+		st.removed++
+	}
+	return remove
+}
+
+// ip truncates an IP address value (IPv4 to /24, IPv6 to /48) or reports
+// that it must be removed.
+func (p *privacyProcessor) ip(v pcommon.Value) bool {
+	if p.ipDrop {
+		return true
+	}
+	s := v.AsString()
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, err2 := netip.ParseAddrPort(s)
+		if err2 != nil {
+			// Not an address: nothing to keep that could identify anyone.
+			return true
+		}
+		addr = ap.Addr()
+	}
+	bits := 48
+	if addr.Is4() || addr.Is4In6() {
+		addr, bits = addr.Unmap(), 24
+	}
+	prefix, _ := addr.Prefix(bits)
+	v.SetStr(prefix.Addr().String())
+	return false
+}
+
+// sensitive handles a value whose key names PII.
+func (p *privacyProcessor) sensitive(v pcommon.Value, st *stats, bs *batchStats) bool {
+	bs.masked[sensitiveSlot]++
+	switch p.sensAct {
+	case actDropAttr:
+		return true
+	case actDropEvent:
+		st.drop = dropPII
+		return false
+	case actHash:
+		v.SetStr(p.hasher.sum(v.AsString()))
+	default:
+		v.SetStr("[REDACTED]")
+	}
+	st.masked++
+	return false
+}
+
+// value scans a value for PII, masking in place, and reports whether the
+// value must be removed from its parent.
+func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) bool {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return p.str(v, st, bs)
+	case pcommon.ValueTypeBytes:
+		// Opaque bytes cannot be scanned reliably; they may hold anything.
+		v.SetStr("[REDACTED:bytes]")
+		st.masked++
+		return false
+	case pcommon.ValueTypeMap:
+		v.Map().RemoveIf(func(k string, vv pcommon.Value) bool { return p.member(k, vv, st, bs) })
+	case pcommon.ValueTypeSlice:
+		v.Slice().RemoveIf(func(vv pcommon.Value) bool {
+			remove := p.value(vv, st, bs)
+			if remove {
+				st.removed++
+			}
+			return remove
+		})
+	}
+	return false
+}
+
+func (p *privacyProcessor) str(v pcommon.Value, st *stats, bs *batchStats) bool {
+	s := v.Str()
+	var buf [8]pii.Match
+	matches := p.scanner.Scan(buf[:0], s)
+	if len(matches) == 0 {
+		return false
+	}
+	worst := actOff
+	for _, m := range matches {
+		a := p.matchAction(m)
+		worst = max(worst, a)
+		bs.masked[m.Type]++
+	}
+	switch worst {
+	case actDropEvent:
+		st.drop = dropPII
+		return false
+	case actDropAttr:
+		return true
+	}
+	v.SetStr(pii.Redact(s, matches, p.replace))
+	st.masked += len(matches)
+	return false
+}
+
+func (p *privacyProcessor) matchAction(m pii.Match) action {
+	if m.Type == pii.Custom {
+		return p.custAct[m.Pattern]
+	}
+	return p.typeAct[m.Type]
+}
+
+func (p *privacyProcessor) replace(m pii.Match, value string) string {
+	if p.matchAction(m) == actHash {
+		name := m.Type.String()
+		if m.Type == pii.Custom {
+			name = p.cfg.PII.Custom[m.Pattern].Name
+		}
+		return "[" + name + ":" + p.hasher.sum(value) + "]"
+	}
+	if m.Type == pii.Custom {
+		return p.custStr[m.Pattern]
+	}
+	return p.maskStr[m.Type]
+}
+
+func (p *privacyProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	var bs batchStats
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		if p.cfg.PII.ScanResource {
+			var st stats
+			p.walk(rs.Resource().Attributes(), nil, &st, &bs)
+		}
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			sss.At(j).Spans().RemoveIf(func(span ptrace.Span) bool {
+				var st stats
+				p.walk(span.Attributes(), nil, &st, &bs)
+				for k := 0; k < span.Events().Len(); k++ {
+					p.walk(span.Events().At(k).Attributes(), nil, &st, &bs)
+				}
+				for k := 0; k < span.Links().Len(); k++ {
+					p.walk(span.Links().At(k).Attributes(), nil, &st, &bs)
+				}
+				bs.dropped[st.drop]++
+				bs.removed += int64(st.removed)
+				return st.drop != keep
+			})
+		}
+	}
+	p.tel.record(ctx, &bs)
+	return td, nil
+}
+
+func (p *privacyProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	var bs batchStats
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		if p.cfg.PII.ScanResource {
+			var st stats
+			p.walk(rm.Resource().Attributes(), nil, &st, &bs)
+		}
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				p.metric(ms.At(k), &bs)
+			}
+		}
+	}
+	p.tel.record(ctx, &bs)
+	return md, nil
+}
+
+func (p *privacyProcessor) metric(m pmetric.Metric, bs *batchStats) {
+	keepPoint := func(attrs pcommon.Map) bool {
+		var st stats
+		p.walk(attrs, nil, &st, bs)
+		bs.dropped[st.drop]++
+		bs.removed += int64(st.removed)
+		return st.drop != keep
+	}
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		m.Gauge().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return keepPoint(dp.Attributes()) })
+	case pmetric.MetricTypeSum:
+		m.Sum().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return keepPoint(dp.Attributes()) })
+	case pmetric.MetricTypeHistogram:
+		m.Histogram().DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return keepPoint(dp.Attributes()) })
+	case pmetric.MetricTypeExponentialHistogram:
+		m.ExponentialHistogram().DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return keepPoint(dp.Attributes()) })
+	case pmetric.MetricTypeSummary:
+		m.Summary().DataPoints().RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return keepPoint(dp.Attributes()) })
+	}
+}
