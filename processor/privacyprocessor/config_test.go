@@ -69,7 +69,6 @@ func TestConfigErrors(t *testing.T) {
 		{"bad_levels", []string{
 			`consent.levels: unknown level "vip"`,
 			`consent.levels.analytics.groups: unknown group "nosuch"`,
-			`consent.levels.analytics.identifiers: "email" is not in pseudonymize.attributes`,
 			`consent.levels.analytics.event_types: unknown event type "clicks"`,
 			`pseudonymize.bytes: must be between 16 and 32, got 8`,
 		}},
