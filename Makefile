@@ -34,8 +34,12 @@ $(BIN): _build/main.go $(SOURCES)
 	@mkdir -p bin
 	cd _build && $(GO) build -trimpath -ldflags='-s -w' -o ../$(BIN) .
 
-run: $(BIN)
+run: $(BIN) data/privacy.key data/forget.key data/admin.token
 	./$(BIN) --config config/pulse.yaml
+
+# Local secrets for `make run`, created once; data/ is git-ignored.
+data/%.key data/%.token:
+	@mkdir -p data && umask 077 && head -c 32 /dev/urandom | base64 > $@ && echo "created $@"
 
 # The end-to-end tests start $(BIN) as a process.
 test: $(BIN) lint

@@ -23,6 +23,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
+	"github.com/pulse-otel/pulse/extension/forgetextension"
+	"github.com/pulse-otel/pulse/processor/privacyprocessor"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
 
@@ -42,6 +44,7 @@ func Components() (otelcol.Factories, error) {
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
+		privacyprocessor.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -62,6 +65,7 @@ func Components() (otelcol.Factories, error) {
 		bearertokenauthextension.NewFactory(),
 		healthcheckextension.NewFactory(),
 		pprofextension.NewFactory(),
+		forgetextension.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err

@@ -106,7 +106,7 @@ func TestComponentsBuild(t *testing.T) {
 			t.Errorf("receiver %q missing", name)
 		}
 	}
-	for _, name := range []string{"batch", "memory_limiter"} {
+	for _, name := range []string{"batch", "memory_limiter", "privacy"} {
 		if _, ok := f.Processors[mustType(t, name)]; !ok {
 			t.Errorf("processor %q missing", name)
 		}
@@ -116,7 +116,7 @@ func TestComponentsBuild(t *testing.T) {
 			t.Errorf("exporter %q missing", name)
 		}
 	}
-	for _, name := range []string{"file_storage", "bearertokenauth", "health_check", "pprof"} {
+	for _, name := range []string{"file_storage", "bearertokenauth", "health_check", "pprof", "forget"} {
 		if _, ok := f.Extensions[mustType(t, name)]; !ok {
 			t.Errorf("extension %q missing", name)
 		}

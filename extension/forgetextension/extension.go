@@ -1,0 +1,253 @@
+package forgetextension // import "github.com/pulse-otel/pulse/extension/forgetextension"
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/extension"
+	"go.opentelemetry.io/collector/extension/extensioncapabilities"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+)
+
+type forgetExtension struct {
+	cfg    *Config
+	set    extension.Settings
+	key    []byte // never logged
+	hasher *hasher
+
+	// forgotten is what Forgotten reads: nil while no request exists.
+	forgotten atomic.Pointer[forgottenSet]
+
+	// mu guards the audit records and the store. Writers hold it while
+	// they persist, so requests are recorded one at a time, in order.
+	mu        sync.RWMutex
+	records   []record
+	bySubject map[subject]int // index in records
+	byID      map[requestID]int
+	store     *store // nil without storage
+
+	server    *http.Server
+	serveDone chan struct{}
+}
+
+func newExtension(cfg *Config, set extension.Settings) (*forgetExtension, error) {
+	key, err := cfg.loadKey()
+	if err != nil {
+		return nil, err
+	}
+	return &forgetExtension{
+		cfg:       cfg,
+		set:       set,
+		key:       key,
+		hasher:    newHasher(key),
+		bySubject: map[subject]int{},
+		byID:      map[requestID]int{},
+	}, nil
+}
+
+// Dependencies makes the collector start the storage, auth and middleware
+// extensions the server uses before this one.
+func (e *forgetExtension) Dependencies() []component.ID {
+	var ids []component.ID
+	if e.cfg.Storage != nil {
+		ids = append(ids, *e.cfg.Storage)
+	}
+	if auth := e.cfg.Auth.Get(); auth != nil {
+		ids = append(ids, auth.Config.AuthenticatorID)
+	}
+	for _, m := range e.cfg.Middlewares {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// Start loads the stored requests, then serves the admin API.
+func (e *forgetExtension) Start(ctx context.Context, host component.Host) error {
+	if err := e.openStorage(ctx, host); err != nil {
+		return err
+	}
+	if err := e.startServer(ctx, host); err != nil {
+		e.closeStorage(ctx)
+		return err
+	}
+	return nil
+}
+
+func (e *forgetExtension) openStorage(ctx context.Context, host component.Host) error {
+	if e.cfg.Storage == nil {
+		e.set.Logger.Warn("No storage configured: forget requests are kept in memory only and will not survive a restart; set storage to a storage extension such as file_storage")
+		return nil
+	}
+	id := *e.cfg.Storage
+	ext, ok := host.GetExtensions()[id]
+	if !ok {
+		return fmt.Errorf("storage: extension %q not found; add it to service.extensions", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return fmt.Errorf("storage: extension %q is not a storage extension", id)
+	}
+	client, err := se.GetClient(ctx, component.KindExtension, e.set.ID, "")
+	if err != nil {
+		return fmt.Errorf("storage: getting a client from %q: %w", id, err)
+	}
+	st := &store{client: client}
+	recs, err := st.load(ctx, e.key)
+	if err != nil {
+		_ = client.Close(ctx)
+		return fmt.Errorf("storage: loading the forget requests from %q: %w", id, err)
+	}
+	e.mu.Lock()
+	e.store = st
+	e.install(recs)
+	e.mu.Unlock()
+	e.set.Logger.Info("Loaded forget requests", zap.Stringer("storage", id), zap.Int("forgotten_users", len(e.records)))
+	return nil
+}
+
+func (e *forgetExtension) startServer(ctx context.Context, host component.Host) error {
+	ln, err := e.cfg.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("forget extension: listen on %q: %w", e.cfg.NetAddr.Endpoint, err)
+	}
+	e.server, err = e.cfg.ToServer(ctx, host.GetExtensions(), e.set.TelemetrySettings, e.handler(),
+		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
+			writeError(w, status, msg)
+		}))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("forget extension: %w", err)
+	}
+	e.set.Logger.Info("Forget API listening", zap.String("endpoint", ln.Addr().String()))
+	e.serveDone = make(chan struct{})
+	go func() {
+		defer close(e.serveDone)
+		if err := e.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
+		}
+	}()
+	return nil
+}
+
+// Shutdown stops the server, waiting for the requests in flight, then closes
+// the storage client. The forgotten set stays readable.
+func (e *forgetExtension) Shutdown(ctx context.Context) error {
+	var err error
+	if e.server != nil {
+		err = e.server.Shutdown(ctx)
+		<-e.serveDone // Serve returns as soon as Shutdown closed the listener
+		e.server = nil
+	}
+	return errors.Join(err, e.closeStorage(ctx))
+}
+
+func (e *forgetExtension) closeStorage(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store == nil {
+		return nil
+	}
+	err := e.store.client.Close(ctx)
+	e.store = nil
+	return err
+}
+
+// install replaces the records and the forgotten set; mu is held.
+func (e *forgetExtension) install(recs []record) {
+	e.records = recs
+	e.bySubject = make(map[subject]int, len(recs))
+	e.byID = make(map[requestID]int, len(recs))
+	set := make(map[subject]struct{}, len(recs))
+	for i := range recs {
+		if _, dup := e.bySubject[recs[i].subject]; dup {
+			continue
+		}
+		e.bySubject[recs[i].subject] = i
+		e.byID[recs[i].id] = i
+		set[recs[i].subject] = struct{}{}
+	}
+	if len(set) == 0 {
+		e.forgotten.Store(nil)
+		return
+	}
+	e.forgotten.Store(&forgottenSet{m: set})
+}
+
+// errStorage wraps a failure to persist a request.
+type errStorage struct{ err error }
+
+func (e errStorage) Error() string { return "storage: " + e.err.Error() }
+func (e errStorage) Unwrap() error { return e.err }
+
+// forget records a request for the user, persisting it first when storage
+// is configured, and makes it effective. It returns the record and whether
+// it is new; for a user already forgotten, the original record.
+func (e *forgetExtension) forget(ctx context.Context, userID string, now time.Time) (record, bool, error) {
+	sub := e.hasher.subject(userID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if i, ok := e.bySubject[sub]; ok {
+		return e.records[i], false, nil
+	}
+	r := record{subject: sub, receivedAt: now.UTC().Truncate(time.Second)}
+	for {
+		_, _ = rand.Read(r.id[:]) // never fails (crypto/rand)
+		if _, taken := e.byID[r.id]; !taken {
+			break
+		}
+	}
+	switch {
+	case e.cfg.Storage != nil && e.store == nil:
+		// Not started, or shut down: never acknowledge what is not stored.
+		return record{}, false, errStorage{errors.New("the storage client is closed")}
+	case e.store != nil:
+		if err := e.store.append(ctx, &r); err != nil {
+			return record{}, false, errStorage{err}
+		}
+	}
+	e.records = append(e.records, r)
+	e.bySubject[sub] = len(e.records) - 1
+	e.byID[r.id] = len(e.records) - 1
+
+	next := map[subject]struct{}{sub: {}}
+	if cur := e.forgotten.Load(); cur != nil {
+		next = make(map[subject]struct{}, len(cur.m)+1)
+		maps.Copy(next, cur.m)
+		next[sub] = struct{}{}
+	}
+	e.forgotten.Store(&forgottenSet{m: next})
+	return r, true, nil
+}
+
+func (e *forgetExtension) lookup(id requestID) (record, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	i, ok := e.byID[id]
+	if !ok {
+		return record{}, false
+	}
+	return e.records[i], true
+}
+
+func (e *forgetExtension) count() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.bySubject)
+}
+
+var (
+	_ Forgetter                       = (*forgetExtension)(nil)
+	_ extension.Extension             = (*forgetExtension)(nil)
+	_ extensioncapabilities.Dependent = (*forgetExtension)(nil)
+)

@@ -1,0 +1,196 @@
+package forgetextension // import "github.com/pulse-otel/pulse/extension/forgetextension"
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+)
+
+const (
+	basePath = "/v1/forget"
+	// maxUserIDLength is the longest userId accepted, in bytes.
+	maxUserIDLength = 1024
+	// retryAfterSeconds is what 503 answers put in Retry-After.
+	retryAfterSeconds = "5"
+	statusEffective   = "effective"
+)
+
+// Answers. Error answers never repeat the user id, nor any part of the
+// body or the path, which may hold one.
+type (
+	forgetAnswer struct {
+		RequestID  string `json:"requestId"`
+		Status     string `json:"status"`
+		ReceivedAt string `json:"receivedAt"`
+	}
+	countAnswer struct {
+		Count int `json:"count"`
+	}
+	recordAnswer struct {
+		RequestID  string `json:"requestId"`
+		ReceivedAt string `json:"receivedAt"`
+		Subject    string `json:"subject"`
+	}
+	errorAnswer struct {
+		Error string `json:"error"`
+	}
+)
+
+func (e *forgetExtension) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		path := req.URL.Path
+		switch {
+		case path == basePath:
+			switch req.Method {
+			case http.MethodPost:
+				e.servePost(w, req)
+			case http.MethodGet:
+				writeJSON(w, http.StatusOK, countAnswer{Count: e.count()})
+			default:
+				w.Header().Set("Allow", "GET, POST")
+				writeError(w, http.StatusMethodNotAllowed, "method "+strconv.Quote(req.Method)+" is not allowed on "+basePath+"; use POST to forget a user, GET to count the requests")
+			}
+		case strings.HasPrefix(path, basePath+"/") && !strings.Contains(path[len(basePath)+1:], "/"):
+			if req.Method != http.MethodGet {
+				w.Header().Set("Allow", "GET")
+				writeError(w, http.StatusMethodNotAllowed, "method "+strconv.Quote(req.Method)+" is not allowed on "+basePath+"/{requestId}; use GET")
+				return
+			}
+			e.serveRecord(w, path[len(basePath)+1:])
+		default:
+			writeError(w, http.StatusNotFound, "unknown path; the endpoints are POST "+basePath+", GET "+basePath+" and GET "+basePath+"/{requestId}")
+		}
+	})
+}
+
+func (e *forgetExtension) serveRecord(w http.ResponseWriter, rawID string) {
+	id, ok := parseRequestID(rawID)
+	if !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("requestId: must be %d hexadecimal digits", 2*requestIDSize))
+		return
+	}
+	r, ok := e.lookup(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "no forget request has this requestId")
+		return
+	}
+	writeJSON(w, http.StatusOK, recordAnswer{RequestID: r.id.String(), ReceivedAt: r.receivedAt.Format(time.RFC3339), Subject: r.subject.prefix()})
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+func (e *forgetExtension) servePost(w http.ResponseWriter, req *http.Request) {
+	if !isJSON(req.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading the body failed")
+		return
+	}
+	userID, status, msg := parseForget(body)
+	if status != 0 {
+		e.set.Logger.Debug("Rejected a forget request", zap.Int("status", status), zap.String("reason", msg))
+		writeError(w, status, msg)
+		return
+	}
+
+	r, created, err := e.forget(req.Context(), userID, time.Now())
+	if err != nil {
+		e.set.Logger.Error("Could not record a forget request; answered 503", zap.String("subject", e.hasher.subject(userID).prefix()), zap.Error(err))
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeError(w, http.StatusServiceUnavailable, "the request could not be stored and was not recorded; retry after "+retryAfterSeconds+"s")
+		return
+	}
+	answer := forgetAnswer{RequestID: r.id.String(), Status: statusEffective, ReceivedAt: r.receivedAt.Format(time.RFC3339)}
+	if !created {
+		e.set.Logger.Info("Forget request repeated for a user already forgotten",
+			zap.String("request_id", answer.RequestID), zap.String("subject", r.subject.prefix()), zap.String("received_at", answer.ReceivedAt))
+		writeJSON(w, http.StatusOK, answer)
+		return
+	}
+	e.set.Logger.Info("Forget request recorded; the user's new events are dropped from now on",
+		zap.String("request_id", answer.RequestID), zap.String("subject", r.subject.prefix()), zap.String("received_at", answer.ReceivedAt),
+		zap.Bool("persisted", e.cfg.Storage != nil))
+	writeJSON(w, http.StatusAccepted, answer)
+}
+
+// parseForget reads {"userId":"..."}. On error it returns a 4xx status and a
+// message that quotes nothing from the body.
+func parseForget(body []byte) (userID string, status int, msg string) {
+	const want = `the body must be {"userId":"..."}`
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "", http.StatusBadRequest, "empty body; " + want
+	}
+	if !utf8.Valid(body) {
+		return "", http.StatusBadRequest, "body is not valid UTF-8"
+	}
+	var in struct {
+		UserID *string `json:"userId"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syntax):
+			return "", http.StatusBadRequest, fmt.Sprintf("body is not valid JSON (syntax error at byte %d)", syntax.Offset)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return "", http.StatusBadRequest, "body is not valid JSON (it ends too early)"
+		case errors.As(err, &typ) && typ.Field == "userId":
+			return "", http.StatusBadRequest, "userId: must be a string, got a JSON " + typ.Value
+		case errors.As(err, &typ):
+			return "", http.StatusBadRequest, "body must be a JSON object, got a JSON " + typ.Value + "; " + want
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return "", http.StatusBadRequest, "body has a field other than userId; " + want
+		default:
+			return "", http.StatusBadRequest, "body is not valid JSON; " + want
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "", http.StatusBadRequest, "body has data after the JSON object; " + want
+	}
+	switch {
+	case in.UserID == nil:
+		return "", http.StatusBadRequest, "userId: required; " + want
+	case *in.UserID == "":
+		return "", http.StatusBadRequest, "userId: must not be empty"
+	case len(*in.UserID) > maxUserIDLength:
+		return "", http.StatusBadRequest, fmt.Sprintf("userId: must be at most %d bytes, got %d", maxUserIDLength, len(*in.UserID))
+	}
+	return *in.UserID, 0, ""
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorAnswer{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

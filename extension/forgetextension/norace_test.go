@@ -1,0 +1,5 @@
+//go:build !race
+
+package forgetextension
+
+const raceEnabled = false

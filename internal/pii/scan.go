@@ -1,0 +1,1393 @@
+package pii
+
+import "math/bits"
+
+// The built-in scanner: one pass over the bytes of s, driven by a 256-entry
+// byte-class table. Only a few cheap signals start a detector:
+//
+//   - a word (a run of [A-Za-z0-9_]) that starts with a digit: IPv4, SSN,
+//     credit card, national phone, IPv6, or a UUID to skip whole;
+//   - a word that starts with a letter that can begin a key prefix ("eyJ",
+//     "sk_", "ghp_", "AKIA", "Bearer", ...), two upper-case letters and two
+//     digits (IBAN), or a short hex word followed by ':' (IPv6);
+//   - a punctuation byte: '@' (email), "://" (URL userinfo), "::" (IPv6),
+//     '?', '&', '#', ';' (query parameters), '+' and '(' (phones).
+//
+// Everything else is skipped a word at a time. Every built-in match is made
+// of ASCII bytes only, so its offsets always fall on rune boundaries, and the
+// scanner reads bytes, never runes, so invalid UTF-8 is just more non-word
+// bytes.
+
+const (
+	cDigit uint32 = 1 << iota // 0-9
+	cUpper                    // A-Z
+	cLower                    // a-z
+	cHex                      // 0-9 a-f A-F
+	cWord                     // [A-Za-z0-9_]: what the main loop skips a word of
+	cLocal                    // email local part: alnum . _ % + -
+	cB64                      // base64url: alnum - _
+	cTok                      // RFC 6750 b64token: alnum - . _ ~ + /
+	cPunct                    // bytes that trigger a detector: @ : ? & # ; + (
+	cStart                    // letters a built-in prefix can start with
+	cPName                    // query parameter name: alnum _ . -
+	cQVal                     // query parameter value
+	cAuth                     // URL authority: unreserved, sub-delims but quotes/parens/comma, : @ %
+	cInt                      // interesting: the main loop stops here (see scanBuiltins)
+
+	cAlnum = cDigit | cUpper | cLower
+)
+
+var cls = func() (t [256]uint32) {
+	set := func(chars string, f uint32) {
+		for i := 0; i < len(chars); i++ {
+			t[chars[i]] |= f
+		}
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] |= cDigit | cHex
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] |= cUpper | cStart
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= cLower
+	}
+	set("abcdefABCDEF", cHex)
+	for c := 0; c < 256; c++ {
+		if t[c]&cAlnum != 0 {
+			t[c] |= cWord | cLocal | cB64 | cTok | cPName | cQVal | cAuth
+		}
+	}
+	set("_", cWord|cLocal|cB64|cTok|cPName|cQVal|cAuth)
+	set(".%+-", cLocal)
+	set("-", cB64)
+	set("-.~+/", cTok)
+	set(".-", cPName)
+	set("-._~%+/=:@!$*()", cQVal)
+	set("-.~!$&*+;=:@%", cAuth)
+	set("@:?&#;+(", cPunct)
+	set("@:?&#;+(-_b0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", cInt)
+	set("espgrxnb", cStart) // eyJ sk_ sk- pk_ ghp_ glpat- github_pat_ rk_ xox npm_ bearer
+	return t
+}()
+
+// intr is cInt as one byte per entry, for the eight-at-a-time skip.
+var intr = func() (t [256]uint8) {
+	for c := range t {
+		if cls[c]&cInt != 0 {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+func isDigit(c byte) bool { return c-'0' < 10 }
+func isHex(c byte) bool   { return cls[c]&cHex != 0 }
+func isWord(c byte) bool  { return cls[c]&cWord != 0 }
+func isAlnum(c byte) bool { return cls[c]&cAlnum != 0 }
+func isUpper(c byte) bool { return c-'A' < 26 }
+
+func lower(c byte) byte {
+	if isUpper(c) {
+		return c | 0x20
+	}
+	return c
+}
+
+// scanBuiltins appends the built-in candidates in s to dst, in roughly
+// ascending order; Scan sorts them and resolves overlaps.
+//
+// Most bytes are boring (lower-case letters, spaces, most punctuation,
+// non-ASCII): the loop skips them eight at a time and stops only at an
+// interesting byte (cInt): a digit, an upper-case letter, 'b', '_', '-' or a
+// trigger punctuation byte. Lower-case key prefixes are found from their
+// first '_' or '-' ("sk_live_", "ghp_", "xoxb-"), "eyJ" from its 'J', and a
+// lower-case hex word of an IPv6 address from the ':' after it.
+func (sc *Scanner) scanBuiltins(dst []Match, s string) []Match {
+	n := len(s)
+	i := 0
+	for {
+		for i+8 <= n {
+			b := s[i : i+8]
+			m := uint64(intr[b[0]]) | uint64(intr[b[1]])<<8 | uint64(intr[b[2]])<<16 | uint64(intr[b[3]])<<24 |
+				uint64(intr[b[4]])<<32 | uint64(intr[b[5]])<<40 | uint64(intr[b[6]])<<48 | uint64(intr[b[7]])<<56
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+			i += 8
+		}
+		for i < n && intr[s[i]] == 0 {
+			i++
+		}
+		if i >= n {
+			return dst
+		}
+	found:
+		c := cls[s[i]]
+		next := 0
+		switch {
+		case c&cWord == 0:
+			dst, next = sc.punct(dst, s, i)
+			if next <= i {
+				next = i + 1
+			}
+		case i > 0 && cls[s[i-1]]&cWord != 0:
+			if b := s[i]; b == 'b' || b == 'J' || b == '_' {
+				dst, next = sc.midWord(dst, s, i)
+			} else {
+				next = i + 1
+				for next < n && cls[s[next]]&cWord != 0 {
+					next++
+				}
+			}
+		default:
+			// A word starts at i.
+			j := i + 1
+			for j < n && cls[s[j]]&cWord != 0 {
+				j++
+			}
+			if c&cDigit != 0 {
+				dst, next = sc.digitWord(dst, s, i, j)
+			} else if c&(cUpper|cLower) != 0 && (startCandidate(s, i, j) || (j < n && (s[j] == ':' || s[j] == '-') && c&cHex != 0)) {
+				dst, next = sc.letterWord(dst, s, i, j, c)
+			}
+			if next <= i {
+				next = j
+			}
+		}
+		i = next
+	}
+}
+
+// midWord handles an interesting byte inside a word. It returns where to
+// continue.
+func (sc *Scanner) midWord(dst []Match, s string, i int) ([]Match, int) {
+	switch s[i] {
+	case 'b':
+		// Maybe "github_pat_": go on to the '_'.
+		return dst, i + 1
+	case 'J':
+		if i >= 2 && s[i-2] == 'e' && s[i-1] == 'y' && (i == 2 || !isWord(s[i-3])) && sc.on(JWT) && jwtStartOK(s, i-2) {
+			if e := parseJWT(s, i-2); e > 0 {
+				return add(dst, JWT, i-2, e), e
+			}
+		}
+	case '_':
+		if w := wordStart(s, i, 6); w >= 0 && cls[s[w]]&cLower != 0 && sc.on(APIKey) {
+			if e := parseAPIKey(s, w, wordEnd(s, i)); e > 0 {
+				return add(dst, APIKey, w, e), e
+			}
+		}
+	}
+	return dst, wordEnd(s, i)
+}
+
+// wordStart returns the start of the word that ends at s[i-1], when it is at
+// most max bytes long; else -1.
+func wordStart(s string, i, max int) int {
+	w := i
+	for w > 0 && cls[s[w-1]]&cWord != 0 {
+		w--
+		if i-w > max {
+			return -1
+		}
+	}
+	return w
+}
+
+func wordEnd(s string, i int) int {
+	for i < len(s) && cls[s[i]]&cWord != 0 {
+		i++
+	}
+	return i
+}
+
+// startCandidate is a cheap filter for letterWord's prefix detectors on the
+// word s[i:j]: it looks at the first two bytes only.
+func startCandidate(s string, i, j int) bool {
+	if j-i < 2 {
+		return false
+	}
+	c1 := s[i+1]
+	switch s[i] {
+	case 'e':
+		return c1 == 'y'
+	case 's', 'p', 'r':
+		return c1 == 'k'
+	case 'g':
+		return c1 == 'h' || c1 == 'l' || c1 == 'i'
+	case 'x':
+		return c1 == 'o'
+	case 'n':
+		return c1 == 'p'
+	case 'b', 'B':
+		return j-i == 6
+	}
+	return isUpper(c1)
+}
+
+func add(dst []Match, t Type, start, end int) []Match {
+	return append(dst, Match{Type: t, Start: start, End: end, Pattern: -1})
+}
+
+// punct handles a trigger byte that is not part of a word. It returns where
+// to continue, or 0 to go on with the next byte.
+func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
+	n := len(s)
+	switch s[i] {
+	case '@':
+		if sc.on(Email) {
+			if a, b := parseEmail(s, i); a >= 0 {
+				return add(dst, Email, a, b), b
+			}
+		}
+	case ':':
+		if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
+			if sc.on(URLSecret) && i > 0 && isAlnum(s[i-1]) {
+				if a, b := parseUserinfo(s, i+3); a >= 0 {
+					return add(dst, URLSecret, a, b), b + 1
+				}
+			}
+			return dst, i + 3
+		}
+		if !sc.on(IPv6) {
+			break
+		}
+		if i+1 < n && s[i+1] == ':' && (i == 0 || (!isWord(s[i-1]) && s[i-1] != ':' && s[i-1] != '.')) {
+			if e := parseIPv6(s, i); e > 0 {
+				return add(dst, IPv6, i, e), e
+			}
+			break
+		}
+		// A lower-case hex word before the ':' ("fe80::1"); words that start
+		// with a digit or an upper-case letter were tried at their start.
+		if w := wordStart(s, i, 4); w >= 0 && w < i && s[w]-'a' < 6 && allHex(s[w:i]) {
+			if e := parseIPv6(s, w); e > 0 {
+				return add(dst, IPv6, w, e), e
+			}
+		}
+	case '-':
+		// "sk-", "xoxb-", "glpat-" keys and UUIDs that start with a
+		// lower-case letter.
+		if w := wordStart(s, i, 8); w >= 0 && w < i && cls[s[w]]&cLower != 0 {
+			if i-w == 8 {
+				if e := uuidEnd(s, w, i); e > 0 {
+					return dst, e
+				}
+			} else if sc.on(APIKey) {
+				if e := parseAPIKey(s, w, i); e > 0 {
+					return add(dst, APIKey, w, e), e
+				}
+			}
+		}
+	case '?', '&', '#', ';':
+		if sc.on(URLSecret) {
+			if a, b := parseQueryParam(s, i); a >= 0 {
+				return add(dst, URLSecret, a, b), b
+			}
+		}
+	case '+':
+		if sc.on(Phone) && (i == 0 || (!isWord(s[i-1]) && s[i-1] != '+')) {
+			if e := parseIntlPhone(s, i); e > 0 {
+				return add(dst, Phone, i, e), e
+			}
+		}
+	case '(':
+		if sc.on(Phone) && (i == 0 || !isWord(s[i-1])) && i+1 < n && isDigit(s[i+1]) {
+			if e := parseNationalPhone(s, i); e > 0 {
+				return add(dst, Phone, i, e), e
+			}
+		}
+	}
+	return dst, 0
+}
+
+// letterWord handles the word s[i:j] that starts with a letter or '_'.
+func (sc *Scanner) letterWord(dst []Match, s string, i, j int, c uint32) ([]Match, int) {
+	n := len(s)
+	if c&cStart != 0 {
+		b := s[i]
+		switch b {
+		case 'e':
+			if sc.on(JWT) && j-i >= 3 && s[i+1] == 'y' && s[i+2] == 'J' && jwtStartOK(s, i) {
+				if e := parseJWT(s, i); e > 0 {
+					return add(dst, JWT, i, e), e
+				}
+			}
+		case 'b', 'B':
+			if sc.on(BearerToken) && j-i == 6 {
+				if a, e := parseBearer(s, i); a > 0 {
+					// Continue at the token, so that a JWT or an API key there
+					// is found too and wins the overlap as the more specific.
+					return add(dst, BearerToken, a, e), a
+				}
+			}
+		}
+		if sc.on(APIKey) {
+			if e := parseAPIKey(s, i, j); e > 0 {
+				return add(dst, APIKey, i, e), e
+			}
+		}
+		if isUpper(b) && j-i >= 4 && isUpper(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) && sc.on(IBAN) {
+			if e := parseIBAN(s, i); e > 0 {
+				return add(dst, IBAN, i, e), e
+			}
+		}
+	}
+	if j < n && j-i <= 8 && isHex(s[i]) {
+		switch s[j] {
+		case ':':
+			if j-i <= 4 && sc.on(IPv6) && allHex(s[i:j]) {
+				if e := parseIPv6(s, i); e > 0 {
+					return add(dst, IPv6, i, e), e
+				}
+			}
+		case '-':
+			if e := uuidEnd(s, i, j); e > 0 {
+				return dst, e
+			}
+		}
+	}
+	return dst, 0
+}
+
+// digitWord handles the word s[i:j] that starts with a digit.
+func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
+	n := len(s)
+	if !numStartOK(s, i) {
+		return dst, 0
+	}
+	d := i + 1
+	for d < j && isDigit(s[d]) {
+		d++
+	}
+	var next byte
+	if j < n {
+		next = s[j]
+	}
+	if d < j {
+		// Letters or '_' in the word: only hex-based shapes can start here.
+		if j-i <= 4 && next == ':' && sc.on(IPv6) && allHex(s[i:j]) {
+			if e := parseIPv6(s, i); e > 0 {
+				return add(dst, IPv6, i, e), e
+			}
+		}
+		if next == '-' {
+			if e := uuidEnd(s, i, j); e > 0 {
+				return dst, e
+			}
+		}
+		return dst, 0
+	}
+	L := j - i
+	switch next {
+	case '.':
+		if L <= 3 && sc.on(IPv4) {
+			if e := parseIPv4(s, i); e > 0 && numEndOK(s, e) && ipv4ContextOK(s, i) {
+				return add(dst, IPv4, i, e), e
+			}
+		}
+	case ':':
+		if L <= 4 && sc.on(IPv6) {
+			if e := parseIPv6(s, i); e > 0 {
+				return add(dst, IPv6, i, e), e
+			}
+		}
+		return dst, 0
+	case '-':
+		if e := uuidEnd(s, i, j); e > 0 {
+			return dst, e
+		}
+		fallthrough
+	case ' ':
+		if L == 3 && sc.on(SSN) {
+			if e := parseSSN(s, i); e > 0 {
+				return add(dst, SSN, i, e), e
+			}
+		}
+		if L == 4 && sc.on(CreditCard) {
+			if e := parseGroupedCard(s, i); e > 0 {
+				return add(dst, CreditCard, i, e), e
+			}
+		}
+	}
+	if L >= 13 && L <= 19 {
+		if sc.on(CreditCard) && numEndOK(s, j) && validCard(s, i, j) {
+			return add(dst, CreditCard, i, j), j
+		}
+		return dst, 0
+	}
+	// National phones start with a 3-digit area code, a trunk '0' or the
+	// NANP '1'.
+	if (next == '-' || next == '.' || next == ' ') && (L == 3 || (s[i] == '0' && L <= 5) || (L == 1 && s[i] == '1')) && sc.on(Phone) {
+		if e := parseNationalPhone(s, i); e > 0 {
+			return add(dst, Phone, i, e), e
+		}
+	}
+	return dst, 0
+}
+
+// numStartOK reports whether a number may start at s[i]: the byte before it
+// must not continue a number or a word ("v1.2", "id-555", "10:20").
+func numStartOK(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	switch s[i-1] {
+	case '.', '-':
+		return i < 2 || !isWord(s[i-2])
+	case ':':
+		return i < 2 || !isDigit(s[i-2])
+	case '+':
+		return false
+	}
+	return true
+}
+
+// numEndOK reports whether a number may end at s[e]: the next byte must not
+// be a word byte, nor a '.' or '-' followed by a digit.
+func numEndOK(s string, e int) bool {
+	if e >= len(s) {
+		return true
+	}
+	c := s[e]
+	if isWord(c) {
+		return false
+	}
+	if (c == '.' || c == '-') && e+1 < len(s) && isDigit(s[e+1]) {
+		return false
+	}
+	return true
+}
+
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lower(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// uuidEnd returns the end of the UUID (8-4-4-4-12 hex) whose first word is
+// s[i:j], or 0.
+func uuidEnd(s string, i, j int) int {
+	if j-i != 8 || i+36 > len(s) {
+		return 0
+	}
+	for k := 8; k < 36; k++ {
+		c := s[i+k]
+		if k == 8 || k == 13 || k == 18 || k == 23 {
+			if c != '-' {
+				return 0
+			}
+		} else if !isHex(c) {
+			return 0
+		}
+	}
+	if !allHex(s[i:j]) || (i+36 < len(s) && isWord(s[i+36])) {
+		return 0
+	}
+	return i + 36
+}
+
+// --- email ---
+
+// parseEmail parses the address around the '@' at s[at]. It returns its
+// bounds, or -1.
+func parseEmail(s string, at int) (int, int) {
+	n := len(s)
+	a := at
+	for a > 0 && cls[s[a-1]]&cLocal != 0 {
+		a--
+		if at-a > 64 {
+			return -1, -1
+		}
+	}
+	// The local part starts with an alphanumeric or '_' and ends without a '.'.
+	for a < at && cls[s[a]]&(cAlnum) == 0 && s[a] != '_' {
+		a++
+	}
+	if a == at || s[at-1] == '.' {
+		return -1, -1
+	}
+	for k := a + 1; k < at; k++ {
+		if s[k] == '.' && s[k-1] == '.' {
+			return -1, -1
+		}
+	}
+	// Domain: two or more labels, the last one letters only.
+	p := at + 1
+	labels := 0
+	tld := 0
+	for {
+		st := p
+		for p < n && (isAlnum(s[p]) || s[p] == '-') {
+			p++
+		}
+		if p == st || p-st > 63 || s[st] == '-' || s[p-1] == '-' {
+			return -1, -1
+		}
+		labels++
+		tld = st
+		if p+1 < n && s[p] == '.' && isAlnum(s[p+1]) {
+			p++
+			continue
+		}
+		break
+	}
+	if labels < 2 || p-at-1 > 253 || p-tld < 2 || p-tld > 24 {
+		return -1, -1
+	}
+	for k := tld; k < p; k++ {
+		if cls[s[k]]&(cUpper|cLower) == 0 {
+			return -1, -1
+		}
+	}
+	if p < n && (isWord(s[p]) || s[p] == '@') {
+		return -1, -1
+	}
+	if fileExtTLD(s[tld:p]) {
+		return -1, -1
+	}
+	return a, p
+}
+
+// fileExtTLD reports whether tld is a file extension that makes "a@b.ext"
+// an asset name ("icon@2x.png") rather than an address.
+func fileExtTLD(tld string) bool {
+	if len(tld) > 4 {
+		return false
+	}
+	var b [4]byte
+	for i := 0; i < len(tld); i++ {
+		b[i] = lower(tld[i])
+	}
+	switch string(b[:len(tld)]) {
+	case "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic",
+		"js", "mjs", "css", "map", "json", "html", "htm", "txt", "xml", "yml", "yaml", "pdf", "wasm":
+		return true
+	}
+	return false
+}
+
+// --- numbers: IPv4, SSN, cards, phones ---
+
+// parseIPv4 parses a dotted quad at s[i:] (octets 0-255, no leading zeros)
+// and returns its end, or 0. It does not check what follows.
+func parseIPv4(s string, i int) int {
+	n := len(s)
+	p := i
+	for g := 0; g < 4; g++ {
+		if g > 0 {
+			if p >= n || s[p] != '.' {
+				return 0
+			}
+			p++
+		}
+		st := p
+		v := 0
+		for p < n && p-st < 3 && isDigit(s[p]) {
+			v = v*10 + int(s[p]-'0')
+			p++
+		}
+		if p == st || v > 255 || (p-st > 1 && s[st] == '0') || (p < n && isDigit(s[p])) {
+			return 0
+		}
+	}
+	return p
+}
+
+// ipv4ContextOK rejects dotted quads that are versions: after "v",
+// "version", "ver" (and "appVersion", "os_version", ...), or a product token
+// in a user agent ("Chrome/120.0.0.0").
+func ipv4ContextOK(s string, i int) bool {
+	k := i
+	if k > 0 && s[k-1] == '/' {
+		// "Chrome/120.0.0.0": a product name right before the '/'.
+		e := k - 1
+		b := e
+		for b > 0 && isAlnum(s[b-1]) {
+			b--
+		}
+		if b < e && isUpper(s[b]) && (b == 0 || s[b-1] == ' ' || s[b-1] == '(' || s[b-1] == ';') {
+			return false
+		}
+		return true
+	}
+	for skipped := 0; k > 0 && skipped < 4; skipped++ {
+		c := s[k-1]
+		if c != ' ' && c != '\t' && c != ':' && c != '=' && c != '"' && c != '\'' && c != '.' {
+			break
+		}
+		k--
+	}
+	e := k
+	for k > 0 && cls[s[k-1]]&(cUpper|cLower) != 0 {
+		k--
+	}
+	w := s[k:e]
+	switch {
+	case len(w) == 1:
+		return lower(w[0]) != 'v'
+	case len(w) == 3:
+		return !hasPrefixFold(w, "ver")
+	case len(w) >= 7:
+		return !hasPrefixFold(w[len(w)-7:], "version")
+	}
+	return true
+}
+
+// parseSSN parses AAA-GG-SSSS (or with spaces) at s[i:], the area being the
+// word s[i:i+3]. It returns the end, or 0.
+func parseSSN(s string, i int) int {
+	if i+11 > len(s) {
+		return 0
+	}
+	sep := s[i+3]
+	if s[i+6] != sep {
+		return 0
+	}
+	for _, k := range [...]int{4, 5, 7, 8, 9, 10} {
+		if !isDigit(s[i+k]) {
+			return 0
+		}
+	}
+	e := i + 11
+	if !numEndOK(s, e) || (sep == ' ' && e+1 < len(s) && s[e] == ' ' && isDigit(s[e+1])) {
+		return 0
+	}
+	area := int(s[i]-'0')*100 + int(s[i+1]-'0')*10 + int(s[i+2]-'0')
+	if area == 0 || area == 666 || area >= 900 || s[i+4:i+6] == "00" || s[i+7:i+11] == "0000" {
+		return 0
+	}
+	return e
+}
+
+// parseGroupedCard parses a card number written in groups ("4111 1111 1111
+// 1111", "3782-822463-10005") whose first group is the 4-digit word at
+// s[i:i+4]. It returns the end of the longest valid candidate, or 0.
+func parseGroupedCard(s string, i int) int {
+	n := len(s)
+	sep := s[i+4]
+	var digits [19]byte
+	copy(digits[:], s[i:i+4])
+	nd := 4
+	p := i + 4
+	best := 0
+	for p+1 < n && s[p] == sep && isDigit(s[p+1]) {
+		q := p + 1
+		for q < n && isDigit(s[q]) {
+			q++
+		}
+		gl := q - p - 1
+		if gl < 3 || gl > 6 || nd+gl > 19 {
+			break
+		}
+		copy(digits[nd:], s[p+1:q])
+		nd += gl
+		p = q
+		if nd >= 13 && numEndOK(s, p) && cardDigitsValid(digits[:nd]) {
+			best = p
+		}
+		if p < n && isWord(s[p]) {
+			break
+		}
+	}
+	if best > 0 && sep == '-' && best != p {
+		// Dash groups end where the dashes end.
+		return 0
+	}
+	return best
+}
+
+// validCard checks the contiguous digit run s[i:j].
+func validCard(s string, i, j int) bool {
+	var digits [19]byte
+	copy(digits[:], s[i:j])
+	return cardDigitsValid(digits[:j-i])
+}
+
+func cardDigitsValid(d []byte) bool {
+	return knownIIN(d) && luhn(d)
+}
+
+func luhn(d []byte) bool {
+	sum := 0
+	dbl := false
+	for k := len(d) - 1; k >= 0; k-- {
+		v := int(d[k] - '0')
+		if dbl {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+		dbl = !dbl
+	}
+	return sum%10 == 0
+}
+
+// knownIIN checks the issuer prefix against the number's length.
+func knownIIN(d []byte) bool {
+	L := len(d)
+	p2 := int(d[0]-'0')*10 + int(d[1]-'0')
+	p3 := p2*10 + int(d[2]-'0')
+	p4 := p3*10 + int(d[3]-'0')
+	switch d[0] {
+	case '4': // Visa
+		return L == 13 || L == 16 || L == 19
+	case '5':
+		if p2 >= 51 && p2 <= 55 { // Mastercard
+			return L == 16
+		}
+		return p2 == 50 || (p2 >= 56 && p2 <= 58) // Maestro
+	case '2':
+		if p4 >= 2221 && p4 <= 2720 { // Mastercard 2-series
+			return L == 16
+		}
+		return p4 >= 2200 && p4 <= 2204 && L >= 16 // Mir
+	case '3':
+		switch {
+		case p2 == 34 || p2 == 37: // American Express
+			return L == 15
+		case p4 >= 3528 && p4 <= 3589: // JCB
+			return L >= 16
+		case (p3 >= 300 && p3 <= 305) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39: // Diners Club
+			return L >= 14
+		}
+	case '6':
+		switch {
+		case p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65: // Discover
+			return L >= 16
+		case p2 == 62: // UnionPay
+			return L >= 16
+		case p2 == 63 || p2 == 67: // Maestro
+			return true
+		}
+	}
+	return false
+}
+
+// phone groups: digit runs, optionally in parentheses, with the separator
+// that came before each.
+type pgroup struct {
+	start, end int  // the digits
+	sep        byte // separator before the group: 0 (none), ' ', '-', '.', ')'
+	paren      bool
+}
+
+// phoneGroups tokenizes a phone number from s[p:]: groups of digits
+// separated by one ' ', '-' or '.', a group possibly in parentheses (and
+// then possibly followed directly by the next group). It fills g and returns
+// how many groups it read.
+func phoneGroups(s string, p int, g *[8]pgroup) int {
+	n := len(s)
+	k := 0
+	var sep byte
+	for k < len(g) && p < n {
+		paren := s[p] == '('
+		if paren {
+			p++
+		}
+		st := p
+		for p < n && isDigit(s[p]) {
+			p++
+		}
+		end := p
+		if end == st || end-st > 12 {
+			return k
+		}
+		if paren {
+			if p >= n || s[p] != ')' || end-st > 5 {
+				return k
+			}
+			p++
+		}
+		g[k] = pgroup{start: st, end: end, sep: sep, paren: paren}
+		k++
+		if paren && p < n && isDigit(s[p]) {
+			sep = ')'
+			continue
+		}
+		if p+1 < n && (s[p] == ' ' || s[p] == '-' || s[p] == '.') && (isDigit(s[p+1]) || s[p+1] == '(') {
+			sep = s[p]
+			p++
+			continue
+		}
+		return k
+	}
+	return k
+}
+
+func glen(g pgroup) int { return g.end - g.start }
+
+// phoneEnd returns the end of the number whose last group is g, or 0 when a
+// number may not end there.
+func phoneEnd(s string, g pgroup) int {
+	if !numEndOK(s, g.end) {
+		return 0
+	}
+	return g.end
+}
+
+// parseIntlPhone parses "+CC ..." at s[i] == '+'.
+func parseIntlPhone(s string, i int) int {
+	if i+1 >= len(s) || s[i+1]-'1' > 8 {
+		return 0
+	}
+	var g [8]pgroup
+	k := phoneGroups(s, i+1, &g)
+	if k == 0 || g[0].paren {
+		return 0
+	}
+	if k == 1 {
+		if l := glen(g[0]); l < 8 || l > 15 {
+			return 0
+		}
+		return phoneEnd(s, g[0])
+	}
+	if glen(g[0]) > 4 {
+		return 0
+	}
+	// The longest run of groups with 7 to 15 digits that ends cleanly.
+	digits := 0
+	dots := 0
+	best := 0
+	for x := 0; x < k; x++ {
+		digits += glen(g[x])
+		if digits > 15 {
+			break
+		}
+		if g[x].sep == '.' {
+			dots++
+		}
+		if digits >= 7 && x >= 1 && !g[x].paren && !(x == 1 && dots == 1) {
+			if e := phoneEnd(s, g[x]); e > 0 {
+				best = e
+			}
+		}
+	}
+	return best
+}
+
+// parseNationalPhone parses a national number at s[i] (a digit or '(').
+func parseNationalPhone(s string, i int) int {
+	var g [8]pgroup
+	k := phoneGroups(s, i, &g)
+	if k < 2 {
+		return 0
+	}
+	// Leading "1" (NANP trunk): 1-800-555-0199, 1 (800) 555-0199.
+	if !g[0].paren && glen(g[0]) == 1 && s[g[0].start] == '1' {
+		if k >= 4 && nanp(s, g[1:k]) {
+			return phoneEnd(s, g[3])
+		}
+		return 0
+	}
+	if nanp(s, g[:k]) {
+		return phoneEnd(s, g[2])
+	}
+	// Trunk prefix 0[1-9]: 07911 123456, 030 12345678, (02) 9876 5432,
+	// 01 23 45 67 89.
+	f := g[0]
+	if l := glen(f); l < 2 || l > 5 || s[f.start] != '0' || s[f.start+1] == '0' {
+		return 0
+	}
+	digits := glen(f)
+	best := 0
+	for x := 1; x < k; x++ {
+		gx := g[x]
+		if l := glen(gx); l < 2 || l > 8 || gx.paren {
+			break
+		}
+		if x > 1 && gx.sep != g[x-1].sep && !(x == 2 && f.paren) {
+			break
+		}
+		digits += glen(gx)
+		if digits > 13 {
+			break
+		}
+		if digits >= 9 {
+			if e := phoneEnd(s, gx); e > 0 {
+				best = e
+			}
+		}
+	}
+	return best
+}
+
+// nanp reports whether g starts with a North American number: 555-123-4567,
+// 555.123.4567, 555 123 4567, (555) 123-4567. More groups may follow only
+// after a space.
+func nanp(s string, g []pgroup) bool {
+	if len(g) < 3 || glen(g[0]) != 3 || glen(g[1]) != 3 || glen(g[2]) != 4 || g[1].paren || g[2].paren {
+		return false
+	}
+	if g[0].paren {
+		if s[g[0].start] == '0' || (g[1].sep != ')' && g[1].sep != ' ') {
+			return false
+		}
+	} else if g[1].sep != g[2].sep {
+		return false
+	}
+	if len(g) > 3 && g[3].sep != ' ' {
+		return false
+	}
+	return true
+}
+
+// --- IBAN ---
+
+// ibanLen holds the IBAN length per country code (index (c0-'A')*26+c1-'A').
+var ibanLen = func() (t [26 * 26]uint8) {
+	for _, e := range []struct {
+		cc string
+		n  uint8
+	}{
+		{"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
+		{"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22},
+		{"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20},
+		{"EG", 29}, {"ES", 24}, {"FI", 18}, {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22},
+		{"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HN", 28}, {"HR", 21},
+		{"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30},
+		{"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20},
+		{"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20},
+		{"MR", 27}, {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23},
+		{"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22},
+		{"RU", 33}, {"SA", 24}, {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24},
+		{"SM", 27}, {"SO", 23}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26},
+		{"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
+	} {
+		t[int(e.cc[0]-'A')*26+int(e.cc[1]-'A')] = e.n
+	}
+	return t
+}()
+
+// parseIBAN parses an IBAN at s[i:] (two upper-case letters and two digits
+// are known to be there), compact or in groups of four separated by single
+// spaces. It returns the end, or 0.
+func parseIBAN(s string, i int) int {
+	n := len(s)
+	L := int(ibanLen[int(s[i]-'A')*26+int(s[i+1]-'A')])
+	if L == 0 {
+		return 0
+	}
+	var buf [34]byte
+	k := 0
+	p := i
+	grouped := false
+	for k < L {
+		if k > 0 && k%4 == 0 {
+			if k == 4 && p < n && s[p] == ' ' {
+				grouped = true
+			}
+			if grouped {
+				if p >= n || s[p] != ' ' {
+					return 0
+				}
+				p++
+			}
+		}
+		if p >= n {
+			return 0
+		}
+		c := s[p]
+		if !isDigit(c) && !isUpper(c) {
+			return 0
+		}
+		buf[k] = c
+		k++
+		p++
+	}
+	if p < n && isWord(s[p]) {
+		return 0
+	}
+	// mod 97 of BBAN + country code + check digits, letters as 10..35.
+	r := 0
+	for x := 4; x < L+4; x++ {
+		c := buf[x%L]
+		if isDigit(c) {
+			r = (r*10 + int(c-'0')) % 97
+		} else {
+			r = (r*100 + int(c-'A') + 10) % 97
+		}
+	}
+	if r != 1 {
+		return 0
+	}
+	return p
+}
+
+// --- IPv6 ---
+
+// parseIPv6 parses an IPv6 address at s[i:] (a hex digit or "::"): eight
+// groups of 1-4 hex digits, or fewer with one "::", the last two groups
+// possibly an IPv4 address. It returns the end, or 0.
+func parseIPv6(s string, i int) int {
+	n := len(s)
+	p := i
+	groups := 0
+	dbl := false
+	leading := false
+	firstLen := 0
+	if p+1 < n && s[p] == ':' && s[p+1] == ':' {
+		dbl, leading = true, true
+		p += 2
+	}
+	for p < n {
+		st := p
+		for p < n && p-st <= 4 && isHex(s[p]) {
+			p++
+		}
+		gl := p - st
+		if gl == 0 {
+			break
+		}
+		if gl > 4 {
+			return 0
+		}
+		if p < n && s[p] == '.' {
+			e := parseIPv4(s, st)
+			if e == 0 || groups > 6 {
+				return 0
+			}
+			groups += 2
+			p = e
+			break
+		}
+		groups++
+		if groups == 1 {
+			firstLen = gl
+		}
+		if p+1 < n && s[p] == ':' {
+			if s[p+1] == ':' {
+				if dbl {
+					break
+				}
+				dbl = true
+				p += 2
+				continue
+			}
+			if isHex(s[p+1]) {
+				p++
+				continue
+			}
+		}
+		break
+	}
+	switch {
+	case groups == 0 || groups > 8:
+		return 0
+	case !dbl && groups != 8:
+		return 0
+	case dbl && groups > 7:
+		return 0
+	case dbl && !leading && firstLen < 2:
+		return 0
+	}
+	if p < n && (isWord(s[p]) || (s[p] == ':' && p+1 < n && s[p+1] == ':') || (s[p] == '.' && p+1 < n && isDigit(s[p+1]))) {
+		return 0
+	}
+	return p
+}
+
+// --- JWT, bearer tokens, API keys ---
+
+func jwtStartOK(s string, i int) bool {
+	return i == 0 || (s[i-1] != '.' && s[i-1] != '-')
+}
+
+// parseJWT parses header.payload.signature (or the five segments of a JWE)
+// at s[i:], which starts with "eyJ". It returns the end, or 0.
+func parseJWT(s string, i int) int {
+	n := len(s)
+	p := i
+	seg := 0
+	for {
+		st := p
+		for p < n && cls[s[p]]&cB64 != 0 {
+			p++
+		}
+		seg++
+		switch seg {
+		case 1:
+			if p-st < 10 {
+				return 0
+			}
+		case 2:
+			if p-st < 2 {
+				return 0
+			}
+		}
+		if p < n && s[p] == '.' && seg < 5 && (seg <= 2 || (p+1 < n && cls[s[p+1]]&cB64 != 0)) {
+			p++
+			continue
+		}
+		break
+	}
+	if seg != 3 && seg != 5 {
+		return 0
+	}
+	return p
+}
+
+// parseBearer parses "Bearer <token>" at s[i:] (the word there has six
+// letters). It returns the token's bounds, or 0, 0.
+func parseBearer(s string, i int) (int, int) {
+	n := len(s)
+	if !hasPrefixFold(s[i:], "bearer") {
+		return 0, 0
+	}
+	p := i + 6
+	for p < n && (s[p] == ' ' || s[p] == '\t') && p-i < 10 {
+		p++
+	}
+	if p == i+6 {
+		return 0, 0
+	}
+	ts := p
+	var seen uint32
+	for p < n && cls[s[p]]&cTok != 0 {
+		seen |= cls[s[p]]
+		p++
+	}
+	for p < n && s[p] == '=' {
+		p++
+	}
+	te := p
+	for te > ts && s[te-1] == '.' {
+		te--
+	}
+	if te-ts < 16 || seen&cDigit == 0 || seen&(cUpper|cLower) == 0 {
+		return 0, 0
+	}
+	return ts, te
+}
+
+// span returns the end of the run of bytes of class f from s[p:].
+func span(s string, p int, f uint32) int {
+	for p < len(s) && cls[s[p]]&f != 0 {
+		p++
+	}
+	return p
+}
+
+// keyBody checks the body of a key that starts at s[p:]: a run of class f
+// (alnum when f is cAlnum), at least minLen long, not followed by a word
+// byte. It returns the end, or 0.
+func keyBody(s string, p int, f uint32, minLen int) int {
+	e := span(s, p, f)
+	if e-p < minLen || (e < len(s) && isWord(s[e])) {
+		return 0
+	}
+	return e
+}
+
+// parseAPIKey checks the well-known key prefixes at s[i:], the word there
+// being s[i:j]. It returns the key's end, or 0.
+func parseAPIKey(s string, i, j int) int {
+	t := s[i:]
+	switch s[i] {
+	case 's':
+		if len(t) > 8 && (t[:8] == "sk_live_" || t[:8] == "sk_test_") {
+			return keyBody(s, i+8, cAlnum, 16)
+		}
+		if len(t) > 3 && t[:3] == "sk-" {
+			e := keyBody(s, i+3, cB64, 20)
+			if e > 0 && mixed(s[i+3:e]) {
+				return e
+			}
+		}
+	case 'p':
+		if len(t) > 8 && t[:8] == "pk_live_" {
+			return keyBody(s, i+8, cAlnum, 16)
+		}
+	case 'r':
+		if len(t) > 8 && t[:8] == "rk_live_" {
+			return keyBody(s, i+8, cAlnum, 16)
+		}
+	case 'g':
+		if len(t) > 4 && t[0] == 'g' && t[1] == 'h' && t[3] == '_' {
+			switch t[2] {
+			case 'p', 'o', 'u', 's', 'r':
+				return keyBody(s, i+4, cAlnum, 30)
+			}
+		}
+		if len(t) > 11 && t[:11] == "github_pat_" {
+			return keyBody(s, i+11, cWord, 22)
+		}
+		if len(t) > 6 && t[:6] == "glpat-" {
+			return keyBody(s, i+6, cB64, 20)
+		}
+	case 'x':
+		if len(t) > 5 && t[:3] == "xox" && t[4] == '-' {
+			switch t[3] {
+			case 'b', 'p', 'a', 'r':
+				e := keyBody(s, i+5, cB64, 10)
+				if e > 0 && mixed(s[i+5:e]) {
+					return e
+				}
+			}
+		}
+	case 'n':
+		if len(t) > 4 && t[:4] == "npm_" {
+			return keyBody(s, i+4, cAlnum, 30)
+		}
+	case 'A':
+		if j-i == 20 && (t[:4] == "AKIA" || t[:4] == "ASIA") {
+			for k := i + 4; k < j; k++ {
+				if cls[s[k]]&(cUpper|cDigit) == 0 {
+					return 0
+				}
+			}
+			return j
+		}
+		if len(t) >= 39 && t[:4] == "AIza" {
+			if e := span(s, i+4, cB64); e-i == 39 {
+				return e
+			}
+		}
+	case 'S':
+		if len(t) > 3 && t[:3] == "SG." {
+			e := span(s, i+3, cB64)
+			if e-i-3 >= 16 && e+1 < len(s) && s[e] == '.' {
+				e2 := span(s, e+1, cB64)
+				if e2-e-1 >= 16 {
+					return e2
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// mixed reports whether v has both a digit and a letter.
+func mixed(v string) bool {
+	var seen uint32
+	for k := 0; k < len(v); k++ {
+		seen |= cls[v[k]]
+	}
+	return seen&cDigit != 0 && seen&(cUpper|cLower) != 0
+}
+
+// --- URL secrets ---
+
+// parseUserinfo parses the authority after "://" at s[a:]. When it has
+// userinfo with a password (user:pass@host), it returns the userinfo's
+// bounds; otherwise -1, -1.
+func parseUserinfo(s string, a int) (int, int) {
+	at := -1
+	colon := -1
+	for p := a; p < len(s) && cls[s[p]]&cAuth != 0; p++ {
+		switch s[p] {
+		case '@':
+			at = p
+		case ':':
+			if colon < 0 {
+				colon = p
+			}
+		}
+	}
+	if at < 0 || colon < 0 || colon >= at-1 {
+		return -1, -1
+	}
+	return a, at
+}
+
+// secretParam reports whether a lower-cased query parameter name (with '-'
+// as '_') is secret-like.
+func secretParam(name []byte) bool {
+	switch string(name) {
+	case "token", "access_token", "api_key", "apikey", "key", "password", "passwd", "pwd",
+		"secret", "auth", "signature", "sig", "session", "sessionid", "code",
+		// Common spellings of the same things.
+		"refresh_token", "id_token", "auth_token", "client_secret", "session_id", "jsessionid",
+		"phpsessid", "private_token", "x_amz_signature", "x_amz_security_token",
+		"x_goog_signature", "access_key", "secret_key":
+		return true
+	}
+	return false
+}
+
+// parseQueryParam parses name=value after the '?', '&', '#' or ';' at s[i].
+// When name is secret-like, it returns the value's bounds; else -1, -1.
+func parseQueryParam(s string, i int) (int, int) {
+	n := len(s)
+	st := i + 1
+	p := st
+	var name [24]byte
+	for p < n && cls[s[p]]&cPName != 0 {
+		if p-st >= len(name) {
+			return -1, -1
+		}
+		c := s[p]
+		switch {
+		case isUpper(c):
+			c |= 0x20
+		case c == '-':
+			c = '_'
+		}
+		name[p-st] = c
+		p++
+	}
+	if p == st || p >= n || s[p] != '=' || !secretParam(name[:p-st]) {
+		return -1, -1
+	}
+	vs := p + 1
+	ve := span(s, vs, cQVal)
+	// Trailing punctuation belongs to the sentence, not the value.
+	for ve > vs {
+		c := s[ve-1]
+		if c == '.' || c == '!' || c == ':' || c == '*' || (c == ')' && !hasByte(s[vs:ve], '(')) {
+			ve--
+			continue
+		}
+		break
+	}
+	if ve == vs || trivialValue(s[vs:ve]) {
+		return -1, -1
+	}
+	return vs, ve
+}
+
+func hasByte(s string, b byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return true
+		}
+	}
+	return false
+}
+
+// trivialValue reports whether a parameter value holds no secret: booleans,
+// null-likes, a single digit, placeholders.
+func trivialValue(v string) bool {
+	if len(v) > 9 {
+		return false
+	}
+	var b [9]byte
+	for i := 0; i < len(v); i++ {
+		b[i] = lower(v[i])
+	}
+	switch string(b[:len(v)]) {
+	case "true", "false", "null", "nil", "none", "undefined", "yes", "no", "on", "off",
+		"0", "1", "redacted", "%s", "%v":
+		return true
+	}
+	return false
+}
