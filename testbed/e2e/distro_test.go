@@ -128,11 +128,30 @@ func (s *sink) dataPoints() int {
 
 type collector struct {
 	cmd     *exec.Cmd
-	out     *bytes.Buffer
+	dir     string
+	out     *syncBuffer
 	events  string
 	health  string
 	exited  chan error
 	stopped bool
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writers and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 const configTemplate = `
@@ -170,8 +189,16 @@ service:
       exporters: [otlphttp]
 `
 
-// startCollector runs the binary against an OTLP sink and waits for health.
+// startCollector runs the binary with the default test configuration.
 func startCollector(t *testing.T, s *sink) *collector {
+	return startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
+		return fmt.Sprintf(configTemplate, c.health, c.events, sinkAddr)
+	})
+}
+
+// startCollectorWith runs the binary against an OTLP sink, with the
+// configuration config returns, and waits for health.
+func startCollectorWith(t *testing.T, s *sink, config func(c *collector, sinkAddr string) string) *collector {
 	t.Helper()
 	bin := binary(t)
 	sinkLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -182,13 +209,14 @@ func startCollector(t *testing.T, s *sink) *collector {
 	go func() { _ = sinkSrv.Serve(sinkLn) }()
 	t.Cleanup(func() { _ = sinkSrv.Close() })
 
-	c := &collector{out: new(bytes.Buffer), events: freePort(t), health: freePort(t), exited: make(chan error, 1)}
+	c := &collector{out: new(syncBuffer), events: freePort(t), health: freePort(t), exited: make(chan error, 1)}
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := fmt.Sprintf(configTemplate, c.health, c.events, sinkLn.Addr().String())
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	c.dir = filepath.Dir(cfgPath)
+	if err := os.WriteFile(cfgPath, []byte(config(c, sinkLn.Addr().String())), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c.cmd = exec.Command(bin, "--config", cfgPath)
+	c.cmd.Dir = c.dir
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
