@@ -355,10 +355,11 @@ func (w *walker) walk(kind Kind, v *fastjson.Value) {
 	hooks[kind](w, seen)
 }
 
-// object validates the fields of one object and returns which were present.
+// object validates the fields of one object and returns which were present
+// (an optional null is absent).
 func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 	ov, _ := v.Object()
-	var seen uint64
+	var seen, present uint64
 	ov.Visit(func(k []byte, fv *fastjson.Value) {
 		i, ok := o.byName[string(k)]
 		if !ok {
@@ -373,16 +374,16 @@ func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 			return
 		}
 		f := &o.fields[i]
-		if fv.Type() == fastjson.TypeNull && !f.required {
-			// An optional null is an absent field.
-			return
-		}
 		bit := uint64(1) << i
 		if seen&bit != 0 {
 			w.fail(f.path, f, nil, "duplicate field")
 			return
 		}
 		seen |= bit
+		if fv.Type() == fastjson.TypeNull && !f.required {
+			return
+		}
+		present |= bit
 		w.value(f, fv)
 	})
 	for i := range o.fields {
@@ -391,7 +392,7 @@ func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 			w.fail(f.path, f, nil, "required field is missing")
 		}
 	}
-	return seen
+	return present
 }
 
 func typeName(t fastjson.Type) string {
@@ -523,7 +524,7 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		var err error
 		x, err = v.Float64()
 		switch {
-		case err != nil || x <= 0 || x > maxMS:
+		case err != nil || math.IsNaN(x) || x <= 0 || x > maxMS:
 			w.fail(f.path, f, v, "must be a positive epoch time in milliseconds")
 			return
 		case x < 1e11:

@@ -995,11 +995,10 @@ func TestDuplicateWithNull(t *testing.T) {
 		body := insertAfter("{", dup)(mustJSON(validEvent()))
 		res := decode(t, Options{}, Events, body)
 		if res.Accepted == 1 {
-			t.Skipf("decoder bug (decoder.go object(): an optional null returns before the seen bit is tested and set, "+
-				"so {%s ...} followed by the same key with a value is accepted without \"duplicate field\")", dup)
+			t.Fatalf("{%s ...} followed by the same key with a value was accepted", dup)
 		}
 		name, _, _ := strings.Cut(strings.Trim(dup, `",`), `"`)
-		if want := fe(name, "", "duplicate field"); !reflect.DeepEqual(res.Rejected[0].Errors, want) {
+		if want := fe(name, "", "duplicate field"); !reflect.DeepEqual(res.Rejected[0].Errors[:1], want) {
 			t.Errorf("%s: %+v", dup, res.Rejected)
 		}
 	}
@@ -1030,9 +1029,7 @@ func TestNaNRejected(t *testing.T) {
 			if err != nil || res.Accepted == 0 {
 				return // refused as malformed, or the event rejected
 			}
-			t.Skipf("decoder bug (decoder.go value(), case kindTime: `x <= 0 || x > maxMS` and `x < 1e11` are all false "+
-				"for NaN, which fastjson parses as a number, and hooks.go notBefore compares with <, false for NaN): "+
-				"%s set to NaN was accepted", name)
+			t.Errorf("%s set to NaN was accepted", name)
 		})
 	}
 }

@@ -120,15 +120,6 @@ func countItems(k Kind, body []byte) int {
 	return -1
 }
 
-// knownTimestampBug names a known decoder bug the timestamp property would
-// otherwise report.
-func knownTimestampBug(k Kind, body []byte) string {
-	if !k.IsLogs() && bytes.Contains(bytes.ToLower(body), []byte("nan")) {
-		return "decoder bug: NaN accepted in a start time (decoder.go value, kindTime; see TestNaNRejected)"
-	}
-	return ""
-}
-
 // A timestamp the decoder accepted lies between 1973 and 2262.
 func sane(ts pcommon.Timestamp) bool {
 	return ts >= pcommon.Timestamp(1e11*1e6) && ts <= pcommon.Timestamp(math.MaxInt64)
@@ -162,9 +153,6 @@ func checkLogs(t *testing.T, d *Decoder, k Kind, body []byte, res *Result) {
 					t.Fatalf("ObservedTimestamp %v", lr.ObservedTimestamp())
 				}
 				if lr.Timestamp() > now+pcommon.Timestamp(d.opts.MaxFutureSkew) || !sane(lr.Timestamp()) {
-					if bug := knownTimestampBug(k, body); bug != "" {
-						t.Skip(bug)
-					}
 					t.Fatalf("accepted a record with Timestamp %v", lr.Timestamp().AsTime())
 				}
 				if v, ok := lr.Attributes().Get(schema.AttrIsValid); !ok || !v.Bool() {
@@ -209,9 +197,6 @@ func checkMetrics(t *testing.T, d *Decoder, k Kind, body []byte, res *Result) {
 					dp := dps.At(p)
 					checkMapUTF8(t, ms.At(m).Name(), dp.Attributes())
 					if dp.Timestamp() > now+pcommon.Timestamp(d.opts.MaxFutureSkew) || !sane(dp.Timestamp()) || !sane(dp.StartTimestamp()) {
-						if bug := knownTimestampBug(k, body); bug != "" {
-							t.Skip(bug)
-						}
 						t.Fatalf("%s: accepted a point at %v starting %v", ms.At(m).Name(), dp.Timestamp(), dp.StartTimestamp())
 					}
 				}
