@@ -333,16 +333,16 @@ var modelSpec = compile(obj(
 	ratio("modificationRate").req().gauge("pulse.ai.model.modification_rate", "1", "Share of recommendations users modified."),
 	num("satisfactionScore", 1, 5).gauge("pulse.ai.model.satisfaction", "{rating}", "User satisfaction, 1 to 5."),
 	nested("dataDrift", obj(
-		boolean("detected").req().gauge("pulse.ai.model.drift.detected", "1", "1 when data drift was detected, else 0."),
-		enum("severity", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.drift.severity", "1", "Drift severity: 1 low, 2 medium, 3 high."),
+		boolean("detected").req().gauge("pulse.ai.model.drift.detected", "", "1 when data drift was detected, else 0."),
+		enum("severity", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.drift.severity", "", "Drift severity: 1 low, 2 medium, 3 high."),
 		strs("affectedFeatures").req().gauge("pulse.ai.model.drift.affected_features", "{feature}", "Number of features affected by drift."),
-		nonNeg("driftScore").req().gauge("pulse.ai.model.drift.score", "1", "Drift score."),
+		nonNeg("driftScore").req().gauge("pulse.ai.model.drift.score", "", "Drift score."),
 	)).req(),
 	nested("safetyMetrics", obj(
 		count("violationCount").req().gauge("pulse.ai.model.safety.violations", "{violation}", "Safety violations in the evaluation period."),
-		pct("safetyScore").req().gauge("pulse.ai.model.safety.score", "1", "Safety rating, 0 to 100."),
+		pct("safetyScore").req().gauge("pulse.ai.model.safety.score", "", "Safety rating, 0 to 100."),
 		text("lastViolationType"),
-		enum("riskLevel", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.safety.risk_level", "1", "Risk level: 1 low, 2 medium, 3 high."),
+		enum("riskLevel", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.safety.risk_level", "", "Risk level: 1 low, 2 medium, 3 high."),
 	)).req(),
 	nested("resourceUsage", obj(
 		pct("cpuUtilization").req().gauge("pulse.ai.model.cpu.utilization", "%", "CPU utilisation of the model service."),
@@ -362,11 +362,11 @@ var businessSpec = compile(obj(
 	str("metricId").req(),
 	str("metricName").req().dim("metric_name"),
 	enum("category", schema.BusinessCategories).req().dim("category"),
-	real("value").req().gauge("pulse.business.value", "1", "Value of a business metric, in the unit its unit label names."),
+	real("value").req().gauge("pulse.business.value", "", "Value of a business metric, in the unit its unit label names."),
 	str("unit").req().dim("unit"),
-	real("previousValue").gauge("pulse.business.previous_value", "1", "Value of the metric in the previous period."),
+	real("previousValue").gauge("pulse.business.previous_value", "", "Value of the metric in the previous period."),
 	real("percentChange").gauge("pulse.business.percent_change", "%", "Change against the previous period."),
-	enum("trend", schema.Trends).req().lv(1, -1, 0).gauge("pulse.business.trend", "1", "Trend: 1 up, -1 down, 0 stable."),
+	enum("trend", schema.Trends).req().lv(1, -1, 0).gauge("pulse.business.trend", "", "Trend: 1 up, -1 down, 0 stable."),
 	nested("dimensions", obj(
 		enum("timeGranularity", schema.TimeGranularities).req().dim("granularity"),
 		str("segment").dim("segment"),
@@ -384,7 +384,7 @@ var businessSpec = compile(obj(
 var systemSpec = compile(obj(
 	str("serviceName").req().res("service.name"),
 	str("serviceVersion").req().res("service.version"),
-	enum("environment", schema.Environments).req().res("deployment.environment.name"),
+	enum("environment", schema.Environments).req().dim("environment"),
 	nested("responseTime", obj(
 		nonNeg("average").req().gauge("pulse.system.response_time", "ms", "Response time by statistic.", [2]string{"stat", "average"}),
 		nonNeg("median").req().gauge("pulse.system.response_time", "ms", "Response time by statistic.", [2]string{"stat", "median"}),
