@@ -1,0 +1,204 @@
+package analyticsmetricsconnector
+
+import (
+	"sort"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+const (
+	maxLabels = 5
+	// otherValue replaces label values beyond the cardinality limits.
+	otherValue = "_other"
+)
+
+type labelSet [maxLabels]string
+
+// boundedLabels take their values from Pulse's own fixed vocabulary, so the
+// per-label value limit does not apply to them.
+var boundedLabels = map[string]bool{lField: true, lPresent: true, lWindow: true, lMetric: true, lLabel: true}
+
+// point is one series' cumulative state.
+type point struct {
+	start   pcommon.Timestamp
+	value   float64  // sum, gauge value, or histogram sum
+	count   uint64   // histogram count
+	buckets []uint64 // histogram bucket counts, len(bounds)+1
+	dirty   bool
+}
+
+// series holds one catalog metric's points and its label value sets.
+type series struct {
+	def    *MetricDef
+	labels []string
+	points map[labelSet]*point
+	values []map[string]struct{} // distinct values seen per label
+}
+
+// aggregator is the connector's state: every series of the catalog, bounded
+// by label value and series limits. It is not safe for concurrent use; the
+// connector holds its lock.
+type aggregator struct {
+	metrics   [numMetrics]*series
+	maxValues int
+	maxSeries int
+	total     int
+	now       pcommon.Timestamp // time of the current update, start of new series
+}
+
+func newAggregator(eventLabels []string, maxValues, maxSeries int) *aggregator {
+	a := &aggregator{maxValues: maxValues, maxSeries: maxSeries}
+	for i := range catalog {
+		def := &catalog[i]
+		labels := def.Labels
+		if i == mEvents {
+			labels = eventLabels
+		}
+		s := &series{def: def, labels: labels, points: map[labelSet]*point{}, values: make([]map[string]struct{}, len(labels))}
+		for j := range s.values {
+			s.values[j] = map[string]struct{}{}
+		}
+		a.metrics[i] = s
+	}
+	return a
+}
+
+// get returns the point of metric m for the label values ls, applying the
+// cardinality limits.
+func (a *aggregator) get(m int, ls labelSet) *point {
+	s := a.metrics[m]
+	if p, ok := s.points[ls]; ok {
+		return p
+	}
+	for i, l := range s.labels {
+		v := ls[i]
+		if _, ok := s.values[i][v]; ok || boundedLabels[l] {
+			continue
+		}
+		if len(s.values[i]) >= a.maxValues {
+			ls[i] = otherValue
+			a.overflow(m, i)
+			continue
+		}
+		s.values[i][v] = struct{}{}
+	}
+	if p, ok := s.points[ls]; ok {
+		return p
+	}
+	if a.total >= a.maxSeries && m != mOverflow {
+		for i := range s.labels {
+			ls[i] = otherValue
+		}
+		a.overflow(m, -1)
+		if p, ok := s.points[ls]; ok {
+			return p
+		}
+	}
+	p := &point{start: a.now}
+	if s.def.Kind == Histogram {
+		p.buckets = make([]uint64, len(s.def.Bounds)+1)
+	}
+	s.points[ls] = p
+	a.total++
+	return p
+}
+
+// overflow counts an update folded into "_other"; label -1 is the series cap.
+func (a *aggregator) overflow(m, label int) {
+	name := "max_series"
+	if label >= 0 {
+		name = a.metrics[m].labels[label]
+	}
+	p := a.get(mOverflow, labelSet{a.metrics[m].def.Name, name})
+	p.value++
+	p.dirty = true
+}
+
+func (a *aggregator) add(m int, ls labelSet, v float64) {
+	p := a.get(m, ls)
+	p.value += v
+	p.dirty = true
+}
+
+func (a *aggregator) set(m int, ls labelSet, v float64) {
+	p := a.get(m, ls)
+	p.value = v
+	p.dirty = true
+}
+
+func (a *aggregator) observe(m int, ls labelSet, v float64) {
+	p := a.get(m, ls)
+	bounds := a.metrics[m].def.Bounds
+	i := sort.SearchFloat64s(bounds, v) // first bound >= v: the bucket (bound-1, bound]
+	p.buckets[i]++
+	p.count++
+	p.value += v
+	p.dirty = true
+}
+
+// export writes the series into a ScopeMetrics: all of them when full,
+// else only those updated since the last export.
+func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full bool) int {
+	n := 0
+	for _, s := range a.metrics {
+		var m pmetric.Metric
+		for ls, p := range s.points {
+			if !full && !p.dirty {
+				continue
+			}
+			if m == (pmetric.Metric{}) {
+				m = sm.Metrics().AppendEmpty()
+				m.SetName(s.def.Name)
+				m.SetUnit(s.def.Unit)
+				m.SetDescription(s.def.Description)
+				switch s.def.Kind {
+				case Sum:
+					sum := m.SetEmptySum()
+					sum.SetIsMonotonic(true)
+					sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				case Histogram:
+					m.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				default:
+					m.SetEmptyGauge()
+				}
+			}
+			p.dirty = false
+			n++
+			switch s.def.Kind {
+			case Sum, Gauge:
+				var dp pmetric.NumberDataPoint
+				if s.def.Kind == Sum {
+					dp = m.Sum().DataPoints().AppendEmpty()
+					dp.SetStartTimestamp(p.start)
+				} else {
+					dp = m.Gauge().DataPoints().AppendEmpty()
+				}
+				dp.SetTimestamp(now)
+				if s.def.Int {
+					dp.SetIntValue(int64(p.value))
+				} else {
+					dp.SetDoubleValue(p.value)
+				}
+				putLabels(dp.Attributes(), s.labels, ls)
+			case Histogram:
+				dp := m.Histogram().DataPoints().AppendEmpty()
+				dp.SetStartTimestamp(p.start)
+				dp.SetTimestamp(now)
+				dp.SetCount(p.count)
+				dp.SetSum(p.value)
+				dp.ExplicitBounds().FromRaw(s.def.Bounds)
+				dp.BucketCounts().FromRaw(p.buckets)
+				putLabels(dp.Attributes(), s.labels, ls)
+			}
+		}
+	}
+	return n
+}
+
+func putLabels(attrs pcommon.Map, labels []string, ls labelSet) {
+	attrs.EnsureCapacity(len(labels))
+	for i, k := range labels {
+		attrs.PutStr(k, ls[i])
+	}
+}

@@ -1,0 +1,116 @@
+package analyticsmetricsconnector // import "github.com/pulse-otel/pulse/connector/analyticsmetricsconnector"
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+)
+
+// Config is the analytics_metrics connector's configuration.
+type Config struct {
+	// FlushInterval is how often metrics are exported. Freshness (event
+	// time to export) is bounded by it plus pipeline latency.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// FullExportInterval is how often every series is exported, changed or
+	// not, so stores keep them fresh; in between only changed series are.
+	FullExportInterval time.Duration `mapstructure:"full_export_interval"`
+	// EventDimensions are the labels of pulse.events, from
+	// event_type, category, action, platform, app_version, feature, page,
+	// consent_level. User-level identifiers are never allowed.
+	EventDimensions []string `mapstructure:"event_dimensions"`
+	// MaxValuesPerLabel caps the distinct values of one label of one metric;
+	// further values become "_other".
+	MaxValuesPerLabel int `mapstructure:"max_values_per_label"`
+	// MaxSeries caps the series of all metrics together; beyond it new
+	// series fold into each metric's all-"_other" series.
+	MaxSeries int `mapstructure:"max_series"`
+	// SessionTimeout ends a session after this much inactivity (event time).
+	SessionTimeout time.Duration `mapstructure:"session_timeout"`
+	// MaxSessions bounds the open sessions tracked; the oldest are ended first.
+	MaxSessions int `mapstructure:"max_sessions"`
+	// ExpectedUsers sizes the new-user filter (false "returning" rate 0.1 %
+	// at this many users).
+	ExpectedUsers uint `mapstructure:"expected_users"`
+	// Storage is a storage extension (file_storage) that keeps the user
+	// filter and the active-user sketches across restarts.
+	Storage *component.ID `mapstructure:"storage"`
+	// SaveInterval is how often that state is saved (and at shutdown).
+	SaveInterval time.Duration `mapstructure:"save_interval"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// eventDimensions maps each allowed pulse.events label to its attribute.
+var eventDimensions = map[string]string{
+	lEventType:      "pulse.event.type",
+	lCategory:       "pulse.event.category",
+	lAction:         "pulse.event.action",
+	lPlatform:       "pulse.platform",
+	lAppVersion:     "pulse.app.version",
+	"feature":       "pulse.feature",
+	"page":          "pulse.page",
+	"consent_level": "pulse.consent_level",
+}
+
+// forbiddenLabels are user-level identifiers. They can never be labels: the
+// validation names them so nobody tries twice.
+var forbiddenLabels = []string{"user_id", "user.id", "device_id", "device.id", "session_id", "session.id", "event_id", "pulse.event.id", "recommendation_id", "pulse.recommendation.id", "user_agent", "user_agent.original", "ip", "client.address"}
+
+const maxEventDimensions = 5
+
+// Validate checks the configuration; errors name the field and the value.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.FlushInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("flush_interval: must be at least 10ms, got %s", cfg.FlushInterval))
+	}
+	if cfg.FullExportInterval < cfg.FlushInterval {
+		errs = append(errs, fmt.Errorf("full_export_interval: must be at least flush_interval (%s), got %s", cfg.FlushInterval, cfg.FullExportInterval))
+	}
+	if len(cfg.EventDimensions) == 0 || len(cfg.EventDimensions) > maxEventDimensions {
+		errs = append(errs, fmt.Errorf("event_dimensions: between 1 and %d dimensions, got %d", maxEventDimensions, len(cfg.EventDimensions)))
+	}
+	for i, d := range cfg.EventDimensions {
+		switch {
+		case slices.Contains(forbiddenLabels, d) || strings.HasSuffix(d, "_id") || strings.HasSuffix(d, ".id"):
+			errs = append(errs, fmt.Errorf("event_dimensions[%d]: %q is a user-level identifier and can never be a label", i, d))
+		case eventDimensions[d] == "":
+			errs = append(errs, fmt.Errorf("event_dimensions[%d]: unknown dimension %q; one of %s", i, d, strings.Join(sortedDims(), ", ")))
+		case slices.Index(cfg.EventDimensions, d) != i:
+			errs = append(errs, fmt.Errorf("event_dimensions[%d]: %q listed twice", i, d))
+		}
+	}
+	if cfg.MaxValuesPerLabel < 1 {
+		errs = append(errs, fmt.Errorf("max_values_per_label: must be positive, got %d", cfg.MaxValuesPerLabel))
+	}
+	if cfg.MaxSeries < 100 {
+		errs = append(errs, fmt.Errorf("max_series: must be at least 100, got %d", cfg.MaxSeries))
+	}
+	if cfg.SessionTimeout < time.Minute {
+		errs = append(errs, fmt.Errorf("session_timeout: must be at least 1m, got %s", cfg.SessionTimeout))
+	}
+	if cfg.MaxSessions < 1 {
+		errs = append(errs, fmt.Errorf("max_sessions: must be positive, got %d", cfg.MaxSessions))
+	}
+	if cfg.ExpectedUsers < 1000 {
+		errs = append(errs, fmt.Errorf("expected_users: must be at least 1000, got %d", cfg.ExpectedUsers))
+	}
+	if cfg.SaveInterval < time.Second {
+		errs = append(errs, fmt.Errorf("save_interval: must be at least 1s, got %s", cfg.SaveInterval))
+	}
+	return errors.Join(errs...)
+}
+
+func sortedDims() []string {
+	out := make([]string, 0, len(eventDimensions))
+	for k := range eventDimensions {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

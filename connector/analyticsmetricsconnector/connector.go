@@ -1,0 +1,621 @@
+package analyticsmetricsconnector
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+
+	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/hll"
+	"github.com/pulse-otel/pulse/internal/schema"
+)
+
+// session is an open session's state.
+type session struct {
+	first, last int64 // event time, ns
+	events      int
+	platform    string
+	pages       [8]uint64 // hashes of viewed paths, for unique page views
+	npages      int
+}
+
+type analyticsConnector struct {
+	cfg  *Config
+	set  connector.Settings
+	next consumer.Metrics
+
+	mu       sync.Mutex
+	agg      *aggregator
+	users    *hll.Ring
+	seen     *bloom.BloomFilter
+	sessions map[string]*session
+	pending  []int64 // event times (ns) since the last flush, for freshness
+	eventDim [maxLabels]string
+
+	seed       maphash.Seed
+	client     storage.Client
+	stop       chan struct{}
+	done       chan struct{}
+	lastFull   time.Time
+	lastSave   time.Time
+	startOnce  sync.Once
+	shutOnce   sync.Once
+	windowList []hll.Window
+}
+
+func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*analyticsConnector, error) {
+	windows := hll.DefaultWindows()
+	users, err := hll.NewRing(windows)
+	if err != nil {
+		return nil, err
+	}
+	c := &analyticsConnector{
+		cfg:        cfg,
+		set:        set,
+		next:       next,
+		agg:        newAggregator(cfg.EventDimensions, cfg.MaxValuesPerLabel, cfg.MaxSeries),
+		users:      users,
+		seen:       bloom.NewWithEstimates(cfg.ExpectedUsers, 0.001),
+		sessions:   map[string]*session{},
+		seed:       maphash.MakeSeed(),
+		windowList: windows,
+	}
+	for i, d := range cfg.EventDimensions {
+		c.eventDim[i] = eventDimensions[d]
+	}
+	return c, nil
+}
+
+func (c *analyticsConnector) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+// Start loads saved state and starts the flush loop.
+func (c *analyticsConnector) Start(ctx context.Context, host component.Host) error {
+	if c.cfg.Storage != nil {
+		ext, ok := host.GetExtensions()[*c.cfg.Storage]
+		if !ok {
+			return fmt.Errorf("storage: extension %q is not configured in service.extensions", c.cfg.Storage)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("storage: extension %q is not a storage extension", c.cfg.Storage)
+		}
+		client, err := se.GetClient(ctx, component.KindConnector, c.set.ID, "")
+		if err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		c.client = client
+		if err := c.load(ctx); err != nil {
+			return err
+		}
+	}
+	c.stop, c.done = make(chan struct{}), make(chan struct{})
+	c.lastFull, c.lastSave = time.Now(), time.Now()
+	go c.loop()
+	return nil
+}
+
+// Shutdown exports what is pending, saves state and stops.
+func (c *analyticsConnector) Shutdown(ctx context.Context) error {
+	var err error
+	c.shutOnce.Do(func() {
+		if c.stop == nil {
+			return
+		}
+		close(c.stop)
+		<-c.done
+		c.flush(ctx, time.Now(), true)
+		if c.client != nil {
+			err = errors.Join(c.save(ctx), c.client.Close(ctx))
+		}
+	})
+	return err
+}
+
+func (c *analyticsConnector) loop() {
+	defer close(c.done)
+	t := time.NewTicker(c.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			full := now.Sub(c.lastFull) >= c.cfg.FullExportInterval
+			if full {
+				c.lastFull = now
+			}
+			c.flush(context.Background(), now, full)
+			if c.client != nil && now.Sub(c.lastSave) >= c.cfg.SaveInterval {
+				c.lastSave = now
+				if err := c.save(context.Background()); err != nil {
+					c.set.Logger.Warn("Saving connector state failed; new-user and active-user state since the last save would be lost on restart", zap.Error(err))
+				}
+			}
+		}
+	}
+}
+
+// flush ends idle sessions, computes the gauges and exports.
+func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool) {
+	md := pmetric.NewMetrics()
+	c.mu.Lock()
+	ts := pcommon.NewTimestampFromTime(now)
+	c.agg.now = ts
+	c.endSessions(now.UnixNano()-int64(c.cfg.SessionTimeout), false)
+	for _, w := range c.windowList {
+		if n, err := c.users.Estimate(w.Name, now); err == nil {
+			c.agg.set(mActiveUsers, labelSet{w.Name}, float64(n))
+		}
+	}
+	for _, t := range c.pending {
+		c.agg.observe(mFreshness, labelSet{}, float64(now.UnixNano()-t)/1e9)
+	}
+	c.pending = c.pending[:0]
+	rm := md.ResourceMetrics().AppendEmpty()
+	sm := rm.ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(metadata.ScopeName)
+	n := c.agg.export(sm, ts, full)
+	c.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	if err := c.next.ConsumeMetrics(ctx, md); err != nil {
+		// Cumulative state is kept, so the next export carries the counts.
+		c.set.Logger.Warn("Exporting analytics metrics failed; the next flush carries the same cumulative values", zap.Error(err))
+	}
+}
+
+// endSessions records and forgets sessions idle since before cutoff (all
+// of them when everything is set).
+func (c *analyticsConnector) endSessions(cutoff int64, everything bool) {
+	for id, s := range c.sessions {
+		if everything || s.last < cutoff {
+			c.endSession(s)
+			delete(c.sessions, id)
+		}
+	}
+}
+
+func (c *analyticsConnector) endSession(s *session) {
+	ls := labelSet{s.platform}
+	c.agg.observe(mSessionDuration, ls, float64(s.last-s.first)/1e9)
+	c.agg.observe(mSessionEvents, ls, float64(s.events))
+	if s.events == 1 {
+		c.agg.add(mBounces, ls, 1)
+	}
+}
+
+// ConsumeLogs aggregates the analytics records of ld. Other records are
+// ignored.
+func (c *analyticsConnector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.agg.now = pcommon.NewTimestampFromTime(time.Now())
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		var res resourceFields
+		rl.Resource().Attributes().Range(res.visit)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				switch lr.EventName() {
+				case schema.EventAnalytics:
+					c.event(lr, &res)
+				case schema.EventRecommendation, schema.EventRecommendationResponse:
+					c.recommendation(lr)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+type resourceFields struct{ platform, appVersion string }
+
+func (r *resourceFields) visit(k string, v pcommon.Value) bool {
+	switch k {
+	case schema.ResourcePlatform:
+		r.platform = v.Str()
+	case schema.ResourceAppVersion:
+		r.appVersion = v.Str()
+	}
+	return true
+}
+
+// event is what the connector reads from one analytics record, in one pass.
+type event struct {
+	eventType, category, action, feature, page, consent string
+	platform, appVersion                                string
+	userID, sessionID                                   string
+	behavior, path, elementType, contentType            string
+	goalType, funnelStep                                string
+	value, duration, timeOnPage, scrollDepth            float64
+	engagementDur, completion, convTime, goalValue      float64
+	interactions                                        float64
+	quality                                             float64
+	has                                                 uint32
+}
+
+// Presence bits of optional fields.
+const (
+	hasValue = 1 << iota
+	hasDuration
+	hasTimeOnPage
+	hasScroll
+	hasEngDur
+	hasCompletion
+	hasConvTime
+	hasGoalValue
+	hasInteractions
+	hasQuality
+	hasUser
+	hasUserAgent
+	hasPage
+	hasFeature
+	hasBehavior
+)
+
+// optionalFields are counted by pulse.quality.fields.
+var optionalFields = []struct {
+	name string
+	bit  uint32
+}{
+	{"user_id", hasUser}, {"user_agent", hasUserAgent}, {"page", hasPage}, {"feature", hasFeature},
+	{"value", hasValue}, {"duration", hasDuration}, {"behavior", hasBehavior},
+}
+
+func num(v pcommon.Value) float64 {
+	switch v.Type() {
+	case pcommon.ValueTypeDouble:
+		return v.Double()
+	case pcommon.ValueTypeInt:
+		return float64(v.Int())
+	}
+	return 0
+}
+
+func (e *event) visit(k string, v pcommon.Value) bool {
+	switch k {
+	case schema.AttrEventType:
+		e.eventType = v.Str()
+	case schema.AttrCategory:
+		e.category = v.Str()
+	case schema.AttrAction:
+		e.action = v.Str()
+	case schema.AttrFeature:
+		e.feature = v.Str()
+		e.has |= hasFeature
+	case schema.AttrPage:
+		e.page = v.Str()
+		e.has |= hasPage
+	case schema.AttrConsentLevel:
+		e.consent = v.Str()
+	case schema.AttrUserID:
+		e.userID = v.Str()
+		e.has |= hasUser
+	case schema.AttrSessionID:
+		e.sessionID = v.Str()
+	case schema.AttrUserAgent:
+		e.has |= hasUserAgent
+	case schema.AttrValue:
+		e.value, e.has = num(v), e.has|hasValue
+	case schema.AttrDuration:
+		e.duration, e.has = num(v), e.has|hasDuration
+	case schema.AttrBehaviorType:
+		e.behavior = v.Str()
+		e.has |= hasBehavior
+	case schema.AttrPagePath:
+		e.path = v.Str()
+	case schema.AttrPageTimeOnPage:
+		e.timeOnPage, e.has = num(v), e.has|hasTimeOnPage
+	case schema.AttrPageScrollDep:
+		e.scrollDepth, e.has = num(v), e.has|hasScroll
+	case schema.AttrInteractionElementType:
+		e.elementType = v.Str()
+	case schema.AttrInteractionCount:
+		e.interactions, e.has = num(v), e.has|hasInteractions
+	case schema.AttrEngagementContentType:
+		e.contentType = v.Str()
+	case schema.AttrEngagementDuration:
+		e.engagementDur, e.has = num(v), e.has|hasEngDur
+	case schema.AttrEngagementCompletion:
+		e.completion, e.has = num(v), e.has|hasCompletion
+	case schema.AttrConversionGoalType:
+		e.goalType = v.Str()
+	case schema.AttrConversionFunnelStep:
+		e.funnelStep = v.Str()
+	case schema.AttrConversionTime:
+		e.convTime, e.has = num(v), e.has|hasConvTime
+	case schema.AttrConversionGoalValue:
+		e.goalValue, e.has = num(v), e.has|hasGoalValue
+	case schema.AttrQualityScore:
+		e.quality, e.has = num(v), e.has|hasQuality
+	}
+	return true
+}
+
+func (e *event) dim(attr string) string {
+	switch attr {
+	case schema.AttrEventType:
+		return e.eventType
+	case schema.AttrCategory:
+		return e.category
+	case schema.AttrAction:
+		return e.action
+	case schema.ResourcePlatform:
+		return e.platform
+	case schema.ResourceAppVersion:
+		return e.appVersion
+	case schema.AttrFeature:
+		return e.feature
+	case schema.AttrPage:
+		return e.page
+	case schema.AttrConsentLevel:
+		return e.consent
+	}
+	return ""
+}
+
+func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
+	var e event
+	e.platform, e.appVersion = res.platform, res.appVersion
+	lr.Attributes().Range(e.visit)
+	a := c.agg
+	t := int64(lr.Timestamp())
+
+	var ls labelSet
+	for i, attr := range c.eventDim[:len(c.cfg.EventDimensions)] {
+		ls[i] = e.dim(attr)
+	}
+	a.add(mEvents, ls, 1)
+	if e.has&hasDuration != 0 {
+		a.observe(mEventDuration, labelSet{e.eventType, e.category, e.platform}, e.duration)
+	}
+	if e.has&hasValue != 0 {
+		a.observe(mEventValue, labelSet{e.eventType, e.category}, e.value)
+	}
+
+	p := labelSet{e.platform}
+	switch e.behavior {
+	case "navigation":
+		a.add(mPageViews, p, 1)
+		if e.has&hasTimeOnPage != 0 {
+			a.observe(mTimeOnPage, p, e.timeOnPage)
+		}
+		if e.has&hasScroll != 0 {
+			a.observe(mScrollDepth, p, e.scrollDepth)
+		}
+	case "interaction":
+		n := 1.0
+		if e.has&hasInteractions != 0 {
+			n = e.interactions
+		}
+		a.add(mInteractions, labelSet{e.elementType, e.platform}, n)
+	case "engagement":
+		a.add(mEngagements, labelSet{e.contentType, e.platform}, 1)
+		if e.has&hasEngDur != 0 {
+			a.observe(mEngagementDuration, labelSet{e.contentType}, e.engagementDur)
+		}
+		if e.has&hasCompletion != 0 {
+			a.observe(mEngagementCompletion, labelSet{e.contentType}, e.completion)
+		}
+	case "conversion":
+		a.add(mConversions, labelSet{e.goalType, e.funnelStep, e.platform}, 1)
+		if e.has&hasConvTime != 0 {
+			a.observe(mConversionTime, labelSet{e.goalType}, e.convTime)
+		}
+		if e.has&hasGoalValue != 0 {
+			a.add(mConversionValue, labelSet{e.goalType}, e.goalValue)
+		}
+	case "abandonment":
+		a.add(mAbandonments, labelSet{e.category, e.platform}, 1)
+	}
+
+	if e.userID != "" {
+		c.users.Add(e.userID, time.Unix(0, t))
+		if !c.seen.TestAndAddString(e.userID) {
+			a.add(mNewUsers, p, 1)
+		}
+	}
+	if e.sessionID != "" {
+		c.trackSession(&e, t)
+	}
+
+	for _, f := range optionalFields {
+		present := "false"
+		if e.has&f.bit != 0 {
+			present = "true"
+		}
+		a.add(mFields, labelSet{f.name, present}, 1)
+	}
+	if e.has&hasQuality != 0 {
+		a.observe(mQualityScore, labelSet{e.eventType}, e.quality)
+	}
+	if obs := int64(lr.ObservedTimestamp()); obs > 0 && t > 0 {
+		a.observe(mTimeliness, p, float64(obs-t)/1e9)
+	}
+	c.notePending(t)
+}
+
+// notePending remembers an event time for the freshness histogram of the
+// next flush; beyond a bound it records the lag now instead.
+func (c *analyticsConnector) notePending(t int64) {
+	if t <= 0 {
+		return
+	}
+	if len(c.pending) < 1<<20 {
+		c.pending = append(c.pending, t)
+		return
+	}
+	c.agg.observe(mFreshness, labelSet{}, float64(time.Now().UnixNano()-t)/1e9)
+}
+
+func (c *analyticsConnector) trackSession(e *event, t int64) {
+	s, ok := c.sessions[e.sessionID]
+	if !ok {
+		if len(c.sessions) >= c.cfg.MaxSessions {
+			c.evictOldestSessions()
+		}
+		s = &session{first: t, last: t, platform: e.platform}
+		c.sessions[strings.Clone(e.sessionID)] = s
+		c.agg.add(mSessions, labelSet{e.platform}, 1)
+	}
+	s.events++
+	s.first, s.last = min(s.first, t), max(s.last, t)
+	if e.behavior == "navigation" && e.path != "" {
+		h := maphash.String(c.seed, e.path)
+		for _, seen := range s.pages[:s.npages] {
+			if seen == h {
+				return
+			}
+		}
+		if s.npages < len(s.pages) {
+			s.pages[s.npages] = h
+			s.npages++
+		}
+		c.agg.add(mUniquePageViews, labelSet{e.platform}, 1)
+	}
+}
+
+// evictOldestSessions ends the 1 % of sessions idle longest.
+func (c *analyticsConnector) evictOldestSessions() {
+	n := max(1, len(c.sessions)/100)
+	lasts := make([]int64, 0, len(c.sessions))
+	for _, s := range c.sessions {
+		lasts = append(lasts, s.last)
+	}
+	cutoff := nthSmallest(lasts, n)
+	for id, s := range c.sessions {
+		if s.last <= cutoff && n > 0 {
+			c.endSession(s)
+			delete(c.sessions, id)
+			n--
+		}
+	}
+}
+
+func nthSmallest(xs []int64, n int) int64 {
+	// A partial selection is enough; sessions are evicted rarely.
+	for i := 0; i < n && i < len(xs); i++ {
+		m := i
+		for j := i + 1; j < len(xs); j++ {
+			if xs[j] < xs[m] {
+				m = j
+			}
+		}
+		xs[i], xs[m] = xs[m], xs[i]
+	}
+	return xs[min(n, len(xs))-1]
+}
+
+func (c *analyticsConnector) recommendation(lr plog.LogRecord) {
+	var modelID, modelVersion, recType, response string
+	var conf, respTime, rating, view, ctr, completion float64
+	var has uint32
+	lr.Attributes().Range(func(k string, v pcommon.Value) bool {
+		switch k {
+		case schema.AttrModelID:
+			modelID = v.Str()
+		case schema.AttrModelVersion:
+			modelVersion = v.Str()
+		case schema.AttrRecommendationType:
+			recType = v.Str()
+		case schema.AttrResponseAction:
+			response = v.Str()
+		case schema.AttrConfidence:
+			conf, has = num(v), has|1
+		case schema.AttrResponseTime:
+			respTime, has = num(v), has|2
+		case schema.AttrResponseRating:
+			rating, has = num(v), has|4
+		case schema.AttrViewDuration:
+			view, has = num(v), has|8
+		case schema.AttrClickThroughRate:
+			ctr, has = num(v), has|16
+		case schema.AttrCompletionRate:
+			completion, has = num(v), has|32
+		}
+		return true
+	})
+	a := c.agg
+	short := labelSet{modelID, recType}
+	if lr.EventName() == schema.EventRecommendation {
+		a.add(mRecommendations, labelSet{modelID, modelVersion, recType}, 1)
+		if has&1 != 0 {
+			a.observe(mConfidence, short, conf)
+		}
+	}
+	if response != "" {
+		a.add(mResponses, labelSet{modelID, modelVersion, recType, response}, 1)
+	}
+	for _, h := range []struct {
+		bit uint32
+		m   int
+		v   float64
+	}{{2, mResponseTime, respTime}, {4, mRating, rating}, {8, mViewDuration, view}, {16, mClickThrough, ctr}, {32, mCompletion, completion}} {
+		if has&h.bit != 0 {
+			a.observe(h.m, short, h.v)
+		}
+	}
+	c.notePending(int64(lr.Timestamp()))
+}
+
+// State persistence: one key holding the user filter and the sketches.
+const stateKey = "analytics_metrics.state.v1"
+
+func (c *analyticsConnector) save(ctx context.Context) error {
+	c.mu.Lock()
+	filter, err1 := c.seen.MarshalBinary()
+	ring, err2 := c.users.MarshalBinary()
+	c.mu.Unlock()
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	buf := binary.AppendUvarint(nil, uint64(len(filter)))
+	buf = append(buf, filter...)
+	buf = append(buf, ring...)
+	return c.client.Set(ctx, stateKey, buf)
+}
+
+func (c *analyticsConnector) load(ctx context.Context) error {
+	buf, err := c.client.Get(ctx, stateKey)
+	if err != nil {
+		return fmt.Errorf("storage: reading state: %w", err)
+	}
+	if buf == nil {
+		return nil
+	}
+	n, k := binary.Uvarint(buf)
+	if k <= 0 || uint64(len(buf)-k) < n {
+		return errors.New("storage: saved state is corrupt (filter length)")
+	}
+	seen := &bloom.BloomFilter{}
+	if err := seen.UnmarshalBinary(buf[k : k+int(n)]); err != nil {
+		return fmt.Errorf("storage: saved user filter: %w", err)
+	}
+	if err := c.users.UnmarshalBinary(buf[k+int(n):]); err != nil {
+		return fmt.Errorf("storage: saved active-user sketches: %w", err)
+	}
+	c.seen = seen
+	return nil
+}
