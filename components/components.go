@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
+	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector"
 	"github.com/pulse-otel/pulse/extension/forgetextension"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
@@ -71,7 +72,9 @@ func Components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 
-	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory]()
+	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
+		analyticsmetricsconnector.NewFactory(),
+	)
 	if err != nil {
 		return otelcol.Factories{}, err
 	}

@@ -116,6 +116,9 @@ func TestComponentsBuild(t *testing.T) {
 			t.Errorf("exporter %q missing", name)
 		}
 	}
+	if _, ok := f.Connectors[mustType(t, "analytics_metrics")]; !ok {
+		t.Error("connector analytics_metrics missing")
+	}
 	for _, name := range []string{"file_storage", "bearertokenauth", "health_check", "pprof", "forget"} {
 		if _, ok := f.Extensions[mustType(t, name)]; !ok {
 			t.Errorf("extension %q missing", name)
