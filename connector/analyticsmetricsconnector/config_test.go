@@ -1,0 +1,71 @@
+package analyticsmetricsconnector
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestLoadConfig(t *testing.T) {
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+	assert.Equal(t, createDefaultConfig(), cfg)
+
+	cfg, err = loadConfig(t, "custom")
+	require.NoError(t, err)
+	storage := component.MustNewID("file_storage")
+	want := &Config{
+		FlushInterval:      250 * time.Millisecond,
+		FullExportInterval: 10 * time.Second,
+		EventDimensions:    []string{"event_type", "platform", "feature"},
+		MaxValuesPerLabel:  50,
+		MaxSeries:          5000,
+		SessionTimeout:     15 * time.Minute,
+		MaxSessions:        1000,
+		ExpectedUsers:      10_000_000,
+		Storage:            &storage,
+		SaveInterval:       time.Minute,
+	}
+	assert.Equal(t, want, cfg)
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := loadConfig(t, "identifier")
+	assert.ErrorContains(t, err, `event_dimensions[1]: "user_id" is a user-level identifier and can never be a label`)
+
+	_, err = loadConfig(t, "bad")
+	require.Error(t, err)
+	for _, want := range []string{
+		"flush_interval: must be at least 10ms, got 1ms",
+		"full_export_interval: must be at least flush_interval (1ms), got 0s",
+		`event_dimensions[1]: unknown dimension "colour"`,
+		`event_dimensions[2]: "event_type" listed twice`,
+		"max_values_per_label: must be positive, got 0",
+		"max_series: must be at least 100, got 10",
+		"session_timeout: must be at least 1m, got 10s",
+		"max_sessions: must be positive, got 0",
+		"expected_users: must be at least 1000, got 5",
+		"save_interval: must be at least 1s, got 100ms",
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+}
