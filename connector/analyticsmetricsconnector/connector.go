@@ -45,6 +45,10 @@ type analyticsConnector struct {
 	seen     *bloom.BloomFilter
 	sessions map[string]*session
 	pending  []int64 // event times (ns) since the last flush, for freshness
+	// fields counts optional fields absent [0] and present [1]; kept as
+	// plain counters (not series lookups) because every event touches all.
+	fields      [numOptionalFields][2]uint64
+	fieldsDirty bool
 	eventDim [maxLabels]string
 
 	seed       maphash.Seed
@@ -164,6 +168,13 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 			c.agg.set(mActiveUsers, labelSet{w.Name}, float64(n))
 		}
 	}
+	if c.fieldsDirty {
+		for i, f := range optionalFields {
+			c.agg.set(mFields, labelSet{f.name, "false"}, float64(c.fields[i][0]))
+			c.agg.set(mFields, labelSet{f.name, "true"}, float64(c.fields[i][1]))
+		}
+		c.fieldsDirty = false
+	}
 	for _, t := range c.pending {
 		c.agg.observe(mFreshness, labelSet{}, float64(now.UnixNano()-t)/1e9)
 	}
@@ -275,8 +286,10 @@ const (
 	hasBehavior
 )
 
+const numOptionalFields = 7
+
 // optionalFields are counted by pulse.quality.fields.
-var optionalFields = []struct {
+var optionalFields = [numOptionalFields]struct {
 	name string
 	bit  uint32
 }{
@@ -441,13 +454,14 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 		c.trackSession(&e, t)
 	}
 
-	for _, f := range optionalFields {
-		present := "false"
+	for i, f := range optionalFields {
 		if e.has&f.bit != 0 {
-			present = "true"
+			c.fields[i][1]++
+		} else {
+			c.fields[i][0]++
 		}
-		a.add(mFields, labelSet{f.name, present}, 1)
 	}
+	c.fieldsDirty = true
 	if e.has&hasQuality != 0 {
 		a.observe(mQualityScore, labelSet{e.eventType}, e.quality)
 	}
