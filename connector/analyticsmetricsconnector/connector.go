@@ -49,7 +49,7 @@ type analyticsConnector struct {
 	// plain counters (not series lookups) because every event touches all.
 	fields      [numOptionalFields][2]uint64
 	fieldsDirty bool
-	eventDim [maxLabels]string
+	eventDim    [maxLabels]string
 
 	seed       maphash.Seed
 	client     storage.Client

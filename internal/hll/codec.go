@@ -60,7 +60,8 @@ var (
 
 // MarshalBinary encodes the Ring's buckets (implements
 // encoding.BinaryMarshaler). Buckets the clock has moved past every window
-// of are left out; buckets with few ids are stored sparsely, so the size
+// of are left out, as are buckets more than one ahead of the clock (the
+// clock was set back); buckets with few ids are stored sparsely, so the size
 // grows with the data up to about 16 KiB per bucket.
 func (r *Ring) MarshalBinary() ([]byte, error) {
 	r.mu.Lock()
@@ -80,7 +81,7 @@ func (r *Ring) MarshalBinary() ([]byte, error) {
 		w := &r.widths[wi]
 		cur := floorDiv(now, w.sec)
 		for s, idx := range w.idx {
-			if idx == emptySlot || idx <= cur-w.buckets || allZero(w.regs[s]) {
+			if idx == emptySlot || idx <= cur-w.buckets || idx > cur+1 || allZero(w.regs[s]) {
 				continue
 			}
 			live = append(live, slotRef{wi, s})

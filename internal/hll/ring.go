@@ -224,10 +224,10 @@ func (r *Ring) AddOK(id string, t time.Time) bool {
 		}
 		s := floorMod(idx, w.slots)
 		if w.idx[s] != idx {
-			if w.idx[s] > idx {
-				continue // slot holds a newer bucket (the clock went back)
-			}
-			// The slot holds a bucket the clock has passed: reuse it.
+			// The slot holds no bucket, or one the clock has passed (idx is
+			// in [cur-buckets+1, cur+1] and the slot's bucket is congruent
+			// modulo buckets+1), or one more than a bucket ahead of the
+			// clock (written before the clock was set back): reuse it.
 			if w.regs[s] == nil {
 				w.regs[s] = make([]uint8, numRegs)
 			} else {

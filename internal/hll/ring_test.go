@@ -510,3 +510,21 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	}
 }
+
+// After the clock is set back, buckets written under the later clock in the
+// slots the current buckets need are reused, not left blocking them.
+func TestClockSetBack(t *testing.T) {
+	ahead := testNow.Add(65 * time.Minute) // 13 five-minute buckets: the same 5m slot
+	r := newTestRing(t, DefaultWindows(), ahead)
+	r.Add("from-the-future", ahead)
+	r.SetClock(fixedClock(testNow))
+	if !r.AddOK("x", testNow) {
+		t.Fatal("AddOK after the clock was set back = false")
+	}
+	if got := estimateOf(t, r, "1h", testNow); got != 1 {
+		t.Errorf("1h: %d, want 1", got)
+	}
+	if got := estimateOf(t, r, "1h", ahead); got != 0 {
+		t.Errorf("1h at the old clock: %d, want 0 (its bucket was reused)", got)
+	}
+}

@@ -1,4 +1,4 @@
-package pii // import "github.com/pulse-otel/pulse/internal/pii"
+package pii
 
 import (
 	"fmt"

@@ -1,6 +1,9 @@
 package pii
 
-import "math/bits"
+import (
+	"math/bits"
+	"strings"
+)
 
 // The built-in scanner: one pass over the bytes of s, driven by a 256-entry
 // byte-class table. Only a few cheap signals start a detector:
@@ -24,7 +27,7 @@ const (
 	cLower                    // a-z
 	cHex                      // 0-9 a-f A-F
 	cWord                     // [A-Za-z0-9_]: what the main loop skips a word of
-	cLocal                    // email local part: alnum . _ % + -
+	cLocal                    // email local part: alnum . _ % + - ''
 	cB64                      // base64url: alnum - _
 	cTok                      // RFC 6750 b64token: alnum - . _ ~ + /
 	cPunct                    // bytes that trigger a detector: @ : ? & # ; + (
@@ -59,7 +62,7 @@ var cls = func() (t [256]uint32) {
 		}
 	}
 	set("_", cWord|cLocal|cB64|cTok|cPName|cQVal|cAuth)
-	set(".%+-", cLocal)
+	set(".%+-'", cLocal)
 	set("-", cB64)
 	set("-.~+/", cTok)
 	set(".-", cPName)
@@ -75,6 +78,16 @@ var cls = func() (t [256]uint32) {
 var intr = func() (t [256]uint8) {
 	for c := range t {
 		if cls[c]&cInt != 0 {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// nonWord is 1 for the bytes that end a word, for wordEnd.
+var nonWord = func() (t [256]uint8) {
+	for c := range t {
+		if cls[c]&cWord == 0 {
 			t[c] = 1
 		}
 	}
@@ -136,17 +149,11 @@ func (sc *Scanner) scanBuiltins(dst []Match, s string) []Match {
 			if b := s[i]; b == 'b' || b == 'J' || b == '_' {
 				dst, next = sc.midWord(dst, s, i)
 			} else {
-				next = i + 1
-				for next < n && cls[s[next]]&cWord != 0 {
-					next++
-				}
+				next = wordEnd(s, i+1)
 			}
 		default:
 			// A word starts at i.
-			j := i + 1
-			for j < n && cls[s[j]]&cWord != 0 {
-				j++
-			}
+			j := wordEnd(s, i+1)
 			if c&cDigit != 0 {
 				dst, next = sc.digitWord(dst, s, i, j)
 			} else if c&(cUpper|cLower) != 0 && (startCandidate(s, i, j) || (j < n && (s[j] == ':' || s[j] == '-') && c&cHex != 0)) {
@@ -196,7 +203,19 @@ func wordStart(s string, i, max int) int {
 	return w
 }
 
+// wordEnd returns the end of the word that goes on at s[i]. It looks at
+// eight bytes at a time: words are short, and a loop that ends at an
+// unpredictable byte costs a branch misprediction per word.
 func wordEnd(s string, i int) int {
+	for i+8 <= len(s) {
+		b := s[i : i+8]
+		m := uint64(nonWord[b[0]]) | uint64(nonWord[b[1]])<<8 | uint64(nonWord[b[2]])<<16 | uint64(nonWord[b[3]])<<24 |
+			uint64(nonWord[b[4]])<<32 | uint64(nonWord[b[5]])<<40 | uint64(nonWord[b[6]])<<48 | uint64(nonWord[b[7]])<<56
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
 	for i < len(s) && cls[s[i]]&cWord != 0 {
 		i++
 	}
@@ -221,8 +240,10 @@ func startCandidate(s string, i, j int) bool {
 		return c1 == 'o'
 	case 'n':
 		return c1 == 'p'
-	case 'b', 'B':
+	case 'b':
 		return j-i == 6
+	case 'B':
+		return j-i == 6 || isUpper(c1)
 	}
 	return isUpper(c1)
 }
@@ -244,17 +265,25 @@ func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
 		}
 	case ':':
 		if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
-			if sc.on(URLSecret) && i > 0 && isAlnum(s[i-1]) {
-				if a, b := parseUserinfo(s, i+3); a >= 0 {
-					return add(dst, URLSecret, a, b), b + 1
-				}
+			if i == 0 || !isAlnum(s[i-1]) {
+				return dst, i + 3
 			}
-			return dst, i + 3
+			// The userinfo of an authority is never an email address
+			// ("ssh://git@example.com"): skip it, reporting it when it has
+			// a password.
+			at, secret := parseUserinfo(s, i+3)
+			if at < 0 {
+				return dst, i + 3
+			}
+			if secret && sc.on(URLSecret) {
+				dst = add(dst, URLSecret, i+3, at)
+			}
+			return dst, at + 1
 		}
 		if !sc.on(IPv6) {
 			break
 		}
-		if i+1 < n && s[i+1] == ':' && (i == 0 || (!isWord(s[i-1]) && s[i-1] != ':' && s[i-1] != '.')) {
+		if i+1 < n && s[i+1] == ':' && ipv6StartOK(s, i) {
 			if e := parseIPv6(s, i); e > 0 {
 				return add(dst, IPv6, i, e), e
 			}
@@ -262,7 +291,7 @@ func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
 		}
 		// A lower-case hex word before the ':' ("fe80::1"); words that start
 		// with a digit or an upper-case letter were tried at their start.
-		if w := wordStart(s, i, 4); w >= 0 && w < i && s[w]-'a' < 6 && allHex(s[w:i]) {
+		if w := wordStart(s, i, 4); w >= 0 && w < i && s[w]-'a' < 6 && ipv6StartOK(s, w) && allHex(s[w:i]) {
 			if e := parseIPv6(s, w); e > 0 {
 				return add(dst, IPv6, w, e), e
 			}
@@ -330,15 +359,19 @@ func (sc *Scanner) letterWord(dst []Match, s string, i, j int, c uint32) ([]Matc
 			}
 		}
 		if isUpper(b) && j-i >= 4 && isUpper(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) && sc.on(IBAN) {
-			if e := parseIBAN(s, i); e > 0 {
+			// An IBAN-shaped string that fails mod-97 is skipped whole, so
+			// that its digit groups are not taken for a phone or a card.
+			if e, ok := parseIBAN(s, i); ok {
 				return add(dst, IBAN, i, e), e
+			} else if e > 0 {
+				return dst, e
 			}
 		}
 	}
 	if j < n && j-i <= 8 && isHex(s[i]) {
 		switch s[j] {
 		case ':':
-			if j-i <= 4 && sc.on(IPv6) && allHex(s[i:j]) {
+			if j-i <= 4 && sc.on(IPv6) && ipv6StartOK(s, i) && allHex(s[i:j]) {
 				if e := parseIPv6(s, i); e > 0 {
 					return add(dst, IPv6, i, e), e
 				}
@@ -355,7 +388,8 @@ func (sc *Scanner) letterWord(dst []Match, s string, i, j int, c uint32) ([]Matc
 // digitWord handles the word s[i:j] that starts with a digit.
 func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
 	n := len(s)
-	if !numStartOK(s, i) {
+	ok := numStartOK(s, i)
+	if !ok && (i == 0 || s[i-1] != '-') {
 		return dst, 0
 	}
 	d := i + 1
@@ -368,7 +402,7 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
 	}
 	if d < j {
 		// Letters or '_' in the word: only hex-based shapes can start here.
-		if j-i <= 4 && next == ':' && sc.on(IPv6) && allHex(s[i:j]) {
+		if j-i <= 4 && next == ':' && sc.on(IPv6) && ipv6StartOK(s, i) && allHex(s[i:j]) {
 			if e := parseIPv6(s, i); e > 0 {
 				return add(dst, IPv6, i, e), e
 			}
@@ -381,15 +415,19 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
 		return dst, 0
 	}
 	L := j - i
-	switch next {
-	case '.':
-		if L <= 3 && sc.on(IPv4) {
-			if e := parseIPv4(s, i); e > 0 && numEndOK(s, e) && ipv4ContextOK(s, i) {
-				return add(dst, IPv4, i, e), e
-			}
+	if next == '.' && L <= 3 && sc.on(IPv4) {
+		// IPv4 has its own boundaries: a range "10.0.0.1-10.0.0.9" is two
+		// addresses, and only a '.' and a digit continue one.
+		if e := parseIPv4(s, i); e > 0 && ipv4EndOK(s, e) && ipv4ContextOK(s, i) {
+			return add(dst, IPv4, i, e), e
 		}
+	}
+	if !ok {
+		return dst, 0
+	}
+	switch next {
 	case ':':
-		if L <= 4 && sc.on(IPv6) {
+		if L <= 4 && sc.on(IPv6) && ipv6StartOK(s, i) {
 			if e := parseIPv6(s, i); e > 0 {
 				return add(dst, IPv6, i, e), e
 			}
@@ -429,7 +467,7 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
 }
 
 // numStartOK reports whether a number may start at s[i]: the byte before it
-// must not continue a number or a word ("v1.2", "id-555", "10:20").
+// must not continue a number or a word ("v1.2", "id-555").
 func numStartOK(s string, i int) bool {
 	if i == 0 {
 		return true
@@ -437,8 +475,6 @@ func numStartOK(s string, i int) bool {
 	switch s[i-1] {
 	case '.', '-':
 		return i < 2 || !isWord(s[i-2])
-	case ':':
-		return i < 2 || !isDigit(s[i-2])
 	case '+':
 		return false
 	}
@@ -510,24 +546,19 @@ func uuidEnd(s string, i, j int) int {
 // bounds, or -1.
 func parseEmail(s string, at int) (int, int) {
 	n := len(s)
+	// The local part: at most 64 bytes back, not across "..", starting with
+	// an alphanumeric or '_' and not ending with a '.'. (Cutting rather than
+	// rejecting keeps the result the same when what comes before changes,
+	// as it does when an earlier match is redacted.)
 	a := at
-	for a > 0 && cls[s[a-1]]&cLocal != 0 {
+	for a > 0 && at-a < 64 && cls[s[a-1]]&cLocal != 0 && !(s[a-1] == '.' && a > 1 && s[a-2] == '.') {
 		a--
-		if at-a > 64 {
-			return -1, -1
-		}
 	}
-	// The local part starts with an alphanumeric or '_' and ends without a '.'.
 	for a < at && cls[s[a]]&(cAlnum) == 0 && s[a] != '_' {
 		a++
 	}
 	if a == at || s[at-1] == '.' {
 		return -1, -1
-	}
-	for k := a + 1; k < at; k++ {
-		if s[k] == '.' && s[k-1] == '.' {
-			return -1, -1
-		}
 	}
 	// Domain: two or more labels, the last one letters only.
 	p := at + 1
@@ -611,9 +642,28 @@ func parseIPv4(s string, i int) int {
 	return p
 }
 
-// ipv4ContextOK rejects dotted quads that are versions: after "v",
-// "version", "ver" (and "appVersion", "os_version", ...), or a product token
-// in a user agent ("Chrome/120.0.0.0").
+// ipv4EndOK reports whether an IPv4 address may end at s[e]: not inside a
+// word, not followed by a fifth number, and not followed by '-' and a digit
+// unless that starts the second address of a range ("10.0.0.1-10.0.0.9").
+func ipv4EndOK(s string, e int) bool {
+	if e+1 >= len(s) {
+		return e == len(s) || !isWord(s[e])
+	}
+	switch c := s[e]; {
+	case isWord(c):
+		return false
+	case c == '.' && isDigit(s[e+1]):
+		return false
+	case c == '-' && isDigit(s[e+1]):
+		return parseIPv4(s, e+1) > 0
+	}
+	return true
+}
+
+// ipv4ContextOK rejects dotted quads that are versions: after "v", "ver",
+// "version" (and "appVersion", "os_version", ...), "build", "release",
+// "firmware", "fw", "rev", "revision", or after a product token in a user
+// agent ("Chrome/120.0.0.0").
 func ipv4ContextOK(s string, i int) bool {
 	k := i
 	if k > 0 && s[k-1] == '/' {
@@ -635,20 +685,41 @@ func ipv4ContextOK(s string, i int) bool {
 		}
 		k--
 	}
+	if k > 0 && s[k-1] >= 0x80 {
+		for _, v := range versionWords {
+			if strings.HasSuffix(s[:k], v) {
+				return false
+			}
+		}
+		return true
+	}
 	e := k
 	for k > 0 && cls[s[k-1]]&(cUpper|cLower) != 0 {
 		k--
 	}
 	w := s[k:e]
-	switch {
-	case len(w) == 1:
-		return lower(w[0]) != 'v'
-	case len(w) == 3:
-		return !hasPrefixFold(w, "ver")
-	case len(w) >= 7:
-		return !hasPrefixFold(w[len(w)-7:], "version")
+	if len(w) >= 7 && hasPrefixFold(w[len(w)-7:], "version") {
+		return false // also "appVersion", "os_version"
+	}
+	if len(w) > 8 {
+		return true
+	}
+	var b [8]byte
+	for x := 0; x < len(w); x++ {
+		b[x] = lower(w[x])
+	}
+	switch string(b[:len(w)]) {
+	case "v", "ver", "build", "release", "firmware", "fw", "rev", "revision":
+		return false
 	}
 	return true
+}
+
+// versionWords are "version" in other languages, as they end before a
+// version number.
+var versionWords = []string{
+	"版本", "版", "バージョン", "버전", "версии", "версия", "версию", "Версия",
+	"versión", "versão", "sürüm", "wersja", "έκδοση",
 }
 
 // parseSSN parses AAA-GG-SSSS (or with spaces) at s[i:], the area being the
@@ -694,7 +765,7 @@ func parseGroupedCard(s string, i int) int {
 			q++
 		}
 		gl := q - p - 1
-		if gl < 3 || gl > 6 || nd+gl > 19 {
+		if gl < 2 || gl > 6 || nd+gl > 19 {
 			break
 		}
 		copy(digits[nd:], s[p+1:q])
@@ -749,13 +820,13 @@ func knownIIN(d []byte) bool {
 	p3 := p2*10 + int(d[2]-'0')
 	p4 := p3*10 + int(d[3]-'0')
 	switch d[0] {
-	case '4': // Visa
-		return L == 13 || L == 16 || L == 19
+	case '4': // Visa (the legacy 13-digit numbers collide with EAN-13 barcodes)
+		return L == 16 || L == 19
 	case '5':
 		if p2 >= 51 && p2 <= 55 { // Mastercard
 			return L == 16
 		}
-		return p2 == 50 || (p2 >= 56 && p2 <= 58) // Maestro
+		return (p2 == 50 || (p2 >= 56 && p2 <= 58)) && L >= 16 // Maestro
 	case '2':
 		if p4 >= 2221 && p4 <= 2720 { // Mastercard 2-series
 			return L == 16
@@ -777,7 +848,7 @@ func knownIIN(d []byte) bool {
 		case p2 == 62: // UnionPay
 			return L >= 16
 		case p2 == 63 || p2 == 67: // Maestro
-			return true
+			return L >= 16
 		}
 	}
 	return false
@@ -869,6 +940,9 @@ func parseIntlPhone(s string, i int) int {
 	dots := 0
 	best := 0
 	for x := 0; x < k; x++ {
+		if digits >= 10 && glen(g[x]) <= 2 && g[x].sep == ' ' {
+			break // "+44 20 7946 0958 24 hours": the number is complete
+		}
 		digits += glen(g[x])
 		if digits > 15 {
 			break
@@ -902,6 +976,21 @@ func parseNationalPhone(s string, i int) int {
 	if nanp(s, g[:k]) {
 		return phoneEnd(s, g[2])
 	}
+	// An area code in parentheses without a trunk 0: (11) 98765-4321,
+	// (55) 1234 5678.
+	if f := g[0]; f.paren && s[f.start] != '0' && glen(f) >= 2 && glen(f) <= 4 && k >= 3 {
+		digits := glen(f)
+		for x := 1; x < 3; x++ {
+			if glen(g[x]) < 3 || g[x].paren {
+				return 0
+			}
+			digits += glen(g[x])
+		}
+		if digits >= 10 && digits <= 12 && g[2].sep != ')' {
+			return phoneEnd(s, g[2])
+		}
+		return 0
+	}
 	// Trunk prefix 0[1-9]: 07911 123456, 030 12345678, (02) 9876 5432,
 	// 01 23 45 67 89.
 	f := g[0]
@@ -916,6 +1005,9 @@ func parseNationalPhone(s string, i int) int {
 			break
 		}
 		if x > 1 && gx.sep != g[x-1].sep && !(x == 2 && f.paren) {
+			break
+		}
+		if digits >= 10 && glen(gx) <= 2 && gx.sep == ' ' {
 			break
 		}
 		digits += glen(gx)
@@ -980,12 +1072,13 @@ var ibanLen = func() (t [26 * 26]uint8) {
 
 // parseIBAN parses an IBAN at s[i:] (two upper-case letters and two digits
 // are known to be there), compact or in groups of four separated by single
-// spaces. It returns the end, or 0.
-func parseIBAN(s string, i int) int {
+// spaces. It returns the end of the IBAN-shaped string, or 0, and whether it
+// passes the mod-97 check.
+func parseIBAN(s string, i int) (int, bool) {
 	n := len(s)
 	L := int(ibanLen[int(s[i]-'A')*26+int(s[i+1]-'A')])
 	if L == 0 {
-		return 0
+		return 0, false
 	}
 	var buf [34]byte
 	k := 0
@@ -998,24 +1091,24 @@ func parseIBAN(s string, i int) int {
 			}
 			if grouped {
 				if p >= n || s[p] != ' ' {
-					return 0
+					return 0, false
 				}
 				p++
 			}
 		}
 		if p >= n {
-			return 0
+			return 0, false
 		}
 		c := s[p]
 		if !isDigit(c) && !isUpper(c) {
-			return 0
+			return 0, false
 		}
 		buf[k] = c
 		k++
 		p++
 	}
 	if p < n && isWord(s[p]) {
-		return 0
+		return 0, false
 	}
 	// mod 97 of BBAN + country code + check digits, letters as 10..35.
 	r := 0
@@ -1027,13 +1120,21 @@ func parseIBAN(s string, i int) int {
 			r = (r*100 + int(c-'A') + 10) % 97
 		}
 	}
-	if r != 1 {
-		return 0
-	}
-	return p
+	return p, r == 1
 }
 
 // --- IPv6 ---
+
+// ipv6StartOK reports whether an IPv6 address may start at s[i]: not inside
+// a word, and not right after a ':' or '.' (the tail of a longer, invalid
+// address such as "1::2::3").
+func ipv6StartOK(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	c := s[i-1]
+	return !isWord(c) && c != ':' && c != '.'
+}
 
 // parseIPv6 parses an IPv6 address at s[i:] (a hex digit or "::"): eight
 // groups of 1-4 hex digits, or fewer with one "::", the last two groups
@@ -1288,9 +1389,9 @@ func mixed(v string) bool {
 // --- URL secrets ---
 
 // parseUserinfo parses the authority after "://" at s[a:]. When it has
-// userinfo with a password (user:pass@host), it returns the userinfo's
-// bounds; otherwise -1, -1.
-func parseUserinfo(s string, a int) (int, int) {
+// userinfo (user@host, user:pass@host), it returns the position of the '@'
+// and whether there is a password; otherwise -1.
+func parseUserinfo(s string, a int) (int, bool) {
 	at := -1
 	colon := -1
 	for p := a; p < len(s) && cls[s[p]]&cAuth != 0; p++ {
@@ -1303,10 +1404,10 @@ func parseUserinfo(s string, a int) (int, int) {
 			}
 		}
 	}
-	if at < 0 || colon < 0 || colon >= at-1 {
-		return -1, -1
+	if at < 0 {
+		return -1, false
 	}
-	return a, at
+	return at, colon >= 0 && colon < at-1
 }
 
 // secretParam reports whether a lower-cased query parameter name (with '-'
@@ -1386,7 +1487,7 @@ func trivialValue(v string) bool {
 	}
 	switch string(b[:len(v)]) {
 	case "true", "false", "null", "nil", "none", "undefined", "yes", "no", "on", "off",
-		"0", "1", "redacted", "%s", "%v":
+		"0", "1", "redacted", "%s", "%v", "value", "xxx", "xxxx", "example":
 		return true
 	}
 	return false
