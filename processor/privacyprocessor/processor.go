@@ -203,24 +203,48 @@ type hasher struct {
 	bytes int
 }
 
+// hmacState is a keyed HMAC with its output buffer, pooled together so
+// that hashing allocates only the returned string.
+type hmacState struct {
+	mac hash.Hash
+	sum [sha256.Size]byte
+}
+
 func newHasher(key []byte, n int) *hasher {
 	k := slices.Clone(key)
-	return &hasher{bytes: n, pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}
+	return &hasher{bytes: n, pool: sync.Pool{New: func() any { return &hmacState{mac: hmac.New(sha256.New, k)} }}}
 }
 
 func (h *hasher) sum(s string) string {
-	mac := h.pool.Get().(hash.Hash)
-	mac.Reset()
+	st := h.pool.Get().(*hmacState)
+	st.mac.Reset()
 	// Write does not retain its argument, so the string's bytes are safe
 	// to lend without a copy.
-	mac.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
-	var sum [sha256.Size]byte
-	mac.Sum(sum[:0])
-	h.pool.Put(mac)
+	st.mac.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+	sum := st.mac.Sum(st.sum[:0])
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], sum[:h.bytes])
+	h.pool.Put(st)
 	return string(out[:2*h.bytes])
 }
+
+// pseudonym returns the pseudonym of identifier id's raw value, reusing the
+// batch's last result for that identifier: the events of one batch mostly
+// come from one client, so session and device ids repeat.
+func (p *privacyProcessor) pseudonym(id int, raw string, bs *batchStats) string {
+	if id < len(bs.ids) {
+		if c := &bs.ids[id]; c.raw == raw && c.sum != "" {
+			return c.sum
+		}
+	}
+	sum := p.hasher.sum(raw)
+	if id < len(bs.ids) {
+		bs.ids[id] = cachedID{raw: raw, sum: sum}
+	}
+	return sum
+}
+
+type cachedID struct{ raw, sum string }
 
 // stats is what happened to one record.
 type stats struct {
@@ -237,6 +261,7 @@ type batchStats struct {
 	masked    [pii.Custom + 2]int64 // by pii.Type; the last slot counts sensitive keys
 	decisions [4][3]int64           // by level: kept, reduced, dropped
 	removed   int64
+	ids       [4]cachedID // last pseudonym per identifier, see pseudonym
 }
 
 const sensitiveSlot = pii.Custom + 1
@@ -340,8 +365,12 @@ func (p *privacyProcessor) processLogRecord(lr plog.LogRecord, lvl *level, bs *b
 		return dropConsentViolation, true
 	}
 	if lvl != nil {
-		attrs.PutStr(p.cfg.Consent.Attribute, lvl.name)
-		attrs.PutBool(schema.AttrIsAnonymized, true)
+		if v, ok := attrs.Get(p.cfg.Consent.Attribute); !ok || v.Type() != pcommon.ValueTypeStr || v.Str() != lvl.name {
+			attrs.PutStr(p.cfg.Consent.Attribute, lvl.name)
+		}
+		if v, ok := attrs.Get(schema.AttrIsAnonymized); !ok || v.Type() != pcommon.ValueTypeBool || !v.Bool() {
+			attrs.PutBool(schema.AttrIsAnonymized, true)
+		}
 	}
 	if p.cfg.AuditAttributes {
 		p.audit(attrs, &st)
@@ -400,7 +429,7 @@ func (p *privacyProcessor) attr(k string, v pcommon.Value, lvl *level, st *stats
 			return true
 		}
 		if p.hasher != nil {
-			v.SetStr(p.hasher.sum(v.AsString()))
+			v.SetStr(p.pseudonym(ki.id, v.AsString(), bs))
 		}
 		return false
 	case lvl != nil && ki.groups&lvl.denied != 0:
