@@ -20,9 +20,12 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
+	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
 
 const defaultRetryAfter = time.Second
@@ -46,6 +49,9 @@ type analyticsReceiver struct {
 	bodies      sync.Pool
 	retryAfter  string
 
+	rejected  metric.Int64Counter
+	kindAttrs [5]metric.AddOption
+
 	server    *http.Server
 	serveDone chan struct{}
 	startOnce sync.Once
@@ -63,7 +69,7 @@ func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analytics
 	if err != nil {
 		return nil, err
 	}
-	return &analyticsReceiver{
+	r := &analyticsReceiver{
 		cfg:        cfg,
 		set:        set,
 		obsrep:     obsrep,
@@ -71,7 +77,18 @@ func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analytics
 		bodies:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		retryAfter: strconv.Itoa(int(math.Ceil(cfg.RetryAfter.Seconds()))),
 		release:    release,
-	}, nil
+	}
+	meter := set.MeterProvider.Meter(metadata.ScopeName)
+	r.rejected, err = meter.Int64Counter("otelcol_receiver_analytics_rejected_items",
+		metric.WithDescription("Events and snapshots the analytics receiver rejected as invalid, by endpoint (the answer lists why)."),
+		metric.WithUnit("{item}"))
+	if err != nil {
+		return nil, err
+	}
+	for k := decoder.Events; k <= decoder.SystemMetrics; k++ {
+		r.kindAttrs[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", k.String())))
+	}
+	return r, nil
 }
 
 // Start listens on the configured endpoint. The logs and metrics pipelines
@@ -180,6 +197,7 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		return
 	}
 	if len(res.Rejected) > 0 {
+		r.rejected.Add(req.Context(), int64(len(res.Rejected)), r.kindAttrs[kind])
 		r.set.Logger.Debug("Rejected invalid events",
 			zap.String("endpoint", kind.String()),
 			zap.Int("rejected", len(res.Rejected)),

@@ -392,11 +392,15 @@ func TestObsReportCountsAccepted(t *testing.T) {
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
 
-	r := post(t, "http://"+cfg.NetAddr.Endpoint+"/v1/events", "application/json", []byte("["+event("1")+","+event("2")+"]"))
+	r := post(t, "http://"+cfg.NetAddr.Endpoint+"/v1/events", "application/json", []byte("["+event("1")+`,{"eventId":"bad"},`+event("2")+"]"))
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	m, err := tel.GetMetric("otelcol_receiver_accepted_log_records")
 	require.NoError(t, err)
 	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "Value:2")
+	m, err = tel.GetMetric("otelcol_receiver_analytics_rejected_items")
+	require.NoError(t, err)
+	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "Value:1")
+	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "events")
 }
 
 func TestLogsAndMetricsShareOneServer(t *testing.T) {
