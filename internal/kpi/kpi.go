@@ -1,0 +1,195 @@
+// Package kpi is the KPI registry: named PromQL definitions over the metric
+// catalog of docs/metrics.md (the analytics receiver's snapshot metrics and
+// the analytics_metrics connector's event metrics, under the Prometheus
+// names the prometheus_remote_write exporter writes by default). Alert
+// definitions and dashboards refer to a KPI by name; the rule compiler turns
+// the name and a window into PromQL with Query.
+//
+// Windows are trailing: a KPI evaluated at time t with window 1d covers
+// (t-1d, t]. For calendar days, evaluate at midnight UTC.
+package kpi // import "github.com/pulse-otel/pulse/internal/kpi"
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/common/model"
+)
+
+// KPI is one named PromQL definition.
+type KPI struct {
+	// Name is the snake_case name alert definitions and dashboards use.
+	Name string
+	// Description says what the expression computes, and where it differs
+	// from the seed field it covers.
+	Description string
+	// Unit is the unit of the result, in the catalog's UCUM style ("1" for
+	// ratios 0 to 1, "s", "ms", "{user}", ...); empty for pure numbers.
+	Unit string
+	// Expr is the PromQL expression; $window stands for the window.
+	Expr string
+	// Window is the default window ("5m", "1d"), empty when Expr has no
+	// $window.
+	Window string
+	// Windows, when set, are the only windows Query accepts: the KPI reads
+	// pulse_users_active, which exists for the connector's active-user
+	// windows only.
+	Windows []string
+	// Metrics are the Prometheus metric names Expr reads (histogram series
+	// with their _bucket, _sum or _count suffix), sorted.
+	Metrics []string
+	// SeedField is the seed data model field the KPI covers, as
+	// table.path (dailyAnalyticsSummary.userMetrics.activeUsers,
+	// aiModelMetrics.accuracyScore, ...); empty when it covers none.
+	SeedField string
+}
+
+const windowVar = "$window"
+
+// All returns every KPI, sorted by name.
+func All() []KPI {
+	out := make([]KPI, len(registry))
+	for i, k := range registry {
+		out[i] = k.clone()
+	}
+	return out
+}
+
+// Names returns the names of all KPIs, sorted.
+func Names() []string {
+	out := make([]string, len(registry))
+	for i, k := range registry {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// Lookup returns the KPI called name.
+func Lookup(name string) (KPI, bool) {
+	i, ok := sort.Find(len(registry), func(i int) int { return strings.Compare(name, registry[i].Name) })
+	if !ok {
+		return KPI{}, false
+	}
+	return registry[i].clone(), true
+}
+
+func (k KPI) clone() KPI {
+	k.Windows = slices.Clone(k.Windows)
+	k.Metrics = slices.Clone(k.Metrics)
+	return k
+}
+
+// Query returns Expr with $window replaced by window, a Prometheus duration
+// (5m, 1h, 1d, 7d, 1h30m); an empty window selects the default. Windows are
+// written in Prometheus' canonical form (24h becomes 1d). It fails for an
+// invalid or non-positive duration, for a window a KPI with Windows does not
+// have, and for any window on a KPI whose Expr has none.
+func (k KPI) Query(window string) (string, error) {
+	if !strings.Contains(k.Expr, windowVar) {
+		if window != "" {
+			return "", fmt.Errorf("kpi %s: takes no window, got %q", k.Name, window)
+		}
+		return k.Expr, nil
+	}
+	if window == "" {
+		window = k.Window
+	}
+	w, err := k.resolveWindow(window)
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(k.Expr, windowVar, w), nil
+}
+
+func (k KPI) resolveWindow(window string) (string, error) {
+	d, err := model.ParseDuration(window)
+	if err != nil {
+		return "", fmt.Errorf("kpi %s: window %q: %w", k.Name, window, err)
+	}
+	if d <= 0 {
+		return "", fmt.Errorf("kpi %s: window %q: must be positive", k.Name, window)
+	}
+	if len(k.Windows) == 0 {
+		return d.String(), nil
+	}
+	for _, w := range k.Windows {
+		if wd, err := model.ParseDuration(w); err == nil && wd == d {
+			return w, nil
+		}
+	}
+	return "", fmt.Errorf("kpi %s: window %q is not available; one of %s (the connector's active-user windows)", k.Name, window, strings.Join(k.Windows, ", "))
+}
+
+// Suggest returns up to three KPI names close to name (by edit distance, or
+// containing it), closest first, for "unknown KPI" errors.
+func Suggest(name string) []string {
+	q := normalize(name)
+	if q == "" {
+		return nil
+	}
+	type cand struct {
+		name string
+		dist int
+	}
+	var cands []cand
+	limit := max(2, len(q)/3)
+	for _, k := range registry {
+		d := levenshtein(q, k.Name)
+		switch {
+		case d <= limit:
+		case len(q) >= 3 && strings.Contains(k.Name, q):
+			// A fragment ("acceptance", "p95"): rank after close misspellings.
+			d = limit + 1 + len(k.Name) - len(q)
+		default:
+			continue
+		}
+		cands = append(cands, cand{k.Name, d})
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].dist != cands[j].dist {
+			return cands[i].dist < cands[j].dist
+		}
+		return cands[i].name < cands[j].name
+	})
+	var out []string
+	for _, c := range cands[:min(3, len(cands))] {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// normalize lower-cases name and maps the separators people use instead of
+// "_" (space, "-", ".") to "_".
+func normalize(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.':
+			return '_'
+		}
+		return r
+	}, strings.ToLower(strings.TrimSpace(name)))
+}
+
+// levenshtein is the edit distance between a and b (bytes; KPI names are
+// ASCII).
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
