@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+const pipelineConfig = `
+extensions:
+  health_check:
+    endpoint: %[1]s
+receivers:
+  analytics:
+    endpoint: %[2]s
+processors:
+  privacy:
+    pseudonymize:
+      key_file: ./privacy.key
+  batch:
+    timeout: 50ms
+connectors:
+  analytics_metrics:
+    flush_interval: 200ms
+exporters:
+  otlphttp:
+    endpoint: http://%[3]s
+    compression: none
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [analytics]
+      processors: [privacy, batch]
+      exporters: [analytics_metrics]
+    metrics:
+      receivers: [analytics_metrics]
+      exporters: [otlphttp]
+`
+
+// latestSum returns the latest cumulative value of a sum metric, added
+// over its series.
+func (s *sink) latestSum(name string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	latest := map[string]int64{}
+	for _, md := range s.metrics {
+		rms := md.ResourceMetrics()
+		for i := 0; i < rms.Len(); i++ {
+			sms := rms.At(i).ScopeMetrics()
+			for j := 0; j < sms.Len(); j++ {
+				ms := sms.At(j).Metrics()
+				for k := 0; k < ms.Len(); k++ {
+					m := ms.At(k)
+					if m.Name() != name || m.Type() != pmetric.MetricTypeSum {
+						continue
+					}
+					for d := 0; d < m.Sum().DataPoints().Len(); d++ {
+						dp := m.Sum().DataPoints().At(d)
+						latest[fmt.Sprint(dp.Attributes().AsRaw())] = dp.IntValue()
+					}
+				}
+			}
+		}
+	}
+	var total int64
+	for _, v := range latest {
+		total += v
+	}
+	return total
+}
+
+// TestEventsBecomeExactMetrics sends events through receiver, privacy
+// processor and connector in the built collector, and checks that the
+// exported pulse.events counts every accepted event exactly once.
+func TestEventsBecomeExactMetrics(t *testing.T) {
+	s := &sink{}
+	c := startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
+		if err := os.WriteFile(filepath.Join(c.dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf(pipelineConfig, c.health, c.events, sinkAddr)
+	})
+	now := time.Now().UnixMilli()
+	accepted := 0
+	for b := range 20 {
+		var evs []string
+		for i := range 25 {
+			evs = append(evs, strings.Replace(event(fmt.Sprintf("e-%d-%d", b, i), now), `"consentLevel":"analytics"`, `"consentLevel":"full"`, 1))
+		}
+		status, a := post(t, "http://"+c.events+"/v1/events", "["+strings.Join(evs, ",")+"]")
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %+v", status, a)
+		}
+		accepted += a.Accepted
+	}
+	waitFor(t, fmt.Sprintf("pulse.events to reach %d", accepted), func() bool { return s.latestSum("pulse.events") == int64(accepted) })
+	c.stop(t)
+	if got := s.latestSum("pulse.events"); got != int64(accepted) {
+		t.Fatalf("pulse.events = %d after shutdown, want %d", got, accepted)
+	}
+	if got := s.latestSum("pulse.interactions"); got != int64(accepted) {
+		t.Errorf("pulse.interactions = %d, want %d (one interaction each)", got, accepted)
+	}
+}
