@@ -3,6 +3,7 @@ package analyticsmetricsconnector
 import (
 	"context"
 	"fmt"
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"testing"
 	"time"
 
@@ -280,7 +281,7 @@ func TestNewUserStateSurvivesRestart(t *testing.T) {
 		ext := startStorage()
 		defer func() { require.NoError(t, ext.Shutdown(context.Background())) }()
 		c, sink := newTestConnector(t, func(cfg *Config) { cfg.Storage = &storageID })
-		h := hostWith{componenttest.NewNopHost(), map[component.ID]component.Component{storageID: ext}}
+		h := testutil.Host(map[component.ID]component.Component{storageID: ext})
 		require.NoError(t, c.Start(context.Background(), h))
 		var evs []ev
 		for _, u := range users {
@@ -294,13 +295,6 @@ func TestNewUserStateSurvivesRestart(t *testing.T) {
 	assert.Equal(t, int64(2), run("u1", "u2"))
 	assert.Equal(t, int64(1), run("u1", "u3"), "u1 is returning after the restart")
 }
-
-type hostWith struct {
-	component.Host
-	ext map[component.ID]component.Component
-}
-
-func (h hostWith) GetExtensions() map[component.ID]component.Component { return h.ext }
 
 func TestFreshnessAndTimeliness(t *testing.T) {
 	c, sink := newTestConnector(t, nil)

@@ -1,6 +1,7 @@
 package analyticsmetricsconnector
 
 import (
+	"github.com/pulse-otel/pulse/internal/docstest"
 	"os"
 	"strconv"
 	"strings"
@@ -32,31 +33,6 @@ func readDocs(t *testing.T) string {
 	}
 	return string(b)
 }
-
-// docSection returns the text of the "## " section whose heading contains
-// title, up to the next "## " heading, or "" when there is none.
-func docSection(doc, title string) string {
-	lines := strings.Split(doc, "\n")
-	start := -1
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "## ") {
-			continue
-		}
-		if start >= 0 {
-			return strings.Join(lines[start:i], "\n")
-		}
-		if strings.Contains(l, title) {
-			start = i
-		}
-	}
-	if start < 0 {
-		return ""
-	}
-	return strings.Join(lines[start:], "\n")
-}
-
-// code is how a name appears in the document: in backticks.
-func code(s string) string { return "`" + s + "`" }
 
 // exported returns def as aggregator.export writes it: name, unit and type.
 func exported(def MetricDef) pmetric.Metric {
@@ -102,7 +78,7 @@ func docType(def MetricDef) string {
 }
 
 func TestDocsMetricsListsEveryEventMetric(t *testing.T) {
-	sec := docSection(readDocs(t), eventSection)
+	sec := docstest.Section(readDocs(t), eventSection)
 	if sec == "" {
 		t.Fatalf("docs/metrics.md has no section %q", "## "+eventSection)
 	}
@@ -119,7 +95,7 @@ func TestDocsMetricsListsEveryEventMetric(t *testing.T) {
 		case inTable && strings.HasPrefix(l, "| `"):
 			name, _, _ := strings.Cut(strings.TrimPrefix(l, "| `"), "`")
 			if _, dup := rows[name]; dup {
-				t.Errorf("docs/metrics.md section %q has two rows for %s", eventSection, code(name))
+				t.Errorf("docs/metrics.md section %q has two rows for %s", eventSection, docstest.Code(name))
 			}
 			rows[name] = l
 		}
@@ -130,12 +106,12 @@ func TestDocsMetricsListsEveryEventMetric(t *testing.T) {
 		inCatalog[def.Name] = true
 		row, ok := rows[def.Name]
 		if !ok {
-			t.Errorf("docs/metrics.md section %q has no row for %s", eventSection, code(def.Name))
+			t.Errorf("docs/metrics.md section %q has no row for %s", eventSection, docstest.Code(def.Name))
 			continue
 		}
 		cells := strings.Split(row, "|")
 		if len(cells) != 8 || cells[0] != "" || strings.TrimSpace(cells[7]) != "" {
-			t.Errorf("docs/metrics.md row of %s has %d cells, want 6 (OTel name | unit | type | labels | description | Prometheus name)", code(def.Name), len(cells)-2)
+			t.Errorf("docs/metrics.md row of %s has %d cells, want 6 (OTel name | unit | type | labels | description | Prometheus name)", docstest.Code(def.Name), len(cells)-2)
 			continue
 		}
 		cells = cells[1:7]
@@ -143,47 +119,47 @@ func TestDocsMetricsListsEveryEventMetric(t *testing.T) {
 			cells[i] = strings.TrimSpace(cells[i])
 		}
 		var missing []string
-		if cells[1] != code(def.Unit) {
-			missing = append(missing, "unit "+code(def.Unit)+" (has "+cells[1]+")")
+		if cells[1] != docstest.Code(def.Unit) {
+			missing = append(missing, "unit "+docstest.Code(def.Unit)+" (has "+cells[1]+")")
 		}
 		if typ := docType(def); cells[2] != typ {
 			missing = append(missing, "type \""+typ+"\" (has \""+cells[2]+"\")")
 		}
 		for _, l := range def.Labels {
-			if !strings.Contains(cells[3], code(l)) {
-				missing = append(missing, "label "+code(l))
+			if !strings.Contains(cells[3], docstest.Code(l)) {
+				missing = append(missing, "label "+docstest.Code(l))
 			}
 		}
 		if len(def.Labels) == 0 && cells[3] != "(none)" {
 			missing = append(missing, "labels \"(none)\"")
 		}
-		if want := code(promName(t, def)); cells[5] != want {
+		if want := docstest.Code(promName(t, def)); cells[5] != want {
 			missing = append(missing, "Prometheus name "+want+" (has "+cells[5]+")")
 		}
 		if len(missing) > 0 {
-			t.Errorf("docs/metrics.md row of %s lacks %s", code(def.Name), strings.Join(missing, ", "))
+			t.Errorf("docs/metrics.md row of %s lacks %s", docstest.Code(def.Name), strings.Join(missing, ", "))
 		}
 	}
 	for name := range rows {
 		if !inCatalog[name] {
-			t.Errorf("docs/metrics.md section %q has a row for %s, which Catalog() does not hold", eventSection, code(name))
+			t.Errorf("docs/metrics.md section %q has a row for %s, which Catalog() does not hold", eventSection, docstest.Code(name))
 		}
 	}
 }
 
 func TestDocsEventSectionStatesScopeAndLimits(t *testing.T) {
-	sec := docSection(readDocs(t), eventSection)
+	sec := docstest.Section(readDocs(t), eventSection)
 	cfg := createDefaultConfig().(*Config)
 	var missing []string
 	for _, s := range []string{
-		code(`otel_scope_name="` + metadata.ScopeName + `"`),
-		code(otherValue),
-		code("pulse_connector_overflow_total{metric, label}"),
-		code("max_values_per_label") + " (default " + strconv.Itoa(cfg.MaxValuesPerLabel) + ")",
-		code("max_series") + " (default " + strconv.Itoa(cfg.MaxSeries) + ")",
-		code("flush_interval") + " (default " + cfg.FlushInterval.String() + ")",
-		code("full_export_interval") + " (default " + cfg.FullExportInterval.String() + ")",
-		code("max_sessions") + " " + strconv.Itoa(cfg.MaxSessions),
+		docstest.Code(`otel_scope_name="` + metadata.ScopeName + `"`),
+		docstest.Code(otherValue),
+		docstest.Code("pulse_connector_overflow_total{metric, label}"),
+		docstest.Code("max_values_per_label") + " (default " + strconv.Itoa(cfg.MaxValuesPerLabel) + ")",
+		docstest.Code("max_series") + " (default " + strconv.Itoa(cfg.MaxSeries) + ")",
+		docstest.Code("flush_interval") + " (default " + cfg.FlushInterval.String() + ")",
+		docstest.Code("full_export_interval") + " (default " + cfg.FullExportInterval.String() + ")",
+		docstest.Code("max_sessions") + " " + strconv.Itoa(cfg.MaxSessions),
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(sec), " "), s) {
 			missing = append(missing, s)

@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,25 +31,9 @@ import (
 
 const testKey = "test-key-0123456789abcdef0123456789"
 
-func freeEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
+func newHost(ext map[component.ID]component.Component) component.Host { return testutil.Host(ext) }
 
-type hostWithExtensions struct {
-	component.Host
-	ext map[component.ID]component.Component
-}
-
-func (h hostWithExtensions) GetExtensions() map[component.ID]component.Component { return h.ext }
-
-func newHost(ext map[component.ID]component.Component) component.Host {
-	return hostWithExtensions{Host: componenttest.NewNopHost(), ext: ext}
-}
+func freeEndpoint(t *testing.T) string { return testutil.FreeAddr(t) }
 
 type setup struct {
 	cfg  func(*Config)

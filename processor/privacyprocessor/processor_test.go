@@ -2,6 +2,7 @@ package privacyprocessor
 
 import (
 	"context"
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"os"
 	"strings"
 	"testing"
@@ -304,18 +305,11 @@ func (f fakeForget) Start(context.Context, component.Host) error {
 }
 func (f fakeForget) Shutdown(context.Context) error { return nil }
 
-type host struct {
-	component.Host
-	ext map[component.ID]component.Component
-}
-
-func (h host) GetExtensions() map[component.ID]component.Component { return h.ext }
-
 func TestForgottenUsersAreDropped(t *testing.T) {
 	id := component.MustNewID("forget")
 	p := newTest(t, func(c *Config) { c.Forget = id })
 	require.ErrorContains(t, p.start(context.Background(), componenttest.NewNopHost()), `extension "forget" is not configured`)
-	require.NoError(t, p.start(context.Background(), host{componenttest.NewNopHost(), map[component.ID]component.Component{id: fakeForget{ids: map[string]bool{"user-42": true}}}}))
+	require.NoError(t, p.start(context.Background(), testutil.Host(map[component.ID]component.Component{id: fakeForget{ids: map[string]bool{"user-42": true}}})))
 
 	ld := plog.NewLogs()
 	analyticsEvent(ld, "full", nil)

@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -53,22 +53,6 @@ func systemSnapshot() string {
 "timeWindow":{"start":%d,"end":%d,"granularity":"minute"},"timestamp":%d}`, ts-60000, ts, ts)
 }
 
-func freeEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
-type hostWithExtensions struct {
-	component.Host
-	ext map[component.ID]component.Component
-}
-
-func (h hostWithExtensions) GetExtensions() map[component.ID]component.Component { return h.ext }
-
 type server struct {
 	url     string
 	logs    *consumertest.LogsSink
@@ -87,7 +71,7 @@ type setup struct {
 func start(t *testing.T, s setup) *server {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
-	cfg.NetAddr.Endpoint = freeEndpoint(t)
+	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	if s.cfg != nil {
 		s.cfg(cfg)
 	}
@@ -295,7 +279,7 @@ func TestBearerTokenAuth(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { _ = ext.Shutdown(context.Background()) })
-	host := hostWithExtensions{Host: componenttest.NewNopHost(), ext: map[component.ID]component.Component{authID: ext}}
+	host := testutil.Host(map[component.ID]component.Component{authID: ext})
 
 	srv := start(t, setup{host: host, cfg: func(c *Config) {
 		c.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}})
@@ -347,7 +331,7 @@ func (b *blockingLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	next := &blockingLogs{entered: make(chan struct{}), release: make(chan struct{})}
 	cfg := createDefaultConfig().(*Config)
-	cfg.NetAddr.Endpoint = freeEndpoint(t)
+	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, next)
 	require.NoError(t, err)
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
@@ -383,7 +367,7 @@ func TestObsReportCountsAccepted(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	cfg := createDefaultConfig().(*Config)
-	cfg.NetAddr.Endpoint = freeEndpoint(t)
+	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	sink := new(consumertest.LogsSink)

@@ -1,6 +1,7 @@
 package decoder
 
 import (
+	"github.com/pulse-otel/pulse/internal/docstest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,31 +28,6 @@ func readDoc(t *testing.T, name string) string {
 	}
 	return string(b)
 }
-
-// docSection returns the text of the "## " section whose heading contains
-// title, up to the next "## " heading, or "" when there is none.
-func docSection(doc, title string) string {
-	lines := strings.Split(doc, "\n")
-	start := -1
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "## ") {
-			continue
-		}
-		if start >= 0 {
-			return strings.Join(lines[start:i], "\n")
-		}
-		if strings.Contains(l, title) {
-			start = i
-		}
-	}
-	if start < 0 {
-		return ""
-	}
-	return strings.Join(lines[start:], "\n")
-}
-
-// code is how a name appears in the documents: in backticks.
-func code(s string) string { return "`" + s + "`" }
 
 // docFields lists every field of a spec: the flat list (every field of the
 // root and of nested objects) and the fields of objects inside arrays
@@ -82,7 +58,7 @@ func TestDocsEventsMentionsEveryFieldAndKey(t *testing.T) {
 	for k, sp := range specs {
 		kind := Kind(k)
 		title := "POST /v1/" + kind.String()
-		sec := docSection(doc, title)
+		sec := docstest.Section(doc, title)
 		if sec == "" {
 			t.Errorf("docs/events.md has no section %q", "## "+title)
 			continue
@@ -92,17 +68,17 @@ func TestDocsEventsMentionsEveryFieldAndKey(t *testing.T) {
 			missing = append(missing, "wrapper key \""+sp.wrapper+"\"")
 		}
 		for _, f := range docFields(sp) {
-			if !strings.Contains(sec, code(f.path)) {
-				missing = append(missing, "JSON field "+code(f.path))
+			if !strings.Contains(sec, docstest.Code(f.path)) {
+				missing = append(missing, "JSON field "+docstest.Code(f.path))
 			}
 			switch f.role {
 			case roleAttr, roleResource, roleDim:
-				if !strings.Contains(sec, code(f.key)) {
-					missing = append(missing, "OTel key "+code(f.key)+" (of "+f.path+")")
+				if !strings.Contains(sec, docstest.Code(f.key)) {
+					missing = append(missing, "OTel key "+docstest.Code(f.key)+" (of "+f.path+")")
 				}
 			}
-			if f.metric != nil && !strings.Contains(sec, code(f.metric.Name)) {
-				missing = append(missing, "metric "+code(f.metric.Name)+" (of "+f.path+")")
+			if f.metric != nil && !strings.Contains(sec, docstest.Code(f.metric.Name)) {
+				missing = append(missing, "metric "+docstest.Code(f.metric.Name)+" (of "+f.path+")")
 			}
 		}
 		if len(missing) > 0 {
@@ -122,8 +98,8 @@ func TestDocsEventsMentionsEveryFieldAndKey(t *testing.T) {
 		schema.AttrIsAnonymized,
 		schema.ProcessingStatusProcessed,
 	} {
-		if !strings.Contains(doc, code(s)) {
-			missing = append(missing, code(s))
+		if !strings.Contains(doc, docstest.Code(s)) {
+			missing = append(missing, docstest.Code(s))
 		}
 	}
 	if len(missing) > 0 {
@@ -134,7 +110,7 @@ func TestDocsEventsMentionsEveryFieldAndKey(t *testing.T) {
 func TestDocsMetricsListsEverySnapshotMetric(t *testing.T) {
 	doc := readDoc(t, "metrics.md")
 	const title = "Snapshot metrics (analytics receiver)"
-	sec := docSection(doc, title)
+	sec := docstest.Section(doc, title)
 	if sec == "" {
 		t.Fatalf("docs/metrics.md has no section %q", "## "+title)
 	}
@@ -142,18 +118,18 @@ func TestDocsMetricsListsEverySnapshotMetric(t *testing.T) {
 		// The catalog row of the metric: "| `name` | `unit` | gauge, int | ...".
 		var row string
 		for _, l := range strings.Split(sec, "\n") {
-			if strings.HasPrefix(l, "| "+code(m.Name)+" |") {
+			if strings.HasPrefix(l, "| "+docstest.Code(m.Name)+" |") {
 				row = l
 				break
 			}
 		}
 		if row == "" {
-			t.Errorf("docs/metrics.md section %q has no row for %s", title, code(m.Name))
+			t.Errorf("docs/metrics.md section %q has no row for %s", title, docstest.Code(m.Name))
 			continue
 		}
 		var missing []string
-		if !strings.Contains(row, "| "+code(m.Unit)+" |") {
-			missing = append(missing, "unit "+code(m.Unit))
+		if !strings.Contains(row, "| "+docstest.Code(m.Unit)+" |") {
+			missing = append(missing, "unit "+docstest.Code(m.Unit))
 		}
 		typ := "gauge, double"
 		if m.Int {
@@ -163,12 +139,12 @@ func TestDocsMetricsListsEverySnapshotMetric(t *testing.T) {
 			missing = append(missing, "type \""+typ+"\"")
 		}
 		for _, d := range m.Dims {
-			if !strings.Contains(row, code(d)) {
-				missing = append(missing, "attribute "+code(d))
+			if !strings.Contains(row, docstest.Code(d)) {
+				missing = append(missing, "attribute "+docstest.Code(d))
 			}
 		}
 		if len(missing) > 0 {
-			t.Errorf("docs/metrics.md row of %s lacks %s", code(m.Name), strings.Join(missing, ", "))
+			t.Errorf("docs/metrics.md row of %s lacks %s", docstest.Code(m.Name), strings.Join(missing, ", "))
 		}
 	}
 }
