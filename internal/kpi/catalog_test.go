@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"github.com/pulse-otel/pulse/internal/docstest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -213,25 +214,12 @@ func readDocs(t testing.TB) string {
 	return string(b)
 }
 
-// docSection returns the "## " section whose heading contains title, up to
-// the next "## " heading.
+// docSection returns the "## " section whose heading contains title.
 func docSection(t testing.TB, doc, title string) string {
 	t.Helper()
-	lines := strings.Split(doc, "\n")
-	start := -1
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "## ") {
-			continue
-		}
-		if start >= 0 {
-			return strings.Join(lines[start:i], "\n")
-		}
-		if strings.Contains(l, title) {
-			start = i
-		}
-	}
-	if start < 0 {
+	sec := docstest.Section(doc, title)
+	if sec == "" {
 		t.Fatalf("docs/metrics.md has no section %q", "## "+title)
 	}
-	return strings.Join(lines[start:], "\n")
+	return sec
 }
