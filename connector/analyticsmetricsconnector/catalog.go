@@ -84,6 +84,8 @@ const (
 	mTimeliness
 	mFreshness
 	mOverflow
+	mCohortSize
+	mCohortActive
 	numMetrics
 )
 
@@ -107,6 +109,8 @@ const (
 	lPresent     = "present"
 	lMetric      = "metric"
 	lLabel       = "label"
+	lCohort      = "cohort"
+	lPeriod      = "period"
 )
 
 var catalog = [numMetrics]MetricDef{
@@ -143,6 +147,8 @@ var catalog = [numMetrics]MetricDef{
 	mQualityScore:         {Name: "pulse.quality.score", Unit: "", Kind: Histogram, Bounds: boundsPercent, Labels: []string{lEventType}, Description: "Quality score (0-100) of records."},
 	mTimeliness:           {Name: "pulse.event.timeliness", Unit: "s", Kind: Histogram, Bounds: boundsLag, Labels: []string{lPlatform}, Description: "Server receive time minus event time."},
 	mFreshness:            {Name: "pulse.event.freshness", Unit: "s", Kind: Histogram, Bounds: boundsLag, Labels: nil, Description: "Event time to export (the flush that first includes the event)."},
+	mCohortSize:           {Name: "pulse.cohort.size", Unit: "{user}", Kind: Gauge, Int: true, Labels: []string{lCohort}, Description: "Users first seen in the cohort's week (cohort: the week's Monday, UTC); the last 12 cohorts."},
+	mCohortActive:         {Name: "pulse.cohort.active_users", Unit: "{user}", Kind: Gauge, Int: true, Labels: []string{lCohort, lPeriod}, Description: "Users of the cohort active in week `period` after it (0 is the cohort's own week): retention is this over pulse.cohort.size."},
 	mOverflow:             {Name: "pulse.connector.overflow", Unit: "{data_point}", Kind: Sum, Int: true, Labels: []string{lMetric, lLabel}, Description: "Updates folded into the overflow series, by metric and label."},
 }
 

@@ -44,6 +44,7 @@ type analyticsConnector struct {
 	agg      *aggregator
 	users    *hll.Ring
 	seen     *bloom.BloomFilter
+	cohorts  *cohorts
 	sessions map[string]*session
 	pending  []int64 // event times (ns) since the last flush, for freshness
 	// fields counts optional fields absent [0] and present [1]; kept as
@@ -76,6 +77,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*
 		agg:        newAggregator(cfg.EventDimensions, cfg.MaxValuesPerLabel, cfg.MaxSeries),
 		users:      users,
 		seen:       bloom.NewWithEstimates(cfg.ExpectedUsers, 0.001),
+		cohorts:    newCohorts(cfg.ExpectedUsers),
 		sessions:   map[string]*session{},
 		seed:       maphash.MakeSeed(),
 		windowList: windows,
@@ -169,6 +171,7 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 			c.agg.set(mActiveUsers, labelSet{w.Name}, float64(n))
 		}
 	}
+	c.cohorts.export(c.agg, now)
 	if c.fieldsDirty {
 		for i, f := range optionalFields {
 			c.agg.set(mFields, labelSet{f.name, "false"}, float64(c.fields[i][0]))
@@ -446,10 +449,13 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 	}
 
 	if e.userID != "" {
-		c.users.Add(e.userID, time.Unix(0, t))
-		if !c.seen.TestAndAddString(e.userID) {
+		at := time.Unix(0, t)
+		c.users.Add(e.userID, at)
+		isNew := !c.seen.TestAndAddString(e.userID)
+		if isNew {
 			a.add(mNewUsers, p, 1)
 		}
+		c.cohorts.observe(e.userID, at, isNew)
 	}
 	if e.sessionID != "" {
 		c.trackSession(&e, t)
@@ -588,20 +594,24 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord) {
 	c.notePending(int64(lr.Timestamp()))
 }
 
-// State persistence: one key holding the user filter and the sketches.
-const stateKey = "analytics_metrics.state.v1"
+// State persistence: one key holding the user filter, the active-user
+// sketches and the cohorts, each length-prefixed.
+const stateKey = "analytics_metrics.state.v2"
 
 func (c *analyticsConnector) save(ctx context.Context) error {
 	c.mu.Lock()
 	filter, err1 := c.seen.MarshalBinary()
 	ring, err2 := c.users.MarshalBinary()
+	cohorts, err3 := c.cohorts.MarshalBinary()
 	c.mu.Unlock()
-	if err := errors.Join(err1, err2); err != nil {
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
-	buf := binary.AppendUvarint(nil, uint64(len(filter)))
-	buf = append(buf, filter...)
-	buf = append(buf, ring...)
+	var buf []byte
+	for _, part := range [][]byte{filter, ring, cohorts} {
+		buf = binary.AppendUvarint(buf, uint64(len(part)))
+		buf = append(buf, part...)
+	}
 	return c.client.Set(ctx, stateKey, buf)
 }
 
@@ -613,16 +623,23 @@ func (c *analyticsConnector) load(ctx context.Context) error {
 	if buf == nil {
 		return nil
 	}
-	n, k := binary.Uvarint(buf)
-	if k <= 0 || uint64(len(buf)-k) < n {
-		return errors.New("storage: saved state is corrupt (filter length)")
+	var parts [3][]byte
+	for i := range parts {
+		n, k := binary.Uvarint(buf)
+		if k <= 0 || uint64(len(buf)-k) < n {
+			return fmt.Errorf("storage: saved state is corrupt (part %d)", i)
+		}
+		parts[i], buf = buf[k:k+int(n)], buf[k+int(n):]
 	}
 	seen := &bloom.BloomFilter{}
-	if err := seen.UnmarshalBinary(buf[k : k+int(n)]); err != nil {
+	if err := seen.UnmarshalBinary(parts[0]); err != nil {
 		return fmt.Errorf("storage: saved user filter: %w", err)
 	}
-	if err := c.users.UnmarshalBinary(buf[k+int(n):]); err != nil {
+	if err := c.users.UnmarshalBinary(parts[1]); err != nil {
 		return fmt.Errorf("storage: saved active-user sketches: %w", err)
+	}
+	if err := c.cohorts.UnmarshalBinary(parts[2]); err != nil {
+		return fmt.Errorf("storage: saved cohorts: %w", err)
 	}
 	c.seen = seen
 	return nil

@@ -192,7 +192,7 @@ var dailySummaryFields = []string{
 }
 
 // seedTables are the seed tables a SeedField may name.
-var seedTables = []string{"dailyAnalyticsSummary", "aiModelMetrics", "aiRecommendationAnalytics", "analyticsEvents", "businessMetrics", "systemPerformanceMetrics"}
+var seedTables = []string{"dailyAnalyticsSummary", "aiModelMetrics", "aiRecommendationAnalytics", "analyticsEvents", "businessMetrics", "systemPerformanceMetrics", "userCohorts"}
 
 func TestKPIsCoverTheDailySummary(t *testing.T) {
 	covered := map[string][]string{}

@@ -52,6 +52,14 @@ var registry = sortedByName([]KPI{
 		SeedField:   seedActiveUsers,
 	},
 	{
+		Name:        "cohort_retention",
+		Description: "Share of each weekly cohort (users first seen in a week) active in each later week, by cohort and period: the seed's userCohorts retentionRate. One series per cohort and period, for the last 12 cohorts.",
+		Unit:        "1",
+		Expr:        `sum by (cohort, period) (pulse_cohort_active_users) / on (cohort) group_left sum by (cohort) (pulse_cohort_size)`,
+		Metrics:     []string{"pulse_cohort_active_users", "pulse_cohort_size"},
+		SeedField:   "userCohorts.retentionData.retentionRate",
+	},
+	{
 		Name:        "total_users",
 		Description: "Users first seen in the window (the increase of pulse_users_new_total). It is the seed's all-time totalUsers only when the window reaches back to the first event (the store's retention bounds it) and the new-user filter is persisted (connector storage); no metric holds the number of users ever seen.",
 		Unit:        "{user}",
