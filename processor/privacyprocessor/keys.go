@@ -42,6 +42,46 @@ type keyInfo struct {
 	sensitive bool
 	skip      bool
 	consent   bool
+	// members caches what the nested patterns decide for each member key.
+	members cache[memberInfo]
+}
+
+// memberInfo is what nested patterns decide for one member of a map
+// attribute.
+type memberInfo struct {
+	group     int // the first matching group pattern's group, -1 for none, -2 for an IP pattern
+	sensitive bool
+}
+
+// cache is a lock-free read, copy-on-write map that stops growing at
+// maxCachedKeys, so hostile key names cannot grow memory.
+type cache[V any] struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]V]
+}
+
+func (c *cache[V]) get(k string, compute func(string) V) V {
+	if m := c.m.Load(); m != nil {
+		if v, ok := (*m)[k]; ok {
+			return v
+		}
+	}
+	v := compute(k)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old map[string]V
+	if m := c.m.Load(); m != nil {
+		old = *m
+	}
+	if len(old) < maxCachedKeys {
+		next := make(map[string]V, len(old)+1)
+		for kk, vv := range old {
+			next[kk] = vv
+		}
+		next[strings.Clone(k)] = v
+		c.m.Store(&next)
+	}
+	return v
 }
 
 // keyTable computes and caches keyInfo. Reads are lock-free; the cache
@@ -55,8 +95,8 @@ type keyTable struct {
 	sensitive   map[string]struct{} // normalised names
 	personNS    map[string]struct{}
 
-	mu    sync.Mutex
-	cache atomic.Pointer[map[string]*keyInfo]
+	keys  cache[*keyInfo]
+	names cache[bool] // member names: sensitive or not
 }
 
 const maxCachedKeys = 4096
@@ -96,8 +136,6 @@ func newKeyTable(consentAttr string, ids []string, groups [][]string, ip, skip, 
 	for _, ns := range personNamespaces {
 		t.personNS[ns] = struct{}{}
 	}
-	empty := map[string]*keyInfo{}
-	t.cache.Store(&empty)
 	return t
 }
 
@@ -127,23 +165,26 @@ func (t *keyTable) isSensitiveName(name string) bool {
 }
 
 // get returns the keyInfo of a top-level attribute key.
-func (t *keyTable) get(k string) *keyInfo {
-	if ki, ok := (*t.cache.Load())[k]; ok {
-		return ki
-	}
-	ki := t.compute(k)
-	t.mu.Lock()
-	old := *t.cache.Load()
-	if len(old) < maxCachedKeys {
-		next := make(map[string]*keyInfo, len(old)+1)
-		for kk, vv := range old {
-			next[kk] = vv
+func (t *keyTable) get(k string) *keyInfo { return t.keys.get(k, t.compute) }
+
+// sensitiveMember reports whether a map member's name names PII.
+func (t *keyTable) sensitiveMember(name string) bool { return t.names.get(name, t.isSensitiveName) }
+
+// member returns what the nested patterns of ki decide for member key k.
+func (t *keyTable) member(ki *keyInfo, k string) memberInfo {
+	return ki.members.get(k, func(k string) memberInfo {
+		mi := memberInfo{group: -1, sensitive: t.isSensitiveName(k)}
+		for _, np := range ki.nested {
+			if np.sub.match(k) {
+				mi.group = np.group
+				if np.group < 0 {
+					mi.group = -2
+				}
+				break
+			}
 		}
-		next[k] = ki
-		t.cache.Store(&next)
-	}
-	t.mu.Unlock()
-	return ki
+		return mi
+	})
 }
 
 func (t *keyTable) compute(k string) *keyInfo {

@@ -444,7 +444,7 @@ func (p *privacyProcessor) attr(k string, v pcommon.Value, lvl *level, st *stats
 		return false
 	}
 	if len(ki.nested) > 0 && v.Type() == pcommon.ValueTypeMap {
-		p.nested(v.Map(), ki.nested, lvl, st, bs)
+		p.nested(v.Map(), ki, lvl, st, bs)
 		return false
 	}
 	return p.value(v, st, bs)
@@ -452,33 +452,30 @@ func (p *privacyProcessor) attr(k string, v pcommon.Value, lvl *level, st *stats
 
 // nested handles a map attribute that group or IP patterns reach into:
 // members they match are removed or truncated, the others scanned.
-func (p *privacyProcessor) nested(m pcommon.Map, ps []nestedPattern, lvl *level, st *stats, bs *batchStats) {
+func (p *privacyProcessor) nested(m pcommon.Map, ki *keyInfo, lvl *level, st *stats, bs *batchStats) {
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
-		for _, np := range ps {
-			if !np.sub.match(k) {
-				continue
-			}
-			if np.group < 0 {
-				remove := p.ip(v)
-				if remove {
-					st.removed++
-				}
-				return remove
-			}
-			if lvl != nil && lvl.denied&(1<<np.group) != 0 {
-				st.reduced = true
+		mi := p.keys.member(ki, k)
+		switch {
+		case mi.group == -2:
+			remove := p.ip(v)
+			if remove {
 				st.removed++
-				return true
 			}
+			return remove
+		case mi.group >= 0 && lvl != nil && lvl.denied&(1<<mi.group) != 0:
+			st.reduced = true
+			st.removed++
+			return true
 		}
-		return p.member(k, v, st, bs)
+		return p.memberValue(mi.sensitive, v, st, bs)
 	})
 }
 
-// member handles one member of a scanned map.
-func (p *privacyProcessor) member(k string, v pcommon.Value, st *stats, bs *batchStats) bool {
+// memberValue handles one member of a scanned map, whose name is or is not
+// sensitive.
+func (p *privacyProcessor) memberValue(sensitive bool, v pcommon.Value, st *stats, bs *batchStats) bool {
 	var remove bool
-	if p.keys.isSensitiveName(k) {
+	if sensitive {
 		remove = p.sensitive(v, st, bs)
 	} else {
 		remove = p.value(v, st, bs)
@@ -544,7 +541,9 @@ func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) boo
 		st.masked++
 		return false
 	case pcommon.ValueTypeMap:
-		v.Map().RemoveIf(func(k string, vv pcommon.Value) bool { return p.member(k, vv, st, bs) })
+		v.Map().RemoveIf(func(k string, vv pcommon.Value) bool {
+			return p.memberValue(p.keys.sensitiveMember(k), vv, st, bs)
+		})
 	case pcommon.ValueTypeSlice:
 		v.Slice().RemoveIf(func(vv pcommon.Value) bool {
 			remove := p.value(vv, st, bs)
