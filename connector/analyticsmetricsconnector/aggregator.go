@@ -34,6 +34,10 @@ type series struct {
 	labels []string
 	points map[labelSet]*point
 	values []map[string]struct{} // distinct values seen per label
+	// lastKey and last remember the latest lookup: consecutive events
+	// mostly share labels, and comparing is cheaper than hashing.
+	lastKey labelSet
+	last    *point
 }
 
 // aggregator is the connector's state: every series of the catalog, bounded
@@ -68,6 +72,15 @@ func newAggregator(eventLabels []string, maxValues, maxSeries int) *aggregator {
 // cardinality limits.
 func (a *aggregator) get(m int, ls labelSet) *point {
 	s := a.metrics[m]
+	if s.last != nil && s.lastKey == ls {
+		return s.last
+	}
+	p := a.lookup(s, m, ls)
+	s.lastKey, s.last = ls, p
+	return p
+}
+
+func (a *aggregator) lookup(s *series, m int, ls labelSet) *point {
 	if p, ok := s.points[ls]; ok {
 		return p
 	}
