@@ -156,9 +156,8 @@ func (sc *Scanner) Scan(dst []Match, s string) []Match {
 		return dst
 	}
 	base := len(dst)
-	if sc.enabled != 0 {
-		dst = sc.scanBuiltins(dst, s)
-	}
+	// Custom patterns run first: the built-in scanner treats their matches
+	// as PII, not context (see scanBuiltins).
 	for idx, re := range sc.custom {
 		// FindAllStringIndex allocates only when something matched.
 		for _, loc := range re.FindAllStringIndex(s, -1) {
@@ -166,6 +165,12 @@ func (sc *Scanner) Scan(dst []Match, s string) []Match {
 				dst = append(dst, Match{Type: Custom, Start: loc[0], End: loc[1], Pattern: idx})
 			}
 		}
+	}
+	if len(sc.custom) > 1 {
+		slices.SortFunc(dst[base:], func(a, b Match) int { return a.Start - b.Start })
+	}
+	if sc.enabled != 0 {
+		dst = sc.scanBuiltins(dst, s, dst[base:])
 	}
 	if len(dst)-base > 1 {
 		dst = resolve(dst, base)

@@ -10,13 +10,16 @@ import (
 //
 //   - a word (a run of [A-Za-z0-9_]) that starts with a digit: IPv4, SSN,
 //     credit card, national phone, IPv6, or a UUID to skip whole;
-//   - a word that starts with a letter that can begin a key prefix ("eyJ",
-//     "sk_", "ghp_", "AKIA", "Bearer", ...), two upper-case letters and two
-//     digits (IBAN), or a short hex word followed by ':' (IPv6);
-//   - a punctuation byte: '@' (email), "://" (URL userinfo), "::" (IPv6),
-//     '?', '&', '#', ';' (query parameters), '+' and '(' (phones).
+//   - a word that starts with two upper-case letters (IBAN, AKIA, ASIA,
+//     AIza, SG.), "Bearer" in any case, or a short hex word followed by ':'
+//     (IPv6) or an 8-hex word followed by '-' (a UUID to skip);
+//   - inside a word: the 'J' of a word that starts "eyJ" (JWT), the first
+//     '_' of "sk_live_", "ghp_", "github_pat_", "npm_", ...;
+//   - a punctuation byte: '@' (email), "://" (URL userinfo), ':' (IPv6),
+//     '?', '&', '#', ';' (query parameters), '+' and '(' (phones), '-'
+//     ("sk-", "xoxb-", "glpat-" keys, lower-case UUIDs).
 //
-// Everything else is skipped a word at a time. Every built-in match is made
+// Everything else is skipped eight bytes or a word at a time. Every built-in match is made
 // of ASCII bytes only, so its offsets always fall on rune boundaries, and the
 // scanner reads bytes, never runes, so invalid UTF-8 is just more non-word
 // bytes.
@@ -27,11 +30,9 @@ const (
 	cLower                    // a-z
 	cHex                      // 0-9 a-f A-F
 	cWord                     // [A-Za-z0-9_]: what the main loop skips a word of
-	cLocal                    // email local part: alnum . _ % + - ''
+	cLocal                    // email local part: alnum . _ % + - '
 	cB64                      // base64url: alnum - _
 	cTok                      // RFC 6750 b64token: alnum - . _ ~ + /
-	cPunct                    // bytes that trigger a detector: @ : ? & # ; + (
-	cStart                    // letters a built-in prefix can start with
 	cPName                    // query parameter name: alnum _ . -
 	cQVal                     // query parameter value
 	cAuth                     // URL authority: unreserved, sub-delims but quotes/parens/comma, : @ %
@@ -50,7 +51,7 @@ var cls = func() (t [256]uint32) {
 		t[c] |= cDigit | cHex
 	}
 	for c := 'A'; c <= 'Z'; c++ {
-		t[c] |= cUpper | cStart
+		t[c] |= cUpper
 	}
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] |= cLower
@@ -68,9 +69,7 @@ var cls = func() (t [256]uint32) {
 	set(".-", cPName)
 	set("-._~%+/=:@!$*()", cQVal)
 	set("-.~!$&*+;=:@%", cAuth)
-	set("@:?&#;+(", cPunct)
 	set("@:?&#;+(-_b0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", cInt)
-	set("espgrxnb", cStart) // eyJ sk_ sk- pk_ ghp_ glpat- github_pat_ rk_ xox npm_ bearer
 	return t
 }()
 
@@ -116,9 +115,20 @@ func lower(c byte) byte {
 // trigger punctuation byte. Lower-case key prefixes are found from their
 // first '_' or '-' ("sk_live_", "ghp_", "xoxb-"), "eyJ" from its 'J', and a
 // lower-case hex word of an IPv6 address from the ':' after it.
-func (sc *Scanner) scanBuiltins(dst []Match, s string) []Match {
+//
+// Left-context rules ("a number may not follow "x-"", "not after the word
+// version") ignore bytes that belong to a match already found: they are PII,
+// not context, and the decision must not change once they are redacted.
+// The floor at i is the end of the last match found before i, built-in or
+// custom (custom matches are found first and passed in sorted by Start);
+// detectors that look back do not look before it. (An email's local part
+// may still reach back into a match of a lower tier: the email wins that
+// overlap and covers it.)
+func (sc *Scanner) scanBuiltins(dst []Match, s string, custom []Match) []Match {
 	n := len(s)
 	i := 0
+	base := len(dst)
+	cf := customFloor{m: custom}
 	for {
 		for i+8 <= n {
 			b := s[i : i+8]
@@ -141,7 +151,8 @@ func (sc *Scanner) scanBuiltins(dst []Match, s string) []Match {
 		next := 0
 		switch {
 		case c&cWord == 0:
-			dst, next = sc.punct(dst, s, i)
+			last := lastMatch(dst, base)
+			dst, next = sc.punct(dst, s, i, last, max(last.End, cf.at(i)))
 			if next <= i {
 				next = i + 1
 			}
@@ -155,9 +166,9 @@ func (sc *Scanner) scanBuiltins(dst []Match, s string) []Match {
 			// A word starts at i.
 			j := wordEnd(s, i+1)
 			if c&cDigit != 0 {
-				dst, next = sc.digitWord(dst, s, i, j)
+				dst, next = sc.digitWord(dst, s, i, j, max(lastMatch(dst, base).End, cf.at(i)))
 			} else if c&(cUpper|cLower) != 0 && (startCandidate(s, i, j) || (j < n && (s[j] == ':' || s[j] == '-') && c&cHex != 0)) {
-				dst, next = sc.letterWord(dst, s, i, j, c)
+				dst, next = sc.letterWord(dst, s, i, j)
 			}
 			if next <= i {
 				next = j
@@ -223,29 +234,37 @@ func wordEnd(s string, i int) int {
 }
 
 // startCandidate is a cheap filter for letterWord's prefix detectors on the
-// word s[i:j]: it looks at the first two bytes only.
+// word s[i:j], which starts with an upper-case letter or 'b': "Bearer" (any
+// case), or two upper-case letters (IBAN, AKIA, ASIA, AIza, SG.).
 func startCandidate(s string, i, j int) bool {
 	if j-i < 2 {
 		return false
 	}
-	c1 := s[i+1]
-	switch s[i] {
-	case 'e':
-		return c1 == 'y'
-	case 's', 'p', 'r':
-		return c1 == 'k'
-	case 'g':
-		return c1 == 'h' || c1 == 'l' || c1 == 'i'
-	case 'x':
-		return c1 == 'o'
-	case 'n':
-		return c1 == 'p'
-	case 'b':
-		return j-i == 6
-	case 'B':
-		return j-i == 6 || isUpper(c1)
+	return (j-i == 6 && lower(s[i]) == 'b') || (isUpper(s[i]) && isUpper(s[i+1]))
+}
+
+// customFloor tracks the greatest End of the custom matches that start
+// before a position; positions only grow.
+type customFloor struct {
+	m    []Match // sorted by Start
+	k    int
+	rEnd int
+}
+
+func (c *customFloor) at(i int) int {
+	for c.k < len(c.m) && c.m[c.k].Start < i {
+		c.rEnd = max(c.rEnd, c.m[c.k].End)
+		c.k++
 	}
-	return isUpper(c1)
+	return c.rEnd
+}
+
+// lastMatch returns the last match appended since base, or the zero Match.
+func lastMatch(dst []Match, base int) Match {
+	if len(dst) > base {
+		return dst[len(dst)-1]
+	}
+	return Match{}
 }
 
 func add(dst []Match, t Type, start, end int) []Match {
@@ -254,18 +273,24 @@ func add(dst []Match, t Type, start, end int) []Match {
 
 // punct handles a trigger byte that is not part of a word. It returns where
 // to continue, or 0 to go on with the next byte.
-func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
+func (sc *Scanner) punct(dst []Match, s string, i int, last Match, floor int) ([]Match, int) {
 	n := len(s)
+	// prevWord: the byte before i continues a word (and is not PII).
+	prevWord := i > floor && isWord(s[i-1])
 	switch s[i] {
 	case '@':
 		if sc.on(Email) {
-			if a, b := parseEmail(s, i); a >= 0 {
+			f := 0
+			if tier(last.Type) >= tier(Email) {
+				f = last.End
+			}
+			if a, b := parseEmail(s, i, f); a >= 0 {
 				return add(dst, Email, a, b), b
 			}
 		}
 	case ':':
 		if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
-			if i == 0 || !isAlnum(s[i-1]) {
+			if i <= floor || !isAlnum(s[i-1]) {
 				return dst, i + 3
 			}
 			// The userinfo of an authority is never an email address
@@ -283,7 +308,7 @@ func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
 		if !sc.on(IPv6) {
 			break
 		}
-		if i+1 < n && s[i+1] == ':' && ipv6StartOK(s, i) {
+		if i+1 < n && s[i+1] == ':' && (i <= floor || ipv6StartOK(s, i)) {
 			if e := parseIPv6(s, i); e > 0 {
 				return add(dst, IPv6, i, e), e
 			}
@@ -317,13 +342,13 @@ func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
 			}
 		}
 	case '+':
-		if sc.on(Phone) && (i == 0 || (!isWord(s[i-1]) && s[i-1] != '+')) {
+		if sc.on(Phone) && !prevWord && (i <= floor || s[i-1] != '+') {
 			if e := parseIntlPhone(s, i); e > 0 {
 				return add(dst, Phone, i, e), e
 			}
 		}
 	case '(':
-		if sc.on(Phone) && (i == 0 || !isWord(s[i-1])) && i+1 < n && isDigit(s[i+1]) {
+		if sc.on(Phone) && !prevWord && i+1 < n && isDigit(s[i+1]) {
 			if e := parseNationalPhone(s, i); e > 0 {
 				return add(dst, Phone, i, e), e
 			}
@@ -332,33 +357,26 @@ func (sc *Scanner) punct(dst []Match, s string, i int) ([]Match, int) {
 	return dst, 0
 }
 
-// letterWord handles the word s[i:j] that starts with a letter or '_'.
-func (sc *Scanner) letterWord(dst []Match, s string, i, j int, c uint32) ([]Match, int) {
+// letterWord handles the word s[i:j] that starts with an upper-case letter
+// or 'b' (the lower-case letters that start a key prefix are boring; those
+// keys are found from their first '_' or '-').
+func (sc *Scanner) letterWord(dst []Match, s string, i, j int) ([]Match, int) {
 	n := len(s)
-	if c&cStart != 0 {
-		b := s[i]
-		switch b {
-		case 'e':
-			if sc.on(JWT) && j-i >= 3 && s[i+1] == 'y' && s[i+2] == 'J' && jwtStartOK(s, i) {
-				if e := parseJWT(s, i); e > 0 {
-					return add(dst, JWT, i, e), e
-				}
-			}
-		case 'b', 'B':
-			if sc.on(BearerToken) && j-i == 6 {
-				if a, e := parseBearer(s, i); a > 0 {
-					// Continue at the token, so that a JWT or an API key there
-					// is found too and wins the overlap as the more specific.
-					return add(dst, BearerToken, a, e), a
-				}
-			}
+	b := s[i]
+	if j-i == 6 && lower(b) == 'b' && sc.on(BearerToken) {
+		if a, e := parseBearer(s, i); a > 0 {
+			// Continue at the token, so that a JWT or an API key there is
+			// found too and wins the overlap as the more specific.
+			return add(dst, BearerToken, a, e), a
 		}
+	}
+	if isUpper(b) && j-i >= 2 && isUpper(s[i+1]) {
 		if sc.on(APIKey) {
 			if e := parseAPIKey(s, i, j); e > 0 {
 				return add(dst, APIKey, i, e), e
 			}
 		}
-		if isUpper(b) && j-i >= 4 && isUpper(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) && sc.on(IBAN) {
+		if j-i >= 4 && isDigit(s[i+2]) && isDigit(s[i+3]) && sc.on(IBAN) {
 			// An IBAN-shaped string that fails mod-97 is skipped whole, so
 			// that its digit groups are not taken for a phone or a card.
 			if e, ok := parseIBAN(s, i); ok {
@@ -368,7 +386,7 @@ func (sc *Scanner) letterWord(dst []Match, s string, i, j int, c uint32) ([]Matc
 			}
 		}
 	}
-	if j < n && j-i <= 8 && isHex(s[i]) {
+	if j < n && j-i <= 8 && isHex(b) {
 		switch s[j] {
 		case ':':
 			if j-i <= 4 && sc.on(IPv6) && ipv6StartOK(s, i) && allHex(s[i:j]) {
@@ -386,10 +404,10 @@ func (sc *Scanner) letterWord(dst []Match, s string, i, j int, c uint32) ([]Matc
 }
 
 // digitWord handles the word s[i:j] that starts with a digit.
-func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
+func (sc *Scanner) digitWord(dst []Match, s string, i, j, floor int) ([]Match, int) {
 	n := len(s)
-	ok := numStartOK(s, i)
-	if !ok && (i == 0 || s[i-1] != '-') {
+	ok := numStartOK(s, i, floor)
+	if !ok && !ipv4RangeEnd(s, i) {
 		return dst, 0
 	}
 	d := i + 1
@@ -418,7 +436,7 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
 	if next == '.' && L <= 3 && sc.on(IPv4) {
 		// IPv4 has its own boundaries: a range "10.0.0.1-10.0.0.9" is two
 		// addresses, and only a '.' and a digit continue one.
-		if e := parseIPv4(s, i); e > 0 && ipv4EndOK(s, e) && ipv4ContextOK(s, i) {
+		if e := parseIPv4(s, i); e > 0 && ipv4EndOK(s, e) && ipv4ContextOK(s, i, floor) {
 			return add(dst, IPv4, i, e), e
 		}
 	}
@@ -468,13 +486,13 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j int) ([]Match, int) {
 
 // numStartOK reports whether a number may start at s[i]: the byte before it
 // must not continue a number or a word ("v1.2", "id-555").
-func numStartOK(s string, i int) bool {
+func numStartOK(s string, i, floor int) bool {
 	if i == 0 {
 		return true
 	}
 	switch s[i-1] {
 	case '.', '-':
-		return i < 2 || !isWord(s[i-2])
+		return i-2 < floor || !isWord(s[i-2])
 	case '+':
 		return false
 	}
@@ -544,14 +562,14 @@ func uuidEnd(s string, i, j int) int {
 
 // parseEmail parses the address around the '@' at s[at]. It returns its
 // bounds, or -1.
-func parseEmail(s string, at int) (int, int) {
+func parseEmail(s string, at, floor int) (int, int) {
 	n := len(s)
 	// The local part: at most 64 bytes back, not across "..", starting with
 	// an alphanumeric or '_' and not ending with a '.'. (Cutting rather than
 	// rejecting keeps the result the same when what comes before changes,
 	// as it does when an earlier match is redacted.)
 	a := at
-	for a > 0 && at-a < 64 && cls[s[a-1]]&cLocal != 0 && !(s[a-1] == '.' && a > 1 && s[a-2] == '.') {
+	for a > floor && at-a < 64 && cls[s[a-1]]&cLocal != 0 && !(s[a-1] == '.' && a > 1 && s[a-2] == '.') {
 		a--
 	}
 	for a < at && cls[s[a]]&(cAlnum) == 0 && s[a] != '_' {
@@ -660,17 +678,33 @@ func ipv4EndOK(s string, e int) bool {
 	return true
 }
 
+// ipv4RangeEnd reports whether s[i:] follows "a.b.c.d-": it may be the
+// second address of a range.
+func ipv4RangeEnd(s string, i int) bool {
+	if i < 8 || s[i-1] != '-' {
+		return false
+	}
+	k := i - 1
+	for k > 0 && i-1-k < 15 && (isDigit(s[k-1]) || s[k-1] == '.') {
+		k--
+	}
+	for k < i-1 && !isDigit(s[k]) {
+		k++
+	}
+	return parseIPv4(s, k) == i-1
+}
+
 // ipv4ContextOK rejects dotted quads that are versions: after "v", "ver",
 // "version" (and "appVersion", "os_version", ...), "build", "release",
 // "firmware", "fw", "rev", "revision", or after a product token in a user
 // agent ("Chrome/120.0.0.0").
-func ipv4ContextOK(s string, i int) bool {
+func ipv4ContextOK(s string, i, floor int) bool {
 	k := i
 	if k > 0 && s[k-1] == '/' {
 		// "Chrome/120.0.0.0": a product name right before the '/'.
 		e := k - 1
 		b := e
-		for b > 0 && isAlnum(s[b-1]) {
+		for b > floor && isAlnum(s[b-1]) {
 			b--
 		}
 		if b < e && isUpper(s[b]) && (b == 0 || s[b-1] == ' ' || s[b-1] == '(' || s[b-1] == ';') {
@@ -678,23 +712,23 @@ func ipv4ContextOK(s string, i int) bool {
 		}
 		return true
 	}
-	for skipped := 0; k > 0 && skipped < 4; skipped++ {
+	for skipped := 0; k > floor && skipped < 4; skipped++ {
 		c := s[k-1]
 		if c != ' ' && c != '\t' && c != ':' && c != '=' && c != '"' && c != '\'' && c != '.' {
 			break
 		}
 		k--
 	}
-	if k > 0 && s[k-1] >= 0x80 {
+	if k > floor && s[k-1] >= 0x80 {
 		for _, v := range versionWords {
-			if strings.HasSuffix(s[:k], v) {
+			if strings.HasSuffix(s[floor:k], v) {
 				return false
 			}
 		}
 		return true
 	}
 	e := k
-	for k > 0 && cls[s[k-1]]&(cUpper|cLower) != 0 {
+	for k > floor && cls[s[k-1]]&(cUpper|cLower) != 0 {
 		k--
 	}
 	w := s[k:e]
@@ -738,7 +772,7 @@ func parseSSN(s string, i int) int {
 		}
 	}
 	e := i + 11
-	if !numEndOK(s, e) || (sep == ' ' && e+1 < len(s) && s[e] == ' ' && isDigit(s[e+1])) {
+	if !numEndOK(s, e) {
 		return 0
 	}
 	area := int(s[i]-'0')*100 + int(s[i+1]-'0')*10 + int(s[i+2]-'0')
@@ -1288,12 +1322,24 @@ func span(s string, p int, f uint32) int {
 	return p
 }
 
+// spanMax is span that stops after max bytes.
+func spanMax(s string, p int, f uint32, max int) int {
+	if len(s)-p > max {
+		s = s[:p+max]
+	}
+	return span(s, p, f)
+}
+
+// maxKeyBody bounds how far a key body is read: real keys are shorter, and
+// the bound keeps "sk-sk-sk-..." from being read again from every "sk-".
+const maxKeyBody = 512
+
 // keyBody checks the body of a key that starts at s[p:]: a run of class f
-// (alnum when f is cAlnum), at least minLen long, not followed by a word
+// (alnum when f is cAlnum), minLen to maxKeyBody long, not followed by a word
 // byte. It returns the end, or 0.
 func keyBody(s string, p int, f uint32, minLen int) int {
-	e := span(s, p, f)
-	if e-p < minLen || (e < len(s) && isWord(s[e])) {
+	e := spanMax(s, p, f, maxKeyBody+1)
+	if e-p < minLen || e-p > maxKeyBody || (e < len(s) && isWord(s[e])) {
 		return 0
 	}
 	return e
@@ -1359,16 +1405,16 @@ func parseAPIKey(s string, i, j int) int {
 			return j
 		}
 		if len(t) >= 39 && t[:4] == "AIza" {
-			if e := span(s, i+4, cB64); e-i == 39 {
+			if e := spanMax(s, i+4, cB64, 36); e-i == 39 {
 				return e
 			}
 		}
 	case 'S':
 		if len(t) > 3 && t[:3] == "SG." {
-			e := span(s, i+3, cB64)
-			if e-i-3 >= 16 && e+1 < len(s) && s[e] == '.' {
-				e2 := span(s, e+1, cB64)
-				if e2-e-1 >= 16 {
+			e := spanMax(s, i+3, cB64, maxKeyBody+1)
+			if e-i-3 >= 16 && e-i-3 <= maxKeyBody && e+1 < len(s) && s[e] == '.' {
+				e2 := spanMax(s, e+1, cB64, maxKeyBody+1)
+				if e2-e-1 >= 16 && e2-e-1 <= maxKeyBody {
 					return e2
 				}
 			}
