@@ -262,6 +262,7 @@ type batchStats struct {
 	decisions [4][3]int64           // by level: kept, reduced, dropped
 	removed   int64
 	ids       [4]cachedID // last pseudonym per identifier, see pseudonym
+	keys      [64]keyMemo // keys by position in the previous record, see keyAt
 }
 
 const sensitiveSlot = pii.Custom + 1
@@ -408,8 +409,11 @@ func (p *privacyProcessor) consentLevel(attrs pcommon.Map) *level {
 // walk applies the policy to every attribute of m in one pass. lvl is nil
 // for records that carry no consent (resources, spans, metrics, plain logs).
 func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchStats) {
+	i := 0
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
-		if p.attr(k, v, lvl, st, bs) {
+		ki := p.keyAt(i, k, bs)
+		i++
+		if p.attr(ki, v, lvl, st, bs) {
 			st.removed++
 			return true
 		}
@@ -417,9 +421,30 @@ func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchS
 	})
 }
 
-// attr handles one top-level attribute and reports whether to remove it.
-func (p *privacyProcessor) attr(k string, v pcommon.Value, lvl *level, st *stats, bs *batchStats) bool {
+// keyAt returns the keyInfo of the attribute at position i. Records from
+// one producer list their attributes in the same order, so the key at the
+// same position in the batch's previous record is compared first: a string
+// comparison instead of a map lookup.
+func (p *privacyProcessor) keyAt(i int, k string, bs *batchStats) *keyInfo {
+	if i < len(bs.keys) {
+		if m := &bs.keys[i]; m.ki != nil && m.key == k {
+			return m.ki
+		}
+	}
 	ki := p.keys.get(k)
+	if i < len(bs.keys) {
+		bs.keys[i] = keyMemo{key: k, ki: ki}
+	}
+	return ki
+}
+
+type keyMemo struct {
+	key string
+	ki  *keyInfo
+}
+
+// attr handles one top-level attribute and reports whether to remove it.
+func (p *privacyProcessor) attr(ki *keyInfo, v pcommon.Value, lvl *level, st *stats, bs *batchStats) bool {
 	switch {
 	case ki.consent:
 		return false
