@@ -49,8 +49,7 @@ type analyticsReceiver struct {
 	bodies      sync.Pool
 	retryAfter  string
 
-	rejected  metric.Int64Counter
-	kindAttrs [5]metric.AddOption
+	rejected metric.Int64Counter
 
 	server    *http.Server
 	serveDone chan struct{}
@@ -80,13 +79,10 @@ func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analytics
 	}
 	meter := set.MeterProvider.Meter(metadata.ScopeName)
 	r.rejected, err = meter.Int64Counter("otelcol_receiver_analytics_rejected_items",
-		metric.WithDescription("Events and snapshots the analytics receiver rejected as invalid, by endpoint (the answer lists why)."),
+		metric.WithDescription("Events and snapshots the analytics receiver rejected as invalid, by endpoint and the code of their first error (the answer lists every error)."),
 		metric.WithUnit("{item}"))
 	if err != nil {
 		return nil, err
-	}
-	for k := decoder.Events; k <= decoder.SystemMetrics; k++ {
-		r.kindAttrs[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", k.String())))
 	}
 	return r, nil
 }
@@ -197,7 +193,11 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		return
 	}
 	if len(res.Rejected) > 0 {
-		r.rejected.Add(req.Context(), int64(len(res.Rejected)), r.kindAttrs[kind])
+		for _, rej := range res.Rejected {
+			r.rejected.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("endpoint", kind.String()),
+				attribute.String("reason", decoder.ReasonCode(rej.Errors[0].Reason)))))
+		}
 		r.set.Logger.Debug("Rejected invalid events",
 			zap.String("endpoint", kind.String()),
 			zap.Int("rejected", len(res.Rejected)),

@@ -385,6 +385,7 @@ func TestObsReportCountsAccepted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "Value:1")
 	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "events")
+	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "missing", "reason code of the first error")
 }
 
 func TestLogsAndMetricsShareOneServer(t *testing.T) {
