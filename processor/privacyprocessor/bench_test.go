@@ -250,8 +250,37 @@ const benchChunk = 16
 // the copies leave can make the collector run during a timed chunk; that
 // costs both processors alike.
 func benchProcess(b *testing.B, fn logsFunc, withPII bool) {
+	benchProcessBatch(b, fn, benchBatch(benchBatchSize, withPII))
+}
+
+// distinctBatch is benchBatch with every string value made unique per
+// event, as in a batch that mixes many clients: nothing repeats between
+// records, so no per-batch memo applies.
+func distinctBatch(n int, withPII bool) plog.Logs {
+	ld := benchBatch(n, withPII)
+	rls := ld.ResourceLogs()
+	i := 0
+	for r := 0; r < rls.Len(); r++ {
+		sls := rls.At(r).ScopeLogs()
+		for s := 0; s < sls.Len(); s++ {
+			lrs := sls.At(s).LogRecords()
+			for l := 0; l < lrs.Len(); l++ {
+				suffix := fmt.Sprintf(" v%d", i)
+				i++
+				lrs.At(l).Attributes().Range(func(k string, v pcommon.Value) bool {
+					if v.Type() == pcommon.ValueTypeStr && k != schema.AttrConsentLevel && k != schema.AttrEventType {
+						v.SetStr(v.Str() + suffix)
+					}
+					return true
+				})
+			}
+		}
+	}
+	return ld
+}
+
+func benchProcessBatch(b *testing.B, fn logsFunc, pristine plog.Logs) {
 	ctx := context.Background()
-	pristine := benchBatch(benchBatchSize, withPII)
 	work := make([]plog.Logs, benchChunk)
 	for i := range work {
 		work[i] = plog.NewLogs()
@@ -290,6 +319,12 @@ func benchProcess(b *testing.B, fn logsFunc, withPII bool) {
 }
 
 func BenchmarkPrivacyClean(b *testing.B) { benchProcess(b, newPrivacyFunc(b), false) }
+
+// BenchmarkPrivacyCleanDistinct is the clean benchmark with no string
+// repeated between events: the worst case for the per-batch memos.
+func BenchmarkPrivacyCleanDistinct(b *testing.B) {
+	benchProcessBatch(b, newPrivacyFunc(b), distinctBatch(benchBatchSize, false))
+}
 
 func BenchmarkRedactionClean(b *testing.B) { benchProcess(b, newFactoryFunc(b, true), false) }
 

@@ -411,9 +411,9 @@ func (p *privacyProcessor) consentLevel(attrs pcommon.Map) *level {
 func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchStats) {
 	i := 0
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
-		ki := p.keyAt(i, k, bs)
+		memo := p.keyAt(i, k, bs)
 		i++
-		if p.attr(ki, v, lvl, st, bs) {
+		if p.attr(memo, v, lvl, st, bs) {
 			st.removed++
 			return true
 		}
@@ -425,26 +425,30 @@ func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchS
 // one producer list their attributes in the same order, so the key at the
 // same position in the batch's previous record is compared first: a string
 // comparison instead of a map lookup.
-func (p *privacyProcessor) keyAt(i int, k string, bs *batchStats) *keyInfo {
-	if i < len(bs.keys) {
-		if m := &bs.keys[i]; m.ki != nil && m.key == k {
-			return m.ki
-		}
+func (p *privacyProcessor) keyAt(i int, k string, bs *batchStats) *keyMemo {
+	if i >= len(bs.keys) {
+		return &keyMemo{key: k, ki: p.keys.get(k)}
 	}
-	ki := p.keys.get(k)
-	if i < len(bs.keys) {
-		bs.keys[i] = keyMemo{key: k, ki: ki}
+	m := &bs.keys[i]
+	if m.ki == nil || m.key != k {
+		*m = keyMemo{key: k, ki: p.keys.get(k)}
 	}
-	return ki
+	return m
 }
 
+// keyMemo is what the batch's previous record had at one attribute
+// position: the key's decisions, and the last string value found clean
+// there (user agents, paths and titles repeat within a batch, and
+// comparing is cheaper than scanning).
 type keyMemo struct {
-	key string
-	ki  *keyInfo
+	key   string
+	ki    *keyInfo
+	clean string
 }
 
 // attr handles one top-level attribute and reports whether to remove it.
-func (p *privacyProcessor) attr(ki *keyInfo, v pcommon.Value, lvl *level, st *stats, bs *batchStats) bool {
+func (p *privacyProcessor) attr(memo *keyMemo, v pcommon.Value, lvl *level, st *stats, bs *batchStats) bool {
+	ki := memo.ki
 	switch {
 	case ki.consent:
 		return false
@@ -471,6 +475,18 @@ func (p *privacyProcessor) attr(ki *keyInfo, v pcommon.Value, lvl *level, st *st
 	if len(ki.nested) > 0 && v.Type() == pcommon.ValueTypeMap {
 		p.nested(v.Map(), ki, lvl, st, bs)
 		return false
+	}
+	if v.Type() == pcommon.ValueTypeStr {
+		s := v.Str()
+		if s != "" && s == memo.clean {
+			return false
+		}
+		masked := st.masked
+		remove := p.str(v, st, bs)
+		if !remove && st.masked == masked && st.drop == keep {
+			memo.clean = s
+		}
+		return remove
 	}
 	return p.value(v, st, bs)
 }
