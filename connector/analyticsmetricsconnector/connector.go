@@ -26,6 +26,14 @@ import (
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
+// recentUsers is the size of the recent-user cache (a power of two).
+const recentUsers = 4096
+
+type recentUser struct {
+	user string
+	week int64
+}
+
 // session is an open session's state.
 type session struct {
 	first, last int64 // event time, ns
@@ -45,6 +53,7 @@ type analyticsConnector struct {
 	users    *hll.Ring
 	seen     *bloom.BloomFilter
 	cohorts  *cohorts
+	recent   []recentUser // direct-mapped cache of users seen this week
 	sessions map[string]*session
 	pending  []int64 // event times (ns) since the last flush, for freshness
 	// fields counts optional fields absent [0] and present [1]; kept as
@@ -78,6 +87,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*
 		users:      users,
 		seen:       bloom.NewWithEstimates(cfg.ExpectedUsers, 0.001),
 		cohorts:    newCohorts(cfg.ExpectedUsers),
+		recent:     make([]recentUser, recentUsers),
 		sessions:   map[string]*session{},
 		seed:       maphash.MakeSeed(),
 		windowList: windows,
@@ -451,11 +461,19 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 	if e.userID != "" {
 		at := time.Unix(0, t)
 		c.users.Add(e.userID, at)
-		isNew := !c.seen.TestAndAddString(e.userID)
-		if isNew {
-			a.add(mNewUsers, p, 1)
+		// A user seen this week is neither new nor unseen by the cohorts:
+		// the recent-user cache saves the filter probes, which cost more
+		// than the rest of an event's aggregation.
+		w := weekOf(at)
+		slot := &c.recent[maphash.String(c.seed, e.userID)&(recentUsers-1)]
+		if slot.user != e.userID || slot.week != w {
+			isNew := !c.seen.TestAndAddString(e.userID)
+			if isNew {
+				a.add(mNewUsers, p, 1)
+			}
+			c.cohorts.observe(e.userID, at, isNew)
+			*slot = recentUser{user: strings.Clone(e.userID), week: w}
 		}
-		c.cohorts.observe(e.userID, at, isNew)
 	}
 	if e.sessionID != "" {
 		c.trackSession(&e, t)
