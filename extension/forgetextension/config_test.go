@@ -2,6 +2,7 @@ package forgetextension
 
 import (
 	"context"
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,17 +14,14 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/pulse-otel/pulse/extension/forgetextension/internal/metadata"
 )
 
-func TestLoadConfig(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
+var configPath = filepath.Join("testdata", "config.yaml")
 
+func TestLoadConfig(t *testing.T) {
 	minimal := createDefaultConfig().(*Config)
 	minimal.Key = "test-key-0123456789abcdef0123456789"
 
@@ -45,10 +43,7 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
-			sub, err := cm.Sub(tt.id.String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			require.NoError(t, confmap.Validate(cfg))
+			require.NoError(t, testutil.LoadConfig(t, configPath, tt.id, cfg))
 			assert.Equal(t, tt.expected, cfg)
 		})
 	}
@@ -67,8 +62,6 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
 	tests := []struct {
 		name   string
 		want   []string
@@ -97,11 +90,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := createDefaultConfig().(*Config)
-			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
+			err := testutil.LoadConfig(t, configPath, component.NewIDWithName(metadata.Type, tt.name), createDefaultConfig())
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.ErrorContains(t, err, w)

@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 )
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
@@ -35,4 +37,23 @@ func (h host) GetExtensions() map[component.ID]component.Component { return h.ex
 // Host returns a component.Host whose GetExtensions returns ext.
 func Host(ext map[component.ID]component.Component) component.Host {
 	return host{Host: componenttest.NewNopHost(), ext: ext}
+}
+
+// LoadConfig unmarshals the section of the YAML file at path named by id
+// into cfg (a component's default config) and returns cfg's validation
+// error, as the collector would when it loads that component.
+func LoadConfig(t testing.TB, path string, id component.ID, cfg component.Config) error {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := cm.Sub(id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Unmarshal(cfg); err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	return confmap.Validate(cfg)
 }

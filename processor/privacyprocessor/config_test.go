@@ -1,14 +1,13 @@
 package privacyprocessor
 
 import (
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/pulse-otel/pulse/processor/privacyprocessor/internal/metadata"
 )
@@ -16,14 +15,9 @@ import (
 const testKey = "0123456789abcdef0123456789abcdef"
 
 func load(t *testing.T, name string) (*Config, error) {
-	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
 	cfg := createDefaultConfig().(*Config)
-	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	return cfg, confmap.Validate(cfg)
+	err := testutil.LoadConfig(t, filepath.Join("testdata", "config.yaml"), component.NewIDWithName(metadata.Type, name), cfg)
+	return cfg, err
 }
 
 func TestLoadConfig(t *testing.T) {

@@ -1,6 +1,7 @@
 package analyticsreceiver
 
 import (
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,16 +11,11 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
 
 func TestLoadConfig(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-
 	custom := createDefaultConfig().(*Config)
 	custom.NetAddr.Endpoint = "0.0.0.0:9999"
 	custom.MaxRequestBodySize = 1 << 20
@@ -42,14 +38,13 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
-			sub, err := cm.Sub(tt.id.String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			require.NoError(t, confmap.Validate(cfg))
+			require.NoError(t, testutil.LoadConfig(t, configPath, tt.id, cfg))
 			assert.Equal(t, tt.expected, cfg)
 		})
 	}
 }
+
+var configPath = filepath.Join("testdata", "config.yaml")
 
 func TestDefaultConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
@@ -60,8 +55,6 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
 	tests := []struct {
 		name string
 		want []string
@@ -80,11 +73,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := createDefaultConfig().(*Config)
-			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
+			err := testutil.LoadConfig(t, configPath, component.NewIDWithName(metadata.Type, tt.name), createDefaultConfig())
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.ErrorContains(t, err, w)
