@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector"
+	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
 	"github.com/pulse-otel/pulse/extension/forgetextension"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
@@ -56,6 +57,7 @@ func Components() (otelcol.Factories, error) {
 		otlpexporter.NewFactory(),
 		otlphttpexporter.NewFactory(),
 		prometheusremotewriteexporter.NewFactory(),
+		promstoreexporter.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err

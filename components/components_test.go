@@ -111,7 +111,7 @@ func TestComponentsBuild(t *testing.T) {
 			t.Errorf("processor %q missing", name)
 		}
 	}
-	for _, name := range []string{"debug", "otlp", "otlphttp", "prometheus_remote_write"} {
+	for _, name := range []string{"debug", "otlp", "otlphttp", "prometheus_remote_write", "promstore"} {
 		if _, ok := f.Exporters[mustType(t, name)]; !ok {
 			t.Errorf("exporter %q missing", name)
 		}

@@ -1,0 +1,215 @@
+package promstoreexporter // import "github.com/pulse-otel/pulse/exporter/promstoreexporter"
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/grafana/regexp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/route"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/scrape"
+	"github.com/prometheus/prometheus/tsdb"
+	apiv1 "github.com/prometheus/prometheus/web/api/v1"
+)
+
+// apiPaths are the Prometheus HTTP API paths served, under /api/v1. The
+// rest of Prometheus' API (targets, rules, admin, remote write...) needs a
+// scrape manager, a rule manager or write access that promstore does not
+// expose.
+var apiPaths = []string{
+	"/query",
+	"/query_range",
+	"/query_exemplars",
+	"/format_query",
+	"/parse_query",
+	"/series",
+	"/labels",
+	"/label/{name}/values",
+	"/metadata",
+	"/status/buildinfo",
+}
+
+// handler serves the Prometheus HTTP API with Prometheus' own handlers
+// (web/api/v1) over db and engine, plus /-/healthy and /-/ready.
+func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string) http.Handler {
+	api := apiv1.NewAPI(
+		engine,
+		db,  // queryable
+		nil, // no remote-write or OTLP ingestion over HTTP
+		db,  // exemplars
+		nil, // scrape pools: not served
+		func(context.Context) apiv1.TargetRetriever { return noTargets{} },
+		nil, // alertmanagers: not served
+		func() config.Config { return config.DefaultConfig },
+		map[string]string{},
+		apiv1.GlobalURLOptions{},
+		p.whenReady,
+		adminStats{db},
+		dir,
+		false, // admin endpoints
+		false, // search endpoints
+		0,
+		p.logger,
+		nil,     // rules: not served
+		0, 0, 0, // remote read limits; remote read is not served
+		false, // agent mode
+		// CORS is confighttp's job; this regexp matches no origin so
+		// Prometheus' own CORS headers never allow one.
+		regexp.MustCompile(`^$`),
+		func() (apiv1.RuntimeInfo, error) { return apiv1.RuntimeInfo{}, nil },
+		buildInfo(),
+		nil, nil, // notifications
+		prometheus.NewRegistry(), prometheus.NewRegistry(),
+		nil,   // default stats renderer
+		false, // remote write receiver
+		nil,
+		false, false, false, // OTLP receiver
+		p.cfg.Query.LookbackDelta,
+		false, // type and unit labels
+		false, // append metadata
+		nil,   // default error codes
+		nil,   // feature registry
+		apiv1.OpenAPIOptions{},
+		nil,   // default PromQL parser
+		false, // query cost estimation
+		p.cfg.Query.Timeout,
+	)
+	router := route.New()
+	api.Register(router.WithPrefix("/api/v1"))
+
+	mux := http.NewServeMux()
+	for _, path := range apiPaths {
+		mux.Handle("/api/v1"+path, router)
+	}
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = io.WriteString(w, "Prometheus Server is Healthy.\n")
+		}
+	})
+	mux.HandleFunc("/-/ready", p.whenReady(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = io.WriteString(w, "Prometheus Server is Ready.\n")
+		}
+	}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, http.StatusNotFound, "unknown path "+strconv.Quote(r.URL.Path))
+	})
+	return mux
+}
+
+// whenReady answers 503, as Prometheus does, while the TSDB is not open.
+func (p *promstore) whenReady(f http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !p.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "Service Unavailable")
+			return
+		}
+		f(w, r)
+	}
+}
+
+// writeAPIError answers in the Prometheus API error shape, for errors that
+// do not come from Prometheus' handlers (unknown path, auth, body limits).
+func writeAPIError(w http.ResponseWriter, status int, msg string) {
+	typ := "bad_data"
+	switch {
+	case status == http.StatusNotFound:
+		typ = "not_found"
+	case status == http.StatusServiceUnavailable:
+		typ = "unavailable"
+	case status >= 500:
+		typ = "internal"
+	}
+	b, _ := json.Marshal(struct {
+		Status    string `json:"status"`
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}{"error", typ, msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// buildInfo reports the Prometheus release whose code serves the API, so
+// that clients such as Grafana that switch features on the version see
+// what they are talking to. Library version v0.X0Y.Z is Prometheus 3.Y.Z
+// (v0.316.0 is 3.16.0).
+func buildInfo() *apiv1.PrometheusVersion {
+	v := &apiv1.PrometheusVersion{
+		Version:   "3.0.0",
+		Revision:  "pulse-promstore",
+		Branch:    "pulse",
+		BuildUser: "pulse",
+		GoVersion: runtime.Version(),
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	for _, dep := range bi.Deps {
+		if dep.Path != "github.com/prometheus/prometheus" {
+			continue
+		}
+		if prom, ok := prometheusRelease(dep.Version); ok {
+			v.Version = prom
+		}
+	}
+	return v
+}
+
+// prometheusRelease maps a github.com/prometheus/prometheus module version
+// (v0.316.0) to the Prometheus release it was cut from (3.16.0).
+func prometheusRelease(modVersion string) (string, bool) {
+	parts := strings.SplitN(strings.TrimPrefix(modVersion, "v0."), ".", 2)
+	if len(parts) != 2 || len(parts[0]) < 3 {
+		return "", false
+	}
+	majorMinor, err := strconv.Atoi(parts[0])
+	if err != nil {
+		return "", false
+	}
+	patch := parts[1]
+	if i := strings.IndexAny(patch, "-+"); i >= 0 {
+		patch = patch[:i]
+	}
+	return fmt.Sprintf("%d.%d.%s", majorMinor/100, majorMinor%100, patch), true
+}
+
+// noTargets answers the API's metadata and target questions: promstore
+// has no scrape targets, so /api/v1/metadata is an empty object.
+type noTargets struct{}
+
+func (noTargets) TargetsActive() map[string][]*scrape.Target  { return nil }
+func (noTargets) TargetsDropped() map[string][]*scrape.Target { return nil }
+func (noTargets) TargetsDroppedCounts() map[string]int        { return nil }
+func (noTargets) ScrapePoolConfig(string) (*config.ScrapeConfig, error) {
+	return nil, fmt.Errorf("promstore has no scrape pools")
+}
+
+// adminStats adapts *tsdb.DB to what the API wants for its status pages.
+type adminStats struct{ *tsdb.DB }
+
+func (a adminStats) BlockMetas() ([]tsdb.BlockMeta, error) { return a.DB.BlockMetas(), nil }
+
+func (a adminStats) Stats(statsByLabelName string, limit int) (*tsdb.Stats, error) {
+	return a.DB.Head().Stats(statsByLabelName, limit), nil
+}
+
+// WALReplayStatus is empty: tsdb.Open returns after the WAL is replayed.
+func (adminStats) WALReplayStatus() (tsdb.WALReplayStatus, error) {
+	return tsdb.WALReplayStatus{}, nil
+}

@@ -1,0 +1,129 @@
+package promstoreexporter // import "github.com/pulse-otel/pulse/exporter/promstoreexporter"
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// Config is the promstore exporter's configuration.
+type Config struct {
+	// ServerConfig is the Prometheus HTTP API server: endpoint (default
+	// localhost:9090), TLS, auth, CORS, compression.
+	confighttp.ServerConfig `mapstructure:",squash"`
+
+	// TimeoutConfig bounds one export (translation, append and WAL commit).
+	exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	// QueueConfig is the exporterhelper sending queue in front of the TSDB.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	// RetryConfig retries exports that failed on a storage error.
+	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+
+	// Directory is where the TSDB keeps its WAL and blocks.
+	Directory string `mapstructure:"directory"`
+	// Retention bounds how much data the TSDB keeps.
+	Retention RetentionConfig `mapstructure:"retention"`
+	// OutOfOrderTimeWindow accepts samples up to this much older than the
+	// newest sample of their series; 0 rejects every out-of-order sample,
+	// as Prometheus does by default.
+	OutOfOrderTimeWindow time.Duration `mapstructure:"out_of_order_time_window"`
+
+	// Query configures the PromQL engine behind the HTTP API.
+	Query QueryConfig `mapstructure:"query"`
+
+	// Translation configures the OTLP to Prometheus translation, the same one
+	// the prometheusremotewrite exporter uses.
+	Translation TranslationConfig `mapstructure:"translation"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// RetentionConfig is when the TSDB deletes old blocks; whichever limit is
+// reached first wins.
+type RetentionConfig struct {
+	// Time is the age after which blocks are deleted.
+	Time time.Duration `mapstructure:"time"`
+	// Size is the most bytes the blocks may use; 0 means unlimited. The WAL
+	// and the in-memory head are not counted.
+	Size int64 `mapstructure:"size"`
+}
+
+// QueryConfig limits the PromQL engine.
+type QueryConfig struct {
+	// Timeout is the longest one query may run.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxSamples is the most samples one query may load into memory.
+	MaxSamples int `mapstructure:"max_samples"`
+	// MaxConcurrency is the most queries evaluated at once; more wait.
+	MaxConcurrency int `mapstructure:"max_concurrency"`
+	// LookbackDelta is how far back an instant selector looks for a sample.
+	LookbackDelta time.Duration `mapstructure:"lookback_delta"`
+}
+
+// TranslationConfig mirrors the translation settings of the
+// prometheusremotewrite exporter.
+type TranslationConfig struct {
+	// Namespace is prefixed to every metric name.
+	Namespace string `mapstructure:"namespace"`
+	// AddMetricSuffixes adds type and unit suffixes (_total, _seconds,
+	// _bucket...).
+	AddMetricSuffixes bool `mapstructure:"add_metric_suffixes"`
+	// TargetInfo emits the target_info series with the resource attributes.
+	TargetInfo bool `mapstructure:"target_info"`
+}
+
+const (
+	defaultEndpoint       = "localhost:9090"
+	defaultDirectory      = "./data/promstore"
+	defaultRetentionTime  = 730 * 24 * time.Hour
+	defaultQueryTimeout   = 2 * time.Minute
+	defaultMaxSamples     = 50_000_000
+	defaultMaxConcurrency = 20
+	defaultLookbackDelta  = 5 * time.Minute
+	defaultExportTimeout  = 30 * time.Second
+	// minRetentionTime is two hours: the TSDB cuts blocks every two hours,
+	// so anything shorter would delete the block being written.
+	minRetentionTime = 2 * time.Hour
+)
+
+// Validate checks the configuration; errors name the field and the value.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New("endpoint: must not be empty"))
+	}
+	if cfg.Directory == "" {
+		errs = append(errs, errors.New("directory: must not be empty"))
+	}
+	if cfg.Retention.Time < minRetentionTime {
+		errs = append(errs, fmt.Errorf("retention.time: must be at least %s, got %s", minRetentionTime, cfg.Retention.Time))
+	}
+	if cfg.Retention.Size < 0 {
+		errs = append(errs, fmt.Errorf("retention.size: must not be negative, got %d", cfg.Retention.Size))
+	}
+	if cfg.OutOfOrderTimeWindow < 0 {
+		errs = append(errs, fmt.Errorf("out_of_order_time_window: must not be negative, got %s", cfg.OutOfOrderTimeWindow))
+	}
+	if cfg.Query.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("query.timeout: must be positive, got %s", cfg.Query.Timeout))
+	}
+	if cfg.Query.MaxSamples <= 0 {
+		errs = append(errs, fmt.Errorf("query.max_samples: must be positive, got %d", cfg.Query.MaxSamples))
+	}
+	if cfg.Query.MaxConcurrency <= 0 {
+		errs = append(errs, fmt.Errorf("query.max_concurrency: must be positive, got %d", cfg.Query.MaxConcurrency))
+	}
+	if cfg.Query.LookbackDelta <= 0 {
+		errs = append(errs, fmt.Errorf("query.lookback_delta: must be positive, got %s", cfg.Query.LookbackDelta))
+	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.Timeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,93 @@
+package promstoreexporter
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/testutil"
+)
+
+var configPath = filepath.Join("testdata", "config.yaml")
+
+func TestLoadConfig(t *testing.T) {
+	custom := createDefaultConfig().(*Config)
+	custom.NetAddr.Endpoint = "0.0.0.0:19090"
+	custom.Directory = "/var/lib/pulse/promstore"
+	custom.Retention = RetentionConfig{Time: 720 * time.Hour, Size: 10 << 30}
+	custom.OutOfOrderTimeWindow = 10 * time.Minute
+	custom.Timeout = 10 * time.Second
+	custom.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	custom.RetryConfig.MaxElapsedTime = time.Minute
+	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxSamples: 1_000_000, MaxConcurrency: 4, LookbackDelta: 2 * time.Minute}
+	custom.Translation = TranslationConfig{Namespace: "pulse"}
+
+	tests := []struct {
+		id       component.ID
+		expected *Config
+	}{
+		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			require.NoError(t, testutil.LoadConfig(t, configPath, tt.id, cfg))
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, "localhost:9090", cfg.NetAddr.Endpoint)
+	assert.Equal(t, "./data/promstore", cfg.Directory)
+	assert.Equal(t, 730*24*time.Hour, cfg.Retention.Time)
+	assert.Zero(t, cfg.Retention.Size)
+	assert.Equal(t, 2*time.Minute, cfg.Query.Timeout)
+	assert.Equal(t, 50_000_000, cfg.Query.MaxSamples)
+	assert.Equal(t, 20, cfg.Query.MaxConcurrency)
+	assert.True(t, cfg.Translation.AddMetricSuffixes)
+	assert.True(t, cfg.Translation.TargetInfo)
+	assert.False(t, cfg.QueueConfig.HasValue(), "no queue by default: acknowledged means committed")
+	assert.True(t, cfg.RetryConfig.Enabled)
+	require.NoError(t, cfg.Validate())
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{name: "bad_retention", want: []string{"retention.time: must be at least 2h0m0s, got 1h0m0s"}},
+		{name: "bad_many", want: []string{
+			"endpoint: must not be empty",
+			"directory: must not be empty",
+			"retention.size: must not be negative, got -1",
+			"out_of_order_time_window: must not be negative, got -1s",
+			"query.timeout: must be positive, got 0s",
+			"query.max_samples: must be positive, got 0",
+			"query.max_concurrency: must be positive, got -2",
+			"query.lookback_delta: must be positive, got 0s",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			err := testutil.LoadConfig(t, configPath, component.NewIDWithName(metadata.Type, tt.name), cfg)
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.Len(t, strings.Split(cfg.Validate().Error(), "\n"), len(tt.want))
+		})
+	}
+}
