@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const promstoreConfig = `
+extensions:
+  health_check:
+    endpoint: %[1]s
+receivers:
+  analytics:
+    endpoint: %[2]s
+processors:
+  privacy:
+    pseudonymize:
+      key_file: ./privacy.key
+  batch:
+    timeout: 200ms
+connectors:
+  analytics_metrics: {}
+exporters:
+  promstore:
+    endpoint: %[3]s
+    directory: ./promstore
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [analytics]
+      processors: [privacy, batch]
+      exporters: [analytics_metrics]
+    metrics:
+      receivers: [analytics_metrics]
+      exporters: [promstore]
+`
+
+// instant runs a PromQL instant query against promstore and returns the
+// value of the first sample (NaN-free), or false when there is none.
+func instant(t *testing.T, api, query string) (float64, bool) {
+	t.Helper()
+	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" || len(r.Data.Result) == 0 {
+		return 0, false
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// TestEventsQueryableInPromstore posts events to the built collector with
+// the default store and checks that they are queryable through its
+// Prometheus API soon after, and still there after a restart.
+func TestEventsQueryableInPromstore(t *testing.T) {
+	dir := t.TempDir()
+	api := freePort(t)
+	start := func() *collector {
+		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
+			c.dir = dir
+			if err := os.WriteFile(filepath.Join(dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf(promstoreConfig, c.health, c.events, api)
+		})
+	}
+	c := start()
+	now := time.Now().UnixMilli()
+	var evs []string
+	for i := range 40 {
+		evs = append(evs, strings.Replace(event(fmt.Sprintf("q-%d", i), now), `"consentLevel":"analytics"`, `"consentLevel":"full"`, 1))
+	}
+	posted := time.Now()
+	if status, a := post(t, "http://"+c.events+"/v1/events", "["+strings.Join(evs, ",")+"]"); status != http.StatusOK || a.Accepted != 40 {
+		t.Fatalf("status %d: %+v", status, a)
+	}
+	base := "http://" + api
+	const q = "sum(pulse_events_total)"
+	var visible time.Duration
+	waitFor(t, "40 events queryable in promstore", func() bool {
+		v, ok := instant(t, base, q)
+		if ok && v == 40 {
+			visible = time.Since(posted)
+			return true
+		}
+		return false
+	})
+	t.Logf("events queryable %s after they were posted", visible.Round(time.Millisecond))
+	if visible > 2*time.Second {
+		t.Errorf("events took %s to become queryable; the goal is about 1 s", visible)
+	}
+	c.stop(t)
+
+	start()
+	if v, ok := instant(t, base, q); !ok || v != 40 {
+		t.Fatalf("after a restart %s = %v (found %v), want 40", q, v, ok)
+	}
+}
