@@ -69,7 +69,7 @@ func TestSameSeriesAsRemoteWrite(t *testing.T) {
 	f := prometheusremotewriteexporter.NewFactory()
 	rwCfg := f.CreateDefaultConfig().(*prometheusremotewriteexporter.Config)
 	rwCfg.ClientConfig.Endpoint = srv.URL
-	rwCfg.HTTP.Endpoint = srv.URL // the newer "http" block wins when both are set
+	rwCfg.HTTP.Endpoint = srv.URL          // the newer "http" block wins when both are set
 	rwCfg.RemoteWriteQueue.Enabled = false // synchronous: sent when ConsumeMetrics returns
 	rwCfg.BackOffConfig.Enabled = false
 	rwExp, err := f.CreateMetrics(context.Background(), exportertest.NewNopSettings(f.Type()), rwCfg)
