@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+const bothStoresConfig = `
+extensions:
+  health_check:
+    endpoint: %[1]s
+receivers:
+  analytics:
+    endpoint: %[2]s
+processors:
+  privacy:
+    pseudonymize:
+      key_file: ./privacy.key
+  batch:
+    timeout: 100ms
+connectors:
+  analytics_metrics:
+    flush_interval: 200ms
+exporters:
+  promstore:
+    endpoint: %[3]s
+    directory: ./promstore
+  prometheus_remote_write:
+    endpoint: http://%[4]s/api/v1/write
+    remote_write_queue:
+      enabled: false
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [analytics]
+      processors: [privacy, batch]
+      exporters: [analytics_metrics]
+    metrics:
+      receivers: [analytics_metrics]
+      exporters: [promstore, prometheus_remote_write]
+`
+
+// startPrometheus runs Debian's prometheus with the remote-write receiver
+// on loopback, or skips (fails under CI=true) when it is not installed.
+func startPrometheus(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("prometheus is not installed; .ci/run installs Debian's prometheus package")
+		}
+		t.Skip("prometheus is not installed (apt-get install prometheus)")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte("global: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--web.enable-remote-write-receiver")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", out.String())
+		}
+	})
+	waitFor(t, "prometheus ready", func() bool {
+		resp, err := http.Get("http://" + addr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return addr
+}
+
+// vector runs an instant query and returns "labels value" lines, sorted.
+func vector(t *testing.T, api, query string) []string {
+	t.Helper()
+	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range r.Data.Result {
+		keys := make([]string, 0, len(s.Metric))
+		for k := range s.Metric {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%q,", k, s.Metric[k])
+		}
+		fmt.Fprintf(&b, " %v", s.Value[1])
+		out = append(out, b.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestSameSeriesInPromstoreAndPrometheus sends the same events through
+// promstore and, with the upstream remote-write exporter, into a real
+// Prometheus, and compares what both answer for the catalog's metrics.
+func TestSameSeriesInPromstoreAndPrometheus(t *testing.T) {
+	prom := startPrometheus(t)
+	api := freePort(t)
+	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
+		if err := os.WriteFile(filepath.Join(c.dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf(bothStoresConfig, c.health, c.events, api, prom)
+	})
+	now := time.Now().UnixMilli()
+	var evs []string
+	for i := range 30 {
+		evs = append(evs, strings.Replace(event(fmt.Sprintf("p-%d", i), now), `"consentLevel":"analytics"`, `"consentLevel":"full"`, 1))
+	}
+	if status, a := post(t, "http://"+c.events+"/v1/events", "["+strings.Join(evs, ",")+"]"); status != http.StatusOK || a.Accepted != 30 {
+		t.Fatalf("status %d: %+v", status, a)
+	}
+	queries := []string{
+		"pulse_events_total",
+		"pulse_interactions_total",
+		"pulse_users_active",
+		"pulse_event_timeliness_seconds_bucket",
+		"pulse_quality_fields_total",
+	}
+	waitFor(t, "both stores to hold the 30 events", func() bool {
+		a := vector(t, "http://"+api, "sum(pulse_events_total)")
+		b := vector(t, "http://"+prom, "sum(pulse_events_total)")
+		return len(a) == 1 && len(b) == 1 && strings.HasSuffix(a[0], " 30") && strings.HasSuffix(b[0], " 30")
+	})
+	// Both stores receive every export; compare until they agree (bounded),
+	// then report the differences if they never do.
+	diff := func() []string {
+		var out []string
+		for _, q := range queries {
+			got, want := vector(t, "http://"+api, q), vector(t, "http://"+prom, q)
+			switch {
+			case len(want) == 0:
+				out = append(out, q+": Prometheus has no series")
+			case strings.Join(got, "\n") != strings.Join(want, "\n"):
+				out = append(out, fmt.Sprintf("%s differs:\npromstore:\n  %s\nprometheus:\n  %s", q, strings.Join(got, "\n  "), strings.Join(want, "\n  ")))
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	d := diff()
+	for len(d) > 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		d = diff()
+	}
+	for _, e := range d {
+		t.Error(e)
+	}
+	c.stop(t)
+}
