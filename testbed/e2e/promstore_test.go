@@ -119,3 +119,42 @@ func TestEventsQueryableInPromstore(t *testing.T) {
 		t.Fatalf("after a restart %s = %v (found %v), want 40", q, v, ok)
 	}
 }
+
+// TestPromstoreSurvivesSIGKILL kills the collector without warning once the
+// events are queryable (committed to the WAL) and checks that a new
+// collector on the same directory still answers them.
+func TestPromstoreSurvivesSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	api := freePort(t)
+	start := func() *collector {
+		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
+			c.dir = dir
+			if err := os.WriteFile(filepath.Join(dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf(promstoreConfig, c.health, c.events, api)
+		})
+	}
+	c := start()
+	now := time.Now().UnixMilli()
+	var evs []string
+	for i := range 25 {
+		evs = append(evs, strings.Replace(event(fmt.Sprintf("k-%d", i), now), `"consentLevel":"analytics"`, `"consentLevel":"full"`, 1))
+	}
+	if status, a := post(t, "http://"+c.events+"/v1/events", "["+strings.Join(evs, ",")+"]"); status != http.StatusOK || a.Accepted != 25 {
+		t.Fatalf("status %d: %+v", status, a)
+	}
+	base := "http://" + api
+	const q = "sum(pulse_events_total)"
+	waitFor(t, "25 events queryable", func() bool { v, ok := instant(t, base, q); return ok && v == 25 })
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-c.exited
+	c.stopped = true
+
+	start()
+	if v, ok := instant(t, base, q); !ok || v != 25 {
+		t.Fatalf("after SIGKILL and restart %s = %v (found %v), want 25", q, v, ok)
+	}
+}
