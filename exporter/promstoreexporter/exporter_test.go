@@ -420,3 +420,15 @@ func TestPromtool(t *testing.T) {
 	out = run("query", "series", "--match=pulse_queue_depth", server)
 	assert.Contains(t, out, "pulse_queue_depth")
 }
+
+func TestMaxBlockDuration(t *testing.T) {
+	day := 24 * time.Hour
+	for retention, want := range map[time.Duration]time.Duration{
+		730 * day: 31 * day, // the default: blocks grow to 31 days
+		15 * day:  36 * time.Hour,
+		time.Hour: 2 * time.Hour,
+		0:         31 * day,
+	} {
+		assert.Equal(t, want, maxBlockDuration(retention), "retention %s", retention)
+	}
+}
