@@ -2,7 +2,7 @@
 #
 #   make run    build and start bin/otelcol-pulse with config/pulse.yaml
 #   make test   the whole test suite (CI runs it through .ci/run)
-#   make build  bin/otelcol-pulse; does nothing when nothing changed
+#   make build  bin/otelcol-pulse and bin/pulsectl; does nothing when nothing changed
 #   make bench  the receiver benchmarks, with a plain encoding/json peer
 #   make fuzz   every fuzz target for FUZZTIME each
 
@@ -15,9 +15,19 @@ BIN       := bin/otelcol-pulse
 # Sources that end up in the binary: a change to any of them rebuilds it.
 SOURCES   := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './_build/*' -not -path './.tools/*' -not -path './testbed/*')
 
-.PHONY: build run test test-unit bench fuzz lint clean
+PULSECTL  := bin/pulsectl
 
-build: $(BIN)
+.PHONY: build pulsectl run test test-unit bench fuzz lint clean
+
+build: $(BIN) $(PULSECTL)
+
+# pulsectl: alert definitions to Prometheus rules, Alertmanager config and
+# promtool tests (pulsectl rules compile --out DIR config/alerts).
+pulsectl: $(PULSECTL)
+
+$(PULSECTL): $(SOURCES) go.mod go.sum
+	@mkdir -p bin
+	$(GO) build -o $@ ./cmd/pulsectl
 
 $(OCB):
 	@mkdir -p $(TOOLS)

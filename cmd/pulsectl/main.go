@@ -1,0 +1,205 @@
+// Command pulsectl manages Pulse alert definitions.
+//
+//	pulsectl rules validate FILES...
+//	pulsectl rules compile --out DIR [flags] FILES...
+//
+// FILES are alert definition files (YAML or JSON in the seed's alertRules
+// shape) or directories of them; see internal/alertrules. compile writes
+// DIR/rules.yaml (Prometheus rule groups), DIR/alertmanager.yml and
+// DIR/rules_test.yaml (promtool unit tests: promtool test rules
+// DIR/rules_test.yaml).
+//
+// Exit codes: 0 success, 1 invalid definitions or a failed write, 2 usage.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pulse-otel/pulse/internal/alertrules"
+)
+
+const usage = `usage:
+  pulsectl rules validate FILES...
+      Check alert definitions (files or directories of .yaml, .yml, .json).
+  pulsectl rules compile --out DIR [flags] FILES...
+      Write DIR/rules.yaml, DIR/alertmanager.yml and DIR/rules_test.yaml.
+  pulsectl rules sync
+      Not implemented yet: upload to Prometheus, Mimir or Cortex.
+
+compile flags:
+`
+
+// Output file names.
+const (
+	RulesFile        = "rules.yaml"
+	AlertmanagerFile = "alertmanager.yml"
+	TestsFile        = "rules_test.yaml"
+)
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	err := dispatch(args, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "pulsectl: %s\n\n", ue.msg)
+		fmt.Fprint(stderr, usage)
+		fs := compileFlags(stderr)
+		fs.PrintDefaults()
+		return 2
+	default:
+		fmt.Fprintf(stderr, "pulsectl: %v\n", err)
+		return 1
+	}
+}
+
+type compileOpts struct {
+	out  string
+	opts alertrules.AlertmanagerOptions
+}
+
+func compileFlags(w io.Writer) *flag.FlagSet {
+	fs, _ := newCompileFlags(w)
+	return fs
+}
+
+func newCompileFlags(w io.Writer) (*flag.FlagSet, *compileOpts) {
+	o := &compileOpts{}
+	fs := flag.NewFlagSet("pulsectl rules compile", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(&o.out, "out", "", "output directory (created if missing)")
+	fs.StringVar(&o.opts.SMSWebhookURL, "alertmanager-sms-url", "", "webhook URL that sends SMS; the recipient is added as ?to= (default placeholder "+alertrules.DefaultSMSWebhookURL+")")
+	fs.StringVar(&o.opts.SMTPFrom, "alertmanager-smtp-from", "", "sender of alert emails (default placeholder "+alertrules.DefaultSMTPFrom+")")
+	fs.StringVar(&o.opts.SMTPSmarthost, "alertmanager-smtp-smarthost", "", "SMTP server host:port (default placeholder "+alertrules.DefaultSMTPSmarthost+")")
+	fs.StringVar(&o.opts.SlackAPIURL, "alertmanager-slack-api-url", "", "Slack incoming webhook URL (default placeholder)")
+	return fs, o
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"missing command"}
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		compileFlags(stdout).PrintDefaults()
+		return nil
+	}
+	if args[0] != "rules" {
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if len(args) < 2 {
+		return usageError{"missing rules subcommand (validate, compile)"}
+	}
+	switch args[1] {
+	case "validate":
+		return validate(args[2:], stdout)
+	case "compile":
+		return compile(args[2:], stdout, stderr)
+	case "sync":
+		return errors.New("rules sync: not implemented yet (Prometheus reload and Mimir/Cortex ruler upload are later work); use rules compile and copy DIR/rules.yaml")
+	}
+	return usageError{fmt.Sprintf("unknown rules subcommand %q", args[1])}
+}
+
+func validate(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"rules validate: no FILES given"}
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return usageError{fmt.Sprintf("rules validate: unknown flag %s", a)}
+		}
+	}
+	rules, err := alertrules.Load(args...)
+	if err != nil {
+		return err
+	}
+	// Compiling also checks what loading cannot: the PromQL and the
+	// Alertmanager configuration as a whole.
+	if _, err := compileAll(rules, alertrules.AlertmanagerOptions{}); err != nil {
+		return err
+	}
+	active := 0
+	for _, r := range rules {
+		if r.IsActive {
+			active++
+		}
+	}
+	fmt.Fprintf(stdout, "%d rules valid (%d active)\n", len(rules), active)
+	return nil
+}
+
+type outputs struct{ rules, am, tests []byte }
+
+func compileAll(rules []alertrules.Rule, opts alertrules.AlertmanagerOptions) (outputs, error) {
+	groups, err := alertrules.CompileRules(rules)
+	if err != nil {
+		return outputs{}, err
+	}
+	var o outputs
+	if o.rules, err = alertrules.MarshalRules(groups); err != nil {
+		return outputs{}, err
+	}
+	if o.am, err = alertrules.CompileAlertmanager(rules, opts); err != nil {
+		return outputs{}, err
+	}
+	if o.tests, err = alertrules.CompileTests(rules, RulesFile); err != nil {
+		return outputs{}, err
+	}
+	return o, nil
+}
+
+func compile(args []string, stdout, stderr io.Writer) error {
+	fs, o := newCompileFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{"rules compile: " + err.Error()}
+	}
+	if o.out == "" {
+		return usageError{"rules compile: --out DIR is required"}
+	}
+	if fs.NArg() == 0 {
+		return usageError{"rules compile: no FILES given"}
+	}
+	rules, err := alertrules.Load(fs.Args()...)
+	if err != nil {
+		return err
+	}
+	out, err := compileAll(rules, o.opts)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{RulesFile, out.rules}, {AlertmanagerFile, out.am}, {TestsFile, out.tests}} {
+		p := filepath.Join(o.out, f.name)
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	return nil
+}
