@@ -1,67 +1,56 @@
-package querybench
+// Package metricgen generates metrics shaped like the analytics_metrics
+// connector's catalog (docs/metrics.md) for storage benchmarks: OTel batches
+// with cumulative state, and the same samples as the OTel-to-Prometheus
+// translator would produce, for appending straight to a TSDB.
+package metricgen // import "github.com/pulse-otel/pulse/internal/metricgen"
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheusremotewrite"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// The generator is a copy of the one in
-// exporter/promstoreexporter/bench_test.go (an internal test file, so it
-// cannot be imported): connector-shaped batches, and the same samples as
-// the translator would produce appended straight to a TSDB.
-
-// benchDim is one label of a generated metric and how many values it has.
-type benchDim struct {
-	key string
-	n   int
+// Dim is one label of a generated metric and how many values it has.
+type Dim struct {
+	Key string
+	N   int
 }
 
-// benchMetric is one metric of the generated batches, shaped like a
+// Metric is one metric of the generated batches, shaped like a
 // catalog metric of the analytics_metrics connector (docs/metrics.md).
-type benchMetric struct {
-	name, unit string
-	kind       int // 0 sum, 1 histogram, 2 gauge
-	dims       []benchDim
-	bounds     []float64
+type Metric struct {
+	Name, Unit string
+	Kind       int // Sum, Histogram or Gauge
+	Dims       []Dim
+	Bounds     []float64
 }
 
 const (
-	benchSum = iota
-	benchHistogram
-	benchGauge
+	Sum = iota
+	Histogram
+	Gauge
 )
 
 var (
-	benchBoundsMS      = []float64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
-	benchBoundsSeconds = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
+	// The connector's bucket boundaries, by unit.
+	BoundsMS      = []float64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
+	BoundsSeconds = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
+	BoundsLag     = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600}
+	BoundsRatio   = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
 )
 
-// benchCatalog is about 490 series once translated: pulse_events_total
-// with 5 labels (48 series), pulse.event.duration with 13 buckets over 24
-// label sets (384 series), sessions, users, session duration.
-var benchCatalog = []benchMetric{
-	{name: "pulse.events", unit: "{event}", kind: benchSum, dims: []benchDim{{"event_type", 4}, {"category", 2}, {"action", 2}, {"platform", 3}, {"app_version", 1}}},
-	{name: "pulse.event.duration", unit: "ms", kind: benchHistogram, bounds: benchBoundsMS, dims: []benchDim{{"event_type", 4}, {"category", 2}, {"platform", 3}}},
-	{name: "pulse.page.views", unit: "{view}", kind: benchSum, dims: []benchDim{{"platform", 3}}},
-	{name: "pulse.users.active", unit: "{user}", kind: benchGauge, dims: []benchDim{{"window", 4}}},
-	{name: "pulse.sessions", unit: "{session}", kind: benchSum, dims: []benchDim{{"platform", 3}}},
-	{name: "pulse.session.duration", unit: "s", kind: benchHistogram, bounds: benchBoundsSeconds, dims: []benchDim{{"platform", 3}}},
-}
-
-// benchSeriesState is the cumulative state of one data point stream.
-type benchSeriesState struct {
+// seriesState is the cumulative state of one data point stream.
+type seriesState struct {
 	attrs   [][2]string
 	count   uint64
 	sum     float64
@@ -71,27 +60,27 @@ type benchSeriesState struct {
 	gauge   int64
 }
 
-// benchGen produces, step after step, batches like the connector's: one
+// Gen produces, step after step, batches like the connector's: one
 // resource, one scope, every metric with all its data points, cumulative
 // sums and histograms that grow by a random amount at each step.
-type benchGen struct {
-	metrics []benchMetric
-	series  [][]*benchSeriesState // per metric
+type Gen struct {
+	metrics []Metric
+	series  [][]*seriesState // per metric
 	rng     *rand.Rand
 	start   pcommon.Timestamp
 }
 
-func newBenchGen(metrics []benchMetric, start time.Time) *benchGen {
-	g := &benchGen{metrics: metrics, rng: rand.New(rand.NewPCG(1, 2)), start: pcommon.NewTimestampFromTime(start)}
+func New(metrics []Metric, start time.Time) *Gen {
+	g := &Gen{metrics: metrics, rng: rand.New(rand.NewPCG(1, 2)), start: pcommon.NewTimestampFromTime(start)}
 	for _, m := range metrics {
-		var states []*benchSeriesState
+		var states []*seriesState
 		var walk func(i int, attrs [][2]string)
 		walk = func(i int, attrs [][2]string) {
-			if i == len(m.dims) {
-				s := &benchSeriesState{attrs: append([][2]string(nil), attrs...), rate: 1 + 50*g.rng.Float64()}
-				if m.kind == benchHistogram {
-					s.buckets = make([]uint64, len(m.bounds)+1)
-					s.weights = make([]float64, len(m.bounds)+1)
+			if i == len(m.Dims) {
+				s := &seriesState{attrs: append([][2]string(nil), attrs...), rate: 1 + 50*g.rng.Float64()}
+				if m.Kind == Histogram {
+					s.buckets = make([]uint64, len(m.Bounds)+1)
+					s.weights = make([]float64, len(m.Bounds)+1)
 					for j := range s.weights {
 						s.weights[j] = g.rng.Float64()
 					}
@@ -99,8 +88,8 @@ func newBenchGen(metrics []benchMetric, start time.Time) *benchGen {
 				states = append(states, s)
 				return
 			}
-			for v := range m.dims[i].n {
-				walk(i+1, append(attrs, [2]string{m.dims[i].key, benchValue(m.dims[i].key, v)}))
+			for v := range m.Dims[i].N {
+				walk(i+1, append(attrs, [2]string{m.Dims[i].Key, value(m.Dims[i].Key, v)}))
 			}
 		}
 		walk(0, nil)
@@ -109,9 +98,9 @@ func newBenchGen(metrics []benchMetric, start time.Time) *benchGen {
 	return g
 }
 
-// benchValue is the v-th value of label key: the real values for window
+// value is the v-th value of label key: the real values for window
 // and platform, key_v for the others.
-func benchValue(key string, v int) string {
+func value(key string, v int) string {
 	switch key {
 	case "window":
 		return []string{"1h", "1d", "7d", "30d"}[v]
@@ -121,14 +110,14 @@ func benchValue(key string, v int) string {
 	return fmt.Sprintf("%s_%d", key, v)
 }
 
-// seriesCount is the number of Prometheus series one batch translates to,
+// SeriesCount is the number of Prometheus series one batch translates to,
 // without target_info.
-func (g *benchGen) seriesCount() int {
+func (g *Gen) SeriesCount() int {
 	n := 0
 	for i, m := range g.metrics {
 		per := 1
-		if m.kind == benchHistogram {
-			per = len(m.bounds) + 3 // buckets with +Inf, _sum, _count
+		if m.Kind == Histogram {
+			per = len(m.Bounds) + 3 // buckets with +Inf, _sum, _count
 		}
 		n += per * len(g.series[i])
 	}
@@ -136,21 +125,21 @@ func (g *benchGen) seriesCount() int {
 }
 
 // step advances every stream by one step.
-func (g *benchGen) step() {
+func (g *Gen) Step() {
 	for i, m := range g.metrics {
 		for _, s := range g.series[i] {
-			switch m.kind {
-			case benchSum:
+			switch m.Kind {
+			case Sum:
 				s.count += uint64(g.rng.Float64() * 2 * s.rate)
-			case benchGauge:
+			case Gauge:
 				s.gauge = int64(1000*s.rate) + int64(g.rng.IntN(20))
-			case benchHistogram:
+			case Histogram:
 				n := uint64(g.rng.Float64() * 2 * s.rate)
 				for j := range s.buckets {
 					k := uint64(float64(n) * s.weights[j] / 2)
 					s.buckets[j] += k
 					s.count += k
-					s.sum += float64(k) * m.bounds[min(j, len(m.bounds)-1)] * 0.7
+					s.sum += float64(k) * m.Bounds[min(j, len(m.Bounds)-1)] * 0.7
 				}
 			}
 		}
@@ -158,8 +147,8 @@ func (g *benchGen) step() {
 }
 
 // batch advances every stream by one step and returns the batch at ts.
-func (g *benchGen) batch(ts time.Time) pmetric.Metrics {
-	g.step()
+func (g *Gen) Batch(ts time.Time) pmetric.Metrics {
+	g.Step()
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	rm.Resource().Attributes().PutStr("service.name", "pulse")
@@ -169,10 +158,10 @@ func (g *benchGen) batch(ts time.Time) pmetric.Metrics {
 	now := pcommon.NewTimestampFromTime(ts)
 	for i, m := range g.metrics {
 		out := sm.Metrics().AppendEmpty()
-		out.SetName(m.name)
-		out.SetUnit(m.unit)
-		switch m.kind {
-		case benchSum:
+		out.SetName(m.Name)
+		out.SetUnit(m.Unit)
+		switch m.Kind {
+		case Sum:
 			sum := out.SetEmptySum()
 			sum.SetIsMonotonic(true)
 			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
@@ -183,7 +172,7 @@ func (g *benchGen) batch(ts time.Time) pmetric.Metrics {
 				dp.SetIntValue(int64(s.count))
 				putAttrs(dp.Attributes(), s.attrs)
 			}
-		case benchGauge:
+		case Gauge:
 			gauge := out.SetEmptyGauge()
 			for _, s := range g.series[i] {
 				dp := gauge.DataPoints().AppendEmpty()
@@ -191,14 +180,14 @@ func (g *benchGen) batch(ts time.Time) pmetric.Metrics {
 				dp.SetIntValue(s.gauge)
 				putAttrs(dp.Attributes(), s.attrs)
 			}
-		case benchHistogram:
+		case Histogram:
 			h := out.SetEmptyHistogram()
 			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 			for _, s := range g.series[i] {
 				dp := h.DataPoints().AppendEmpty()
 				dp.SetStartTimestamp(g.start)
 				dp.SetTimestamp(now)
-				dp.ExplicitBounds().FromRaw(m.bounds)
+				dp.ExplicitBounds().FromRaw(m.Bounds)
 				dp.BucketCounts().FromRaw(s.buckets)
 				dp.SetCount(s.count)
 				dp.SetSum(s.sum)
@@ -209,29 +198,31 @@ func (g *benchGen) batch(ts time.Time) pmetric.Metrics {
 	return md
 }
 
-// benchSeries is one Prometheus series of the generated batches, as the
+// Series is one Prometheus series of the generated batches, as the
 // translator names it, and where its value comes from.
-type benchSeries struct {
+type Series struct {
 	lset   labels.Labels
 	ref    storage.SeriesRef
-	state  *benchSeriesState
+	state  *seriesState
 	bucket int // >= 0: bucket index; -1: sum value, -2: histogram _sum, -3: _count, -4: gauge
 }
 
-// promSeries lists the series the translator makes of g's batches (but
+// PromSeries lists the series the translator makes of g's batches (but
 // target_info), with the names it gives each metric.
-func (g *benchGen) promSeries(tb testing.TB) []*benchSeries {
-	md := g.batch(time.Now())
+func (g *Gen) PromSeries() ([]*Series, error) {
+	md := g.Batch(time.Now())
 	metrics := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	settings := prometheusremotewrite.Settings{AddMetricSuffixes: true, DisableTargetInfo: true}
-	var out []*benchSeries
+	var out []*Series
 	want := map[string]bool{}
 	for i, m := range g.metrics {
 		one := pmetric.NewMetrics()
 		md.ResourceMetrics().At(0).Resource().CopyTo(one.ResourceMetrics().AppendEmpty().Resource())
 		metrics.At(i).CopyTo(one.ResourceMetrics().At(0).ScopeMetrics().AppendEmpty().Metrics().AppendEmpty())
 		tsMap, err := prometheusremotewrite.FromMetrics(one, settings)
-		require.NoError(tb, err)
+		if err != nil {
+			return nil, fmt.Errorf("translating %s: %w", m.Name, err)
+		}
 		var sb labels.ScratchBuilder
 		names := map[string]bool{}
 		for _, ts := range tsMap {
@@ -241,7 +232,7 @@ func (g *benchGen) promSeries(tb testing.TB) []*benchSeries {
 		}
 		base := ""
 		for n := range names {
-			if m.kind != benchHistogram || strings.HasSuffix(n, "_bucket") {
+			if m.Kind != Histogram || strings.HasSuffix(n, "_bucket") {
 				base = strings.TrimSuffix(n, "_bucket")
 			}
 		}
@@ -254,20 +245,20 @@ func (g *benchGen) promSeries(tb testing.TB) []*benchSeries {
 				if len(extra) == 2 {
 					b.Set(extra[0], extra[1])
 				}
-				out = append(out, &benchSeries{lset: b.Labels(), state: s, bucket: bucket})
+				out = append(out, &Series{lset: b.Labels(), state: s, bucket: bucket})
 			}
-			switch m.kind {
-			case benchSum:
+			switch m.Kind {
+			case Sum:
 				mk(base, -1)
 				continue
-			case benchGauge:
+			case Gauge:
 				mk(base, -4)
 				continue
 			}
 			for j := range s.buckets {
 				le := "+Inf"
-				if j < len(m.bounds) {
-					le = strconv.FormatFloat(m.bounds[j], 'f', -1, 64)
+				if j < len(m.Bounds) {
+					le = strconv.FormatFloat(m.Bounds[j], 'f', -1, 64)
 				}
 				mk(base+"_bucket", j, "le", le)
 			}
@@ -279,14 +270,16 @@ func (g *benchGen) promSeries(tb testing.TB) []*benchSeries {
 	for _, s := range out {
 		got[s.lset.String()] = true
 	}
-	require.Equal(tb, want, got, "generated series differ from the translator's")
-	return out
+	if !maps.Equal(want, got) {
+		return nil, fmt.Errorf("metricgen: %d generated series differ from the translator's %d", len(got), len(want))
+	}
+	return out, nil
 }
 
-// appendStep advances every stream by one step and appends its samples at
+// AppendStep advances every stream by one step and appends its samples at
 // ts straight to the TSDB, as the exporter would after translation.
-func (g *benchGen) appendStep(app storage.AppenderV2, series []*benchSeries, ts int64) (int, error) {
-	g.step()
+func (g *Gen) AppendStep(app storage.AppenderV2, series []*Series, ts int64) (int, error) {
+	g.Step()
 	for _, s := range series {
 		var v float64
 		switch s.bucket {
