@@ -22,9 +22,8 @@ import (
 )
 
 // apiPaths are the Prometheus HTTP API paths served, under /api/v1. The
-// rest of Prometheus' API (targets, rules, admin, remote write...) needs a
-// scrape manager, a rule manager or write access that promstore does not
-// expose.
+// rest of Prometheus' API (targets, admin, remote write...) needs a scrape
+// manager or write access that promstore does not expose.
 var apiPaths = []string{
 	"/query",
 	"/query_range",
@@ -36,11 +35,15 @@ var apiPaths = []string{
 	"/label/{name}/values",
 	"/metadata",
 	"/status/buildinfo",
+	"/rules",
+	"/alerts",
+	"/alertmanagers",
 }
 
 // handler serves the Prometheus HTTP API with Prometheus' own handlers
-// (web/api/v1) over db and engine, plus /-/healthy and /-/ready.
-func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string) http.Handler {
+// (web/api/v1) over db and engine, plus /-/healthy and /-/ready. Rules and
+// alerts come from al's rules manager, Alertmanagers from its notifier.
+func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *alerting) http.Handler {
 	api := apiv1.NewAPI(
 		engine,
 		db,  // queryable
@@ -48,7 +51,7 @@ func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string) http
 		db,  // exemplars
 		nil, // scrape pools: not served
 		func(context.Context) apiv1.TargetRetriever { return noTargets{} },
-		nil, // alertmanagers: not served
+		func(context.Context) apiv1.AlertmanagerRetriever { return al.notifier },
 		func() config.Config { return config.DefaultConfig },
 		map[string]string{},
 		apiv1.GlobalURLOptions{},
@@ -59,7 +62,7 @@ func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string) http
 		false, // search endpoints
 		0,
 		p.logger,
-		nil,     // rules: not served
+		func(context.Context) apiv1.RulesRetriever { return al.rules },
 		0, 0, 0, // remote read limits; remote read is not served
 		false, // agent mode
 		// CORS is confighttp's job; this regexp matches no origin so

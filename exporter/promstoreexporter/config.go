@@ -3,6 +3,8 @@ package promstoreexporter // import "github.com/pulse-otel/pulse/exporter/promst
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"path/filepath"
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -39,6 +41,12 @@ type Config struct {
 	// Translation configures the OTLP to Prometheus translation, the same one
 	// the prometheusremotewrite exporter uses.
 	Translation TranslationConfig `mapstructure:"translation"`
+
+	// Rules are the Prometheus rule files (recording and alerting rules)
+	// evaluated against the TSDB, as `pulsectl rules compile` writes them.
+	Rules RulesConfig `mapstructure:"rules"`
+	// Alertmanager is where firing and resolved alerts are sent.
+	Alertmanager AlertmanagerConfig `mapstructure:"alertmanager"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -78,6 +86,27 @@ type TranslationConfig struct {
 	TargetInfo bool `mapstructure:"target_info"`
 }
 
+// RulesConfig selects the Prometheus rule files to evaluate.
+type RulesConfig struct {
+	// Files are globs of Prometheus rule files, as in Prometheus'
+	// rule_files; they are read when the exporter starts.
+	Files []string `mapstructure:"files"`
+	// EvaluationInterval is how often a rule group is evaluated when the
+	// group does not set its own interval.
+	EvaluationInterval time.Duration `mapstructure:"evaluation_interval"`
+}
+
+// AlertmanagerConfig is the one Alertmanager alerts are sent to, over its
+// v2 API (POST <url>/api/v2/alerts).
+type AlertmanagerConfig struct {
+	// URL is the Alertmanager base URL, e.g. http://localhost:9093, with
+	// its path prefix if it has one. Empty: rules are evaluated and served
+	// on the API, alerts are sent nowhere.
+	URL string `mapstructure:"url"`
+	// Timeout bounds one POST of alerts.
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
 const (
 	defaultEndpoint       = "localhost:9090"
 	defaultDirectory      = "./data/promstore"
@@ -87,6 +116,8 @@ const (
 	defaultMaxConcurrency = 20
 	defaultLookbackDelta  = 5 * time.Minute
 	defaultExportTimeout  = 30 * time.Second
+	defaultEvalInterval   = time.Minute
+	defaultAlertTimeout   = 10 * time.Second
 	// minRetentionTime is two hours: the TSDB cuts blocks every two hours,
 	// so anything shorter would delete the block being written.
 	minRetentionTime = 2 * time.Hour
@@ -125,5 +156,42 @@ func (cfg *Config) Validate() error {
 	if cfg.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.Timeout))
 	}
+	for i, f := range cfg.Rules.Files {
+		if f == "" {
+			errs = append(errs, fmt.Errorf("rules.files[%d]: must not be empty", i))
+		} else if _, err := filepath.Match(f, ""); err != nil {
+			errs = append(errs, fmt.Errorf("rules.files[%d]: invalid glob %q: %w", i, f, err))
+		}
+	}
+	if cfg.Rules.EvaluationInterval <= 0 {
+		errs = append(errs, fmt.Errorf("rules.evaluation_interval: must be positive, got %s", cfg.Rules.EvaluationInterval))
+	}
+	if cfg.Alertmanager.URL != "" {
+		if _, err := parseAlertmanagerURL(cfg.Alertmanager.URL); err != nil {
+			errs = append(errs, fmt.Errorf("alertmanager.url: %w", err))
+		}
+	}
+	if cfg.Alertmanager.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("alertmanager.timeout: must be positive, got %s", cfg.Alertmanager.Timeout))
+	}
 	return errors.Join(errs...)
+}
+
+// parseAlertmanagerURL accepts an absolute http or https URL with a host
+// and no query or fragment.
+func parseAlertmanagerURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("scheme must be http or https, got %q", s)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("must have a host, got %q", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("must not have a query or fragment, got %q", s)
+	}
+	return u, nil
 }

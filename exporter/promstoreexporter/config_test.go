@@ -29,6 +29,8 @@ func TestLoadConfig(t *testing.T) {
 	custom.RetryConfig.MaxElapsedTime = time.Minute
 	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxSamples: 1_000_000, MaxConcurrency: 4, LookbackDelta: 2 * time.Minute}
 	custom.Translation = TranslationConfig{Namespace: "pulse"}
+	custom.Rules = RulesConfig{Files: []string{"/etc/pulse/rules/*.yaml", "/etc/pulse/extra.yaml"}, EvaluationInterval: 30 * time.Second}
+	custom.Alertmanager = AlertmanagerConfig{URL: "http://alertmanager:9093", Timeout: 5 * time.Second}
 
 	tests := []struct {
 		id       component.ID
@@ -59,6 +61,10 @@ func TestDefaultConfig(t *testing.T) {
 	assert.True(t, cfg.Translation.TargetInfo)
 	assert.False(t, cfg.QueueConfig.HasValue(), "no queue by default: acknowledged means committed")
 	assert.True(t, cfg.RetryConfig.Enabled)
+	assert.Empty(t, cfg.Rules.Files)
+	assert.Equal(t, time.Minute, cfg.Rules.EvaluationInterval)
+	assert.Empty(t, cfg.Alertmanager.URL, "no Alertmanager by default: evaluate and serve only")
+	assert.Equal(t, 10*time.Second, cfg.Alertmanager.Timeout)
 	require.NoError(t, cfg.Validate())
 }
 
@@ -77,6 +83,16 @@ func TestConfigErrors(t *testing.T) {
 			"query.max_samples: must be positive, got 0",
 			"query.max_concurrency: must be positive, got -2",
 			"query.lookback_delta: must be positive, got 0s",
+		}},
+		{name: "bad_alerting", want: []string{
+			"rules.files[0]: must not be empty",
+			`rules.files[1]: invalid glob "/etc/pulse/[rules.yaml": syntax error in pattern`,
+			"rules.evaluation_interval: must be positive, got 0s",
+			`alertmanager.url: scheme must be http or https, got "ftp://alertmanager:21"`,
+			"alertmanager.timeout: must be positive, got -1s",
+		}},
+		{name: "bad_alertmanager_host", want: []string{
+			`alertmanager.url: must have a host, got "http:///api"`,
 		}},
 	}
 	for _, tt := range tests {

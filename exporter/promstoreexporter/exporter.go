@@ -43,6 +43,8 @@ type promstore struct {
 	mu     sync.RWMutex
 	db     *tsdb.DB
 	engine *promql.Engine
+	// alerting evaluates the rule files and sends alerts.
+	alerting *alerting
 
 	server    *http.Server
 	serveDone chan struct{}
@@ -120,7 +122,17 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 		}
 	}()
 
-	handler := p.handler(db, engine, dir)
+	al, err := p.newAlerting(db, engine, externalURL(p.cfg.NetAddr.Endpoint))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			al.stop()
+		}
+	}()
+
+	handler := p.handler(db, engine, dir, al)
 	ln, err := p.cfg.ServerConfig.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("promstore: listen on %q: %w", p.cfg.NetAddr.Endpoint, err)
@@ -134,8 +146,13 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 		return fmt.Errorf("promstore: %w", err)
 	}
 
+	if err = p.runAlerting(al); err != nil {
+		_ = ln.Close()
+		return err
+	}
+
 	p.mu.Lock()
-	p.db, p.engine, p.server = db, engine, server
+	p.db, p.engine, p.server, p.alerting = db, engine, server, al
 	p.mu.Unlock()
 	p.ready.Store(true)
 	p.set.Logger.Info("Prometheus API listening",
@@ -152,13 +169,18 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 }
 
 // shutdown runs after exporterhelper has drained the queue: it stops the
-// HTTP API, then closes the engine and the TSDB.
+// HTTP API, then rule evaluation and the notifier (after it has sent what
+// it queued), then closes the engine and the TSDB.
 func (p *promstore) shutdown(ctx context.Context) error {
 	p.ready.Store(false)
 	var errs []error
 	if p.server != nil {
 		errs = append(errs, p.server.Shutdown(ctx))
 		<-p.serveDone
+	}
+	if p.alerting != nil {
+		p.alerting.stop()
+		p.alerting = nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

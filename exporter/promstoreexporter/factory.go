@@ -48,6 +48,8 @@ func createDefaultConfig() component.Config {
 			AddMetricSuffixes: true,
 			TargetInfo:        true,
 		},
+		Rules:        RulesConfig{EvaluationInterval: defaultEvalInterval},
+		Alertmanager: AlertmanagerConfig{Timeout: defaultAlertTimeout},
 	}
 }
 
