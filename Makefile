@@ -44,8 +44,12 @@ $(BIN): _build/main.go $(SOURCES)
 	@mkdir -p bin
 	cd _build && $(GO) build -trimpath -ldflags='-s -w' -o ../$(BIN) .
 
-run: $(BIN) data/privacy.key data/forget.key data/admin.token
+run: $(BIN) data/privacy.key data/forget.key data/admin.token data/alerts/rules.yaml
 	./$(BIN) --config config/pulse.yaml
+
+# The default alert definitions, compiled for promstore to evaluate.
+data/alerts/rules.yaml: $(PULSECTL) $(wildcard config/alerts/*)
+	./$(PULSECTL) rules compile --out data/alerts config/alerts
 
 # Local secrets for `make run`, created once; data/ is git-ignored.
 data/%.key data/%.token:
