@@ -622,7 +622,7 @@ func suggestCatalog(name string) []string {
 	}
 	var cs []cand
 	for m := range catalog {
-		d := editDistance(q, m)
+		d := kpi.EditDistance(q, m)
 		switch {
 		case d <= max(2, len(q)/4):
 		case strings.Contains(m, q):
@@ -643,24 +643,4 @@ func suggestCatalog(name string) []string {
 		out = append(out, c.name)
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -136,7 +136,7 @@ func Suggest(name string) []string {
 	var cands []cand
 	limit := max(2, len(q)/3)
 	for _, k := range registry {
-		d := levenshtein(q, k.Name)
+		d := EditDistance(q, k.Name)
 		switch {
 		case d <= limit:
 		case len(q) >= 3 && strings.Contains(k.Name, q):
@@ -172,9 +172,9 @@ func normalize(name string) string {
 	}, strings.ToLower(strings.TrimSpace(name)))
 }
 
-// levenshtein is the edit distance between a and b (bytes; KPI names are
-// ASCII).
-func levenshtein(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in bytes (KPI
+// and metric names are ASCII). Alert validation uses it to suggest names.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
