@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,9 +83,7 @@ func (s *sink) latestSum(name string) int64 {
 func TestEventsBecomeExactMetrics(t *testing.T) {
 	s := &sink{}
 	c := startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
-		if err := os.WriteFile(filepath.Join(c.dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writePrivacyKey(t, c.dir)
 		return fmt.Sprintf(pipelineConfig, c.health, c.events, sinkAddr)
 	})
 	now := time.Now().UnixMilli()

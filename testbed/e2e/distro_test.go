@@ -382,3 +382,12 @@ func TestGracefulStopKeepsAcceptedEvents(t *testing.T) {
 		t.Fatalf("%d events accepted, %d exported after a graceful stop", accepted, got)
 	}
 }
+
+// writePrivacyKey writes the privacy processor's HMAC key file that the
+// test configurations read as ./privacy.key.
+func writePrivacyKey(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,9 +73,7 @@ func (s *sink) freshnessQuantile(q float64) (float64, uint64) {
 func TestLoadSmoke(t *testing.T) {
 	s := &sink{}
 	c := startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
-		if err := os.WriteFile(filepath.Join(c.dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writePrivacyKey(t, c.dir)
 		return fmt.Sprintf(pipelineConfig, c.health, c.events, sinkAddr)
 	})
 	cpu0, _ := procStats(c.cmd.Process.Pid)

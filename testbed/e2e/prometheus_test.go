@@ -140,9 +140,7 @@ func TestSameSeriesInPromstoreAndPrometheus(t *testing.T) {
 	prom := startPrometheus(t)
 	api := freePort(t)
 	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
-		if err := os.WriteFile(filepath.Join(c.dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writePrivacyKey(t, c.dir)
 		return fmt.Sprintf(bothStoresConfig, c.health, c.events, api, prom)
 	})
 	now := time.Now().UnixMilli()

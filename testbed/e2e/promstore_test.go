@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,9 +79,7 @@ func TestEventsQueryableInPromstore(t *testing.T) {
 	start := func() *collector {
 		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 			c.dir = dir
-			if err := os.WriteFile(filepath.Join(dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			writePrivacyKey(t, dir)
 			return fmt.Sprintf(promstoreConfig, c.health, c.events, api)
 		})
 	}
@@ -129,9 +125,7 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 	start := func() *collector {
 		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 			c.dir = dir
-			if err := os.WriteFile(filepath.Join(dir, "privacy.key"), []byte(strings.Repeat("k", 40)), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			writePrivacyKey(t, dir)
 			return fmt.Sprintf(promstoreConfig, c.health, c.events, api)
 		})
 	}
