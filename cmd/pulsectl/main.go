@@ -2,12 +2,16 @@
 //
 //	pulsectl rules validate FILES...
 //	pulsectl rules compile --out DIR [flags] FILES...
+//	pulsectl rules sync --prometheus-rules-dir DIR --prometheus-url URL FILES...
+//	pulsectl rules sync --ruler-url URL [--tenant ID] [--namespace pulse] FILES...
 //
 // FILES are alert definition files (YAML or JSON in the seed's alertRules
 // shape) or directories of them; see internal/alertrules. compile writes
 // DIR/rules.yaml (Prometheus rule groups), DIR/alertmanager.yml and
 // DIR/rules_test.yaml (promtool unit tests: promtool test rules
-// DIR/rules_test.yaml).
+// DIR/rules_test.yaml). sync uploads the compiled rule groups to Prometheus
+// (a rule file plus POST /-/reload) or to a Mimir/Cortex ruler; see
+// internal/alertrules/sync.
 //
 // Exit codes: 0 success, 1 invalid definitions or a failed write, 2 usage.
 package main
@@ -29,8 +33,19 @@ const usage = `usage:
       Check alert definitions (files or directories of .yaml, .yml, .json).
   pulsectl rules compile --out DIR [flags] FILES...
       Write DIR/rules.yaml, DIR/alertmanager.yml and DIR/rules_test.yaml.
-  pulsectl rules sync
-      Not implemented yet: upload to Prometheus, Mimir or Cortex.
+  pulsectl rules sync --prometheus-rules-dir DIR --prometheus-url URL FILES...
+      Write DIR/pulse-rules.yaml if it changed and POST URL/-/reload.
+      DIR must match a rule_files glob of the Prometheus configuration,
+      and Prometheus must run with --web.enable-lifecycle.
+  pulsectl rules sync --ruler-url URL [--tenant ID] [--namespace pulse] FILES...
+      Make the Mimir/Cortex ruler namespace hold exactly the compiled
+      groups: POST new and changed groups, DELETE groups that are gone.
+  Both print what changed; a run with unchanged input changes nothing.
+
+sync flags:
+      --prometheus-rules-dir DIR, --prometheus-url URL, --ruler-url URL,
+      --tenant ID (sent as X-Scope-OrgID), --namespace NAME (default pulse),
+      --timeout DURATION (per request, default 30s)
 
 compile flags:
 `
@@ -105,7 +120,7 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
 	if len(args) < 2 {
-		return usageError{"missing rules subcommand (validate, compile)"}
+		return usageError{"missing rules subcommand (validate, compile, sync)"}
 	}
 	switch args[1] {
 	case "validate":
@@ -113,7 +128,7 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	case "compile":
 		return compile(args[2:], stdout, stderr)
 	case "sync":
-		return errors.New("rules sync: not implemented yet (Prometheus reload and Mimir/Cortex ruler upload are later work); use rules compile and copy DIR/rules.yaml")
+		return syncRules(args[2:], stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown rules subcommand %q", args[1])}
 }

@@ -80,8 +80,17 @@ func TestUsage(t *testing.T) {
 	if code, out, _ := runCmd("--help"); code != 0 || !strings.Contains(out, "rules compile --out DIR") {
 		t.Errorf("--help: exit %d, %q", code, out)
 	}
-	if code, _, errs := runCmd("rules", "sync"); code != 1 || !strings.Contains(errs, "not implemented yet") {
-		t.Errorf("sync: exit %d, %q", code, errs)
+	for _, args := range [][]string{
+		{"rules", "sync", defaults},
+		{"rules", "sync", "--ruler-url", "http://x"},
+		{"rules", "sync", "--prometheus-rules-dir", t.TempDir(), defaults},
+		{"rules", "sync", "--prometheus-url", "http://x", "--ruler-url", "http://y", defaults},
+		{"rules", "sync", "--prometheus-rules-dir", t.TempDir(), "--prometheus-url", "http://x", "--tenant", "t", defaults},
+		{"rules", "sync", "--ruler-url", "http://x", "--namespace", "", defaults},
+	} {
+		if code, _, errs := runCmd(args...); code != 2 || !strings.Contains(errs, "usage:") || !strings.Contains(errs, "rules sync") {
+			t.Errorf("%v: exit %d, %q", args, code, errs)
+		}
 	}
 	if code, _, errs := runCmd("rules", "validate", "/does/not/exist"); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("missing file: exit %d, %q", code, errs)
