@@ -219,6 +219,11 @@ func loadFile(file string) ([]Rule, []error) {
 	if err != nil {
 		return nil, []error{err}
 	}
+	return parseFile(file, b)
+}
+
+// parseFile decodes and validates the definitions in b, read from file.
+func parseFile(file string, b []byte) ([]Rule, []error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, []error{&FieldError{File: file, Msg: err.Error()}}
