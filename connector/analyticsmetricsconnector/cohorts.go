@@ -125,11 +125,38 @@ func readFilter(b []byte) (*bloom.BloomFilter, []byte, error) {
 	if k <= 0 || uint64(len(b)-k) < n {
 		return nil, nil, errors.New("truncated filter")
 	}
-	f := &bloom.BloomFilter{}
-	if err := f.UnmarshalBinary(b[k : k+int(n)]); err != nil {
+	f, err := unmarshalFilter(b[k : k+int(n)])
+	if err != nil {
 		return nil, nil, err
 	}
 	return f, b[k+int(n):], nil
+}
+
+// unmarshalFilter decodes a bloom filter, checking first that the sizes its
+// header declares fit the bytes at hand: the library allocates whatever the
+// header says, so a corrupt state could otherwise exhaust memory or panic.
+func unmarshalFilter(b []byte) (f *bloom.BloomFilter, err error) {
+	// Layout (bloom v3 WriteTo): m, k, then the bitset: its length in bits
+	// and that many bits in 64-bit words, all big-endian uint64.
+	if len(b) < 24 {
+		return nil, errors.New("filter: truncated header")
+	}
+	m := binary.BigEndian.Uint64(b[0:8])
+	bits := binary.BigEndian.Uint64(b[16:24])
+	words := (bits + 63) / 64
+	if m == 0 || bits != m || words > uint64(len(b)-24)/8 {
+		return nil, fmt.Errorf("filter: header declares %d bits for %d bytes of data", bits, len(b)-24)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("filter: corrupt: %v", r)
+		}
+	}()
+	f = &bloom.BloomFilter{}
+	if err := f.UnmarshalBinary(b); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // MarshalBinary encodes the cohorts for the storage extension.

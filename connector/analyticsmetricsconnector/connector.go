@@ -649,8 +649,8 @@ func (c *analyticsConnector) load(ctx context.Context) error {
 		}
 		parts[i], buf = buf[k:k+int(n)], buf[k+int(n):]
 	}
-	seen := &bloom.BloomFilter{}
-	if err := seen.UnmarshalBinary(parts[0]); err != nil {
+	seen, err := unmarshalFilter(parts[0])
+	if err != nil {
 		return fmt.Errorf("storage: saved user filter: %w", err)
 	}
 	if err := c.users.UnmarshalBinary(parts[1]); err != nil {

@@ -1,0 +1,53 @@
+package analyticsmetricsconnector
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// memClient is a storage.Client over a map.
+type memClient struct{ m map[string][]byte }
+
+func (c *memClient) Get(_ context.Context, k string) ([]byte, error) { return c.m[k], nil }
+func (c *memClient) Set(_ context.Context, k string, v []byte) error { c.m[k] = v; return nil }
+func (c *memClient) Delete(_ context.Context, k string) error        { delete(c.m, k); return nil }
+func (c *memClient) Batch(context.Context, ...*storage.Operation) error {
+	return nil
+}
+func (c *memClient) Close(context.Context) error { return nil }
+
+// FuzzLoadState feeds arbitrary bytes to the saved-state decoder (user
+// filter, active-user sketches, cohorts): it must never panic, and a state
+// it rejects must leave the connector's own state usable.
+func FuzzLoadState(f *testing.F) {
+	c, _ := newTestConnector(&testing.T{}, func(cfg *Config) { cfg.ExpectedUsers = 1000 })
+	c.client = &memClient{m: map[string][]byte{}}
+	now := time.Now()
+	for _, u := range []string{"a", "b", "c"} {
+		c.users.Add(u, now)
+		c.seen.AddString(u)
+		c.cohorts.observe(u, now, true)
+	}
+	if err := c.save(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	valid := c.client.(*memClient).m[stateKey]
+	f.Add(valid)
+	f.Add(valid[:len(valid)/2])
+	f.Add([]byte{0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, _ := newTestConnector(t, func(cfg *Config) { cfg.ExpectedUsers = 1000 })
+		d.client = &memClient{m: map[string][]byte{stateKey: b}}
+		if err := d.load(context.Background()); err != nil {
+			return
+		}
+		// An accepted state must be usable.
+		d.users.Add("z", time.Now())
+		d.seen.TestAndAddString("z")
+		d.cohorts.observe("z", time.Now(), true)
+	})
+}
