@@ -100,6 +100,10 @@ func chunkKey(i int) string { return fmt.Sprintf(chunkKeyFormat, i) }
 var errKeyMismatch = errors.New("the stored forget requests were made with a different key (key check mismatch): " +
 	"restore the previous key, or move the storage file away to start with an empty set")
 
+// maxChunks bounds what a (possibly corrupt) meta record may ask the loader
+// to read: a billion forgotten users.
+const maxChunks = 1 << 20
+
 // store persists the records in a storage client. It is used under the
 // extension's write lock.
 type store struct {
@@ -129,8 +133,8 @@ func (s *store) load(ctx context.Context, key []byte) ([]record, error) {
 		return nil, fmt.Errorf("%q: format %d is not supported (this version reads format %d)", metaKey, meta.Format, storageFormat)
 	case meta.RecordSize != recordSize:
 		return nil, fmt.Errorf("%q: recordSize %d is not supported (expected %d)", metaKey, meta.RecordSize, recordSize)
-	case meta.Chunks < 0:
-		return nil, fmt.Errorf("%q: chunks must not be negative, got %d", metaKey, meta.Chunks)
+	case meta.Chunks < 0 || meta.Chunks > maxChunks:
+		return nil, fmt.Errorf("%q: chunks must be between 0 and %d, got %d", metaKey, maxChunks, meta.Chunks)
 	case !hmac.Equal([]byte(meta.KeyCheck), []byte(check)):
 		return nil, errKeyMismatch
 	}
