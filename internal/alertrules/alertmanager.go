@@ -85,6 +85,7 @@ type amRoute struct {
 	Receiver       string    `yaml:"receiver,omitempty"`
 	GroupBy        []string  `yaml:"group_by,omitempty"`
 	Matchers       []string  `yaml:"matchers,omitempty"`
+	GroupInterval  string    `yaml:"group_interval,omitempty"`
 	RepeatInterval string    `yaml:"repeat_interval,omitempty"`
 	Continue       bool      `yaml:"continue,omitempty"`
 	Routes         []amRoute `yaml:"routes,omitempty"`
@@ -140,7 +141,7 @@ func receiver(name string, recipients []string, o AlertmanagerOptions) (amReceiv
 			if err != nil {
 				return amReceiver{}, err
 			}
-			rcv.WebhookConfigs = append(rcv.WebhookConfigs, amWebhook{URL: u, SendResolved: false})
+			rcv.WebhookConfigs = append(rcv.WebhookConfigs, amWebhook{URL: u, SendResolved: true})
 		default:
 			return amReceiver{}, fmt.Errorf("recipient %q: not an email address, Slack channel or phone number", rc)
 		}
@@ -233,6 +234,11 @@ func CompileAlertmanager(rules []Rule, opts AlertmanagerOptions) ([]byte, error)
 				Continue:       i < len(names)-1,
 			})
 		}
+		// Alertmanager re-sends only on group_interval ticks (default 5m), so
+		// a shorter cooldown needs a group_interval no longer than itself.
+		if minCooldown > 0 && minCooldown < 5 {
+			rt.GroupInterval = window(minCooldown)
+		}
 		cfg.Route.Routes = append(cfg.Route.Routes, rt)
 	}
 	names := make([]string, 0, len(receivers))
@@ -259,15 +265,12 @@ func CompileAlertmanager(rules []Rule, opts AlertmanagerOptions) ([]byte, error)
 }
 
 // loadAlertmanager is the Alertmanager config loader (config.Load of
-// github.com/prometheus/alertmanager/config v0.35.0) when the package is
-// built with the tag amconfig (alertmanager_load.go); nil otherwise. The
-// config package imports modules go.mod does not require yet (hashicorp
-// memberlist and go-sockaddr, franz-go, the SNS SDK, telebot, ...).
+// github.com/prometheus/alertmanager/config v0.35.0), set in
+// alertmanager_load.go.
 var loadAlertmanager func(string) error
 
 // CheckAlertmanager checks an Alertmanager configuration Pulse generated:
-// with config.Load when built with the tag amconfig, and always with
-// checks of its own: the YAML has only the fields Pulse writes, every
+// with Alertmanager's config.Load, then with checks of its own: the YAML has only the fields Pulse writes, every
 // route's receiver exists, matchers parse with Alertmanager's parser,
 // durations and URLs are valid and the global settings the receivers need
 // are set.
