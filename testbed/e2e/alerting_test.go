@@ -115,6 +115,19 @@ func (s *smsRecorder) find(to, ruleID, status, escalation string) (time.Time, bo
 	return time.Time{}, false
 }
 
+// firing returns the times of the firing notifications to `to`.
+func (s *smsRecorder) firing(to string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []time.Time
+	for _, c := range s.calls {
+		if c.to == to && c.status == "firing" {
+			out = append(out, c.at)
+		}
+	}
+	return out
+}
+
 func (s *smsRecorder) summary() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -383,6 +396,16 @@ func TestAlertingEndToEnd(t *testing.T) {
 	})
 	at, _ := sms.find("+15550100", ruleID, "resolved", "")
 	t.Logf("resolved SMS to +15550100 at %s", at.Sub(start).Round(time.Second))
+	// The cooldown (1 minute) is respected: no recipient was told twice
+	// within it, although the test's root route would allow every 10 s.
+	for _, to := range []string{"+15550100", "+15550199"} {
+		times := sms.firing(to)
+		for i := 1; i < len(times); i++ {
+			if gap := times[i].Sub(times[i-1]); gap < 55*time.Second {
+				t.Errorf("%s was notified twice within %s, the cooldown is 1m", to, gap.Round(time.Second))
+			}
+		}
+	}
 	stopFeeder()
 	c.stop(t)
 	t.Logf("SMS webhook calls:\n%s", sms.summary())
