@@ -20,46 +20,6 @@ import (
 
 const alertmanagerBin = "/usr/bin/prometheus-alertmanager"
 
-const alertingConfig = `
-extensions:
-  health_check:
-    endpoint: %[1]s
-receivers:
-  analytics:
-    endpoint: %[2]s
-processors:
-  privacy:
-    pseudonymize:
-      key_file: ./privacy.key
-  batch:
-    timeout: 200ms
-connectors:
-  analytics_metrics:
-    flush_interval: 200ms
-exporters:
-  promstore:
-    endpoint: %[3]s
-    directory: ./promstore
-    rules:
-      files: [%[4]q]
-      evaluation_interval: 15s
-    alertmanager:
-      url: %[5]s
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [analytics]
-      processors: [privacy, batch]
-      exporters: [analytics_metrics]
-    metrics:
-      receivers: [analytics_metrics]
-      exporters: [promstore]
-`
-
 // smsCall is one Alertmanager webhook notification the SMS endpoint got.
 type smsCall struct {
 	at     time.Time
@@ -295,7 +255,14 @@ func TestAlertingEndToEnd(t *testing.T) {
 	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 		c.dir = dir
 		writePrivacyKey(t, dir)
-		return fmt.Sprintf(alertingConfig, c.health, c.events, api, rulesFile, am)
+		return eventPipeline(c, "200ms", "200ms", fmt.Sprintf(`  promstore:
+    endpoint: %s
+    directory: ./promstore
+    rules:
+      files: [%q]
+      evaluation_interval: 15s
+    alertmanager:
+      url: %s`, api, rulesFile, am), "promstore")
 	})
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -10,41 +10,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-const pipelineConfig = `
-extensions:
-  health_check:
-    endpoint: %[1]s
-receivers:
-  analytics:
-    endpoint: %[2]s
-processors:
-  privacy:
-    pseudonymize:
-      key_file: ./privacy.key
-  batch:
-    timeout: 50ms
-connectors:
-  analytics_metrics:
-    flush_interval: 200ms
-exporters:
-  otlphttp:
-    endpoint: http://%[3]s
-    compression: none
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [analytics]
-      processors: [privacy, batch]
-      exporters: [analytics_metrics]
-    metrics:
-      receivers: [analytics_metrics]
-      exporters: [otlphttp]
-`
-
 // latestSum returns the latest cumulative value of a sum metric, added
 // over its series.
 func (s *sink) latestSum(name string) int64 {
@@ -84,7 +49,7 @@ func TestEventsBecomeExactMetrics(t *testing.T) {
 	s := &sink{}
 	c := startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
 		writePrivacyKey(t, c.dir)
-		return fmt.Sprintf(pipelineConfig, c.health, c.events, sinkAddr)
+		return otlpSinkPipeline(c, sinkAddr)
 	})
 	now := time.Now().UnixMilli()
 	accepted := 0
@@ -107,4 +72,50 @@ func TestEventsBecomeExactMetrics(t *testing.T) {
 	if got := s.latestSum("pulse.interactions"); got != int64(accepted) {
 		t.Errorf("pulse.interactions = %d, want %d (one interaction each)", got, accepted)
 	}
+}
+
+// eventPipeline is the configuration the event tests share: analytics
+// receiver ▶ privacy processor ▶ batch ▶ analytics_metrics connector ▶ the
+// given exporters, whose YAML (indented under "exporters:") exportersYAML
+// holds.
+func eventPipeline(c *collector, batch, flush, exportersYAML string, exporters ...string) string {
+	return fmt.Sprintf(`
+extensions:
+  health_check:
+    endpoint: %s
+receivers:
+  analytics:
+    endpoint: %s
+processors:
+  privacy:
+    pseudonymize:
+      key_file: ./privacy.key
+  batch:
+    timeout: %s
+connectors:
+  analytics_metrics:
+    flush_interval: %s
+exporters:
+%s
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [analytics]
+      processors: [privacy, batch]
+      exporters: [analytics_metrics]
+    metrics:
+      receivers: [analytics_metrics]
+      exporters: [%s]
+`, c.health, c.events, batch, flush, strings.TrimRight(exportersYAML, "\n"), strings.Join(exporters, ", "))
+}
+
+// otlpSinkPipeline is eventPipeline exporting over OTLP/HTTP to a sink.
+func otlpSinkPipeline(c *collector, sinkAddr string) string {
+	return eventPipeline(c, "50ms", "200ms", fmt.Sprintf(`  otlphttp:
+    endpoint: http://%s
+    compression: none`, sinkAddr), "otlphttp")
 }

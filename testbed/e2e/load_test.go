@@ -74,7 +74,7 @@ func TestLoadSmoke(t *testing.T) {
 	s := &sink{}
 	c := startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
 		writePrivacyKey(t, c.dir)
-		return fmt.Sprintf(pipelineConfig, c.health, c.events, sinkAddr)
+		return otlpSinkPipeline(c, sinkAddr)
 	})
 	cpu0, _ := procStats(c.cmd.Process.Pid)
 	const rate, seconds = 2000, 3

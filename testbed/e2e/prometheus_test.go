@@ -15,45 +15,6 @@ import (
 	"time"
 )
 
-const bothStoresConfig = `
-extensions:
-  health_check:
-    endpoint: %[1]s
-receivers:
-  analytics:
-    endpoint: %[2]s
-processors:
-  privacy:
-    pseudonymize:
-      key_file: ./privacy.key
-  batch:
-    timeout: 100ms
-connectors:
-  analytics_metrics:
-    flush_interval: 200ms
-exporters:
-  promstore:
-    endpoint: %[3]s
-    directory: ./promstore
-  prometheus_remote_write:
-    endpoint: http://%[4]s/api/v1/write
-    remote_write_queue:
-      enabled: false
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [analytics]
-      processors: [privacy, batch]
-      exporters: [analytics_metrics]
-    metrics:
-      receivers: [analytics_metrics]
-      exporters: [promstore, prometheus_remote_write]
-`
-
 // startPrometheus runs Debian's prometheus with the remote-write receiver
 // on loopback, or skips (fails under CI=true) when it is not installed.
 func startPrometheus(t *testing.T) string {
@@ -141,7 +102,13 @@ func TestSameSeriesInPromstoreAndPrometheus(t *testing.T) {
 	api := freePort(t)
 	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 		writePrivacyKey(t, c.dir)
-		return fmt.Sprintf(bothStoresConfig, c.health, c.events, api, prom)
+		return eventPipeline(c, "100ms", "200ms", fmt.Sprintf(`  promstore:
+    endpoint: %s
+    directory: ./promstore
+  prometheus_remote_write:
+    endpoint: http://%s/api/v1/write
+    remote_write_queue:
+      enabled: false`, api, prom), "promstore", "prometheus_remote_write")
 	})
 	now := time.Now().UnixMilli()
 	var evs []string

@@ -11,40 +11,6 @@ import (
 	"time"
 )
 
-const promstoreConfig = `
-extensions:
-  health_check:
-    endpoint: %[1]s
-receivers:
-  analytics:
-    endpoint: %[2]s
-processors:
-  privacy:
-    pseudonymize:
-      key_file: ./privacy.key
-  batch:
-    timeout: 200ms
-connectors:
-  analytics_metrics: {}
-exporters:
-  promstore:
-    endpoint: %[3]s
-    directory: ./promstore
-service:
-  extensions: [health_check]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [analytics]
-      processors: [privacy, batch]
-      exporters: [analytics_metrics]
-    metrics:
-      receivers: [analytics_metrics]
-      exporters: [promstore]
-`
-
 // instant runs a PromQL instant query against promstore and returns the
 // value of the first sample (NaN-free), or false when there is none.
 func instant(t *testing.T, api, query string) (float64, bool) {
@@ -80,7 +46,7 @@ func TestEventsQueryableInPromstore(t *testing.T) {
 		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 			c.dir = dir
 			writePrivacyKey(t, dir)
-			return fmt.Sprintf(promstoreConfig, c.health, c.events, api)
+			return promstorePipeline(c, api)
 		})
 	}
 	c := start()
@@ -126,7 +92,7 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 			c.dir = dir
 			writePrivacyKey(t, dir)
-			return fmt.Sprintf(promstoreConfig, c.health, c.events, api)
+			return promstorePipeline(c, api)
 		})
 	}
 	c := start()
@@ -151,4 +117,12 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 	if v, ok := instant(t, base, q); !ok || v != 25 {
 		t.Fatalf("after SIGKILL and restart %s = %v (found %v), want 25", q, v, ok)
 	}
+}
+
+// promstorePipeline is eventPipeline storing in promstore, with the
+// default batch and flush settings of config/pulse.yaml.
+func promstorePipeline(c *collector, api string) string {
+	return eventPipeline(c, "200ms", "500ms", fmt.Sprintf(`  promstore:
+    endpoint: %s
+    directory: ./promstore`, api), "promstore")
 }
