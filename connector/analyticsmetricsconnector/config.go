@@ -40,6 +40,15 @@ type Config struct {
 	Storage *component.ID `mapstructure:"storage"`
 	// SaveInterval is how often that state is saved (and at shutdown).
 	SaveInterval time.Duration `mapstructure:"save_interval"`
+	// WaitForExport makes ConsumeLogs return only once a flush carrying
+	// its events has been accepted by the metrics pipeline (with promstore
+	// and no batch processor: committed to the TSDB WAL). A receiver then
+	// acknowledges only what is durable, at the cost of up to one
+	// flush_interval of request latency. When the export keeps failing
+	// until the request's context ends, the request fails and the events
+	// stay aggregated: they are exported with the next successful flush,
+	// so a client retry can count them twice.
+	WaitForExport bool `mapstructure:"wait_for_export"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -38,6 +38,7 @@ func TestLoadConfig(t *testing.T) {
 		ExpectedUsers:      10_000_000,
 		Storage:            &storage,
 		SaveInterval:       time.Minute,
+		WaitForExport:      false,
 	}
 	assert.Equal(t, want, cfg)
 }

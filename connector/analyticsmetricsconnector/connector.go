@@ -71,6 +71,18 @@ type analyticsConnector struct {
 	startOnce  sync.Once
 	shutOnce   sync.Once
 	windowList []hll.Window
+
+	// Export acknowledgement (wait_for_export), guarded by mu: epoch counts
+	// flush snapshots; committed is the latest epoch whose export the
+	// metrics pipeline accepted (cumulative values, so it covers every
+	// earlier epoch); flushed is closed and replaced whenever committed
+	// moves or the loop stops.
+	epoch, committed uint64
+	flushed          chan struct{}
+	closed           bool
+	// exportFailed makes the next flush export every series: the failed
+	// one had marked its series as exported.
+	exportFailed bool
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*analyticsConnector, error) {
@@ -91,6 +103,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*
 		sessions:   map[string]*session{},
 		seed:       maphash.MakeSeed(),
 		windowList: windows,
+		flushed:    make(chan struct{}),
 	}
 	for i, d := range cfg.EventDimensions {
 		c.eventDim[i] = eventDimensions[d]
@@ -138,6 +151,10 @@ func (c *analyticsConnector) Shutdown(ctx context.Context) error {
 		close(c.stop)
 		<-c.done
 		c.flush(ctx, time.Now(), true)
+		c.mu.Lock()
+		c.closed = true
+		close(c.flushed)
+		c.mu.Unlock()
 		if c.client != nil {
 			err = errors.Join(c.save(ctx), c.client.Close(ctx))
 		}
@@ -196,14 +213,51 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 	rm := md.ResourceMetrics().AppendEmpty()
 	sm := rm.ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(metadata.ScopeName)
+	full = full || c.exportFailed
+	c.exportFailed = false
 	n := c.agg.export(sm, ts, full)
+	c.epoch++
+	epoch := c.epoch
 	c.mu.Unlock()
-	if n == 0 {
-		return
+	if n > 0 {
+		if err := c.next.ConsumeMetrics(ctx, md); err != nil {
+			// Cumulative state is kept, so the next (full) export carries
+			// the counts.
+			c.set.Logger.Warn("Exporting analytics metrics failed; the next flush exports every series again", zap.Error(err))
+			c.mu.Lock()
+			c.exportFailed = true
+			c.mu.Unlock()
+			return
+		}
 	}
-	if err := c.next.ConsumeMetrics(ctx, md); err != nil {
-		// Cumulative state is kept, so the next export carries the counts.
-		c.set.Logger.Warn("Exporting analytics metrics failed; the next flush carries the same cumulative values", zap.Error(err))
+	c.mu.Lock()
+	if epoch > c.committed && !c.closed {
+		c.committed = epoch
+		close(c.flushed)
+		c.flushed = make(chan struct{})
+	}
+	c.mu.Unlock()
+}
+
+// waitForExport blocks until a flush that started after the caller's
+// events were aggregated has been exported (epoch is c.epoch then), the
+// connector shut down, or ctx ended.
+func (c *analyticsConnector) waitForExport(ctx context.Context, epoch uint64) error {
+	for {
+		c.mu.Lock()
+		done, closed, ch := c.committed > epoch, c.closed, c.flushed
+		c.mu.Unlock()
+		switch {
+		case done:
+			return nil
+		case closed:
+			return errors.New("analytics_metrics: shut down before the events were exported")
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("analytics_metrics: events aggregated but not yet exported: %w", context.Cause(ctx))
+		}
 	}
 }
 
@@ -229,9 +283,20 @@ func (c *analyticsConnector) endSession(s *session) {
 
 // ConsumeLogs aggregates the analytics records of ld. Other records are
 // ignored.
-func (c *analyticsConnector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+func (c *analyticsConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	n := c.consume(ld)
+	epoch, wait := c.epoch, n > 0 && c.cfg.WaitForExport && c.stop != nil && !c.closed
+	c.mu.Unlock()
+	if !wait {
+		return nil
+	}
+	return c.waitForExport(ctx, epoch)
+}
+
+// consume aggregates ld and returns how many records it used; c.mu is held.
+func (c *analyticsConnector) consume(ld plog.Logs) int {
+	n := 0
 	c.agg.now = pcommon.NewTimestampFromTime(time.Now())
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
@@ -246,13 +311,15 @@ func (c *analyticsConnector) ConsumeLogs(_ context.Context, ld plog.Logs) error 
 				switch lr.EventName() {
 				case schema.EventAnalytics:
 					c.event(lr, &res)
+					n++
 				case schema.EventRecommendation, schema.EventRecommendationResponse:
 					c.recommendation(lr)
+					n++
 				}
 			}
 		}
 	}
-	return nil
+	return n
 }
 
 type resourceFields struct{ platform, appVersion string }

@@ -28,6 +28,7 @@ func newTestConnector(t *testing.T, mutate func(*Config)) (*analyticsConnector, 
 	cfg := createDefaultConfig().(*Config)
 	cfg.FlushInterval = time.Hour // tests flush by hand
 	cfg.FullExportInterval = time.Hour
+	cfg.WaitForExport = false // no flush loop to wait for
 	if mutate != nil {
 		mutate(cfg)
 	}

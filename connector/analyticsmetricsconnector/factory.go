@@ -36,6 +36,7 @@ func createDefaultConfig() component.Config {
 		MaxSessions:        200000,
 		ExpectedUsers:      1_000_000,
 		SaveInterval:       30 * time.Second,
+		WaitForExport:      true,
 	}
 }
 

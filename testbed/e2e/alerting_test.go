@@ -255,7 +255,7 @@ func TestAlertingEndToEnd(t *testing.T) {
 	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 		c.dir = dir
 		writePrivacyKey(t, dir)
-		return eventPipeline(c, "200ms", "200ms", fmt.Sprintf(`  promstore:
+		return eventPipeline(c, "200ms", fmt.Sprintf(`  promstore:
     endpoint: %s
     directory: ./promstore
     rules:

@@ -78,7 +78,7 @@ func TestEventsBecomeExactMetrics(t *testing.T) {
 // receiver ▶ privacy processor ▶ batch ▶ analytics_metrics connector ▶ the
 // given exporters, whose YAML (indented under "exporters:") exportersYAML
 // holds.
-func eventPipeline(c *collector, batch, flush, exportersYAML string, exporters ...string) string {
+func eventPipeline(c *collector, flush, exportersYAML string, exporters ...string) string {
 	return fmt.Sprintf(`
 extensions:
   health_check:
@@ -90,8 +90,6 @@ processors:
   privacy:
     pseudonymize:
       key_file: ./privacy.key
-  batch:
-    timeout: %s
 connectors:
   analytics_metrics:
     flush_interval: %s
@@ -105,17 +103,17 @@ service:
   pipelines:
     logs:
       receivers: [analytics]
-      processors: [privacy, batch]
+      processors: [privacy]
       exporters: [analytics_metrics]
     metrics:
       receivers: [analytics_metrics]
       exporters: [%s]
-`, c.health, c.events, batch, flush, strings.TrimRight(exportersYAML, "\n"), strings.Join(exporters, ", "))
+`, c.health, c.events, flush, strings.TrimRight(exportersYAML, "\n"), strings.Join(exporters, ", "))
 }
 
 // otlpSinkPipeline is eventPipeline exporting over OTLP/HTTP to a sink.
 func otlpSinkPipeline(c *collector, sinkAddr string) string {
-	return eventPipeline(c, "50ms", "200ms", fmt.Sprintf(`  otlphttp:
+	return eventPipeline(c, "200ms", fmt.Sprintf(`  otlphttp:
     endpoint: http://%s
     compression: none`, sinkAddr), "otlphttp")
 }

@@ -81,8 +81,8 @@ func TestLoadSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := loadgen.Run(ctx, loadgen.Config{
-		URL: "http://" + c.events, Rate: rate, Batch: 50, Users: 500, Sessions: 2000, PIIShare: 0.1, Workers: 4, Seed: 1,
-	}, rate*seconds)
+		URL: "http://" + c.events, Rate: rate, Batch: 50, Users: 500, Sessions: 2000, PIIShare: 0.1, Workers: 16, Seed: 1,
+	}, rate*seconds, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

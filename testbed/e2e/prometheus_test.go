@@ -102,7 +102,7 @@ func TestSameSeriesInPromstoreAndPrometheus(t *testing.T) {
 	api := freePort(t)
 	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 		writePrivacyKey(t, c.dir)
-		return eventPipeline(c, "100ms", "200ms", fmt.Sprintf(`  promstore:
+		return eventPipeline(c, "200ms", fmt.Sprintf(`  promstore:
     endpoint: %s
     directory: ./promstore
   prometheus_remote_write:

@@ -122,7 +122,7 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 // promstorePipeline is eventPipeline storing in promstore, with the
 // default batch and flush settings of config/pulse.yaml.
 func promstorePipeline(c *collector, api string) string {
-	return eventPipeline(c, "200ms", "500ms", fmt.Sprintf(`  promstore:
+	return eventPipeline(c, "500ms", fmt.Sprintf(`  promstore:
     endpoint: %s
     directory: ./promstore`, api), "promstore")
 }
