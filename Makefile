@@ -4,6 +4,7 @@
 #   make test   the whole test suite (CI runs it through .ci/run)
 #   make build  bin/otelcol-pulse and bin/pulsectl; does nothing when nothing changed
 #   make bench  the receiver benchmarks, with a plain encoding/json peer
+#   make baseline  bin/otelcol-baseline, the stock-collector benchmark peer (testbed/baseline)
 #   make fuzz   every fuzz target for FUZZTIME each
 
 GO        ?= go
@@ -17,7 +18,12 @@ SOURCES   := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './_b
 
 PULSECTL  := bin/pulsectl
 
-.PHONY: build pulsectl run test test-unit bench fuzz lint clean
+# The benchmark peer: stock contrib components only, its own ocb release.
+OCB_BASELINE_VER := v0.161.0
+OCB_BASELINE     := $(TOOLS)/ocb-$(OCB_BASELINE_VER)
+BASELINE         := bin/otelcol-baseline
+
+.PHONY: build pulsectl run test test-unit bench fuzz lint clean baseline
 
 build: $(BIN) $(PULSECTL)
 
@@ -43,6 +49,23 @@ _build/main.go: builder-config.yaml go.mod go.sum | $(OCB)
 $(BIN): _build/main.go $(SOURCES)
 	@mkdir -p bin
 	cd _build && $(GO) build -trimpath -ldflags='-s -w' -o ../$(BIN) .
+
+# otelcol-baseline (testbed/baseline): rebuilt only when its ocb config
+# changes; it has no sources in this repository.
+baseline: $(BASELINE)
+
+$(OCB_BASELINE):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_BASELINE_VER)
+	@mv $(TOOLS)/builder $@
+
+testbed/baseline/_build/main.go: testbed/baseline/builder-config.yaml | $(OCB_BASELINE)
+	$(OCB_BASELINE) --config testbed/baseline/builder-config.yaml --skip-compilation
+	@touch $@
+
+$(BASELINE): testbed/baseline/_build/main.go
+	@mkdir -p bin
+	cd testbed/baseline/_build && $(GO) build -trimpath -ldflags='-s -w' -o ../../../$(BASELINE) .
 
 run: $(BIN) data/privacy.key data/forget.key data/admin.token data/alerts/rules.yaml
 	./$(BIN) --config config/pulse.yaml
