@@ -97,6 +97,11 @@ func TestConsumeLogsWaitsForTheExport(t *testing.T) {
 		t.Fatalf("ConsumeLogs returned (%v) while every export failed", err)
 	default:
 	}
+	// While exports fail, new requests are refused at once, uncounted.
+	err := c.ConsumeLogs(context.Background(), logsOf(oneEvent(), oneEvent(), oneEvent()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nothing of this request was counted")
+	assert.Contains(t, err.Error(), "store down")
 	store.up.Store(true)
 	select {
 	case err := <-returned:
@@ -118,8 +123,13 @@ func TestConsumeLogsFailsWhenItsContextEnds(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "not yet exported")
 	store.up.Store(true)
-	require.NoError(t, c.ConsumeLogs(context.Background(), logsOf(oneEvent())))
-	assert.Equal(t, int64(2), store.accepted())
+	// Refused until a flush succeeds again, then accepted.
+	deadline := time.Now().Add(5 * time.Second)
+	for err = errors.New("not tried"); err != nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		err = c.ConsumeLogs(context.Background(), logsOf(oneEvent()))
+	}
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), store.accepted(), "the timed-out request's event and the accepted one")
 	require.NoError(t, c.Shutdown(context.Background()))
 }
 

@@ -44,10 +44,11 @@ type Config struct {
 	// its events has been accepted by the metrics pipeline (with promstore
 	// and no batch processor: committed to the TSDB WAL). A receiver then
 	// acknowledges only what is durable, at the cost of up to one
-	// flush_interval of request latency. When the export keeps failing
-	// until the request's context ends, the request fails and the events
-	// stay aggregated: they are exported with the next successful flush,
-	// so a client retry can count them twice.
+	// flush_interval of request latency. While exports fail, new requests
+	// are refused (retryable) before anything is counted. A request already
+	// waiting whose context ends fails although its events stay aggregated
+	// and are exported with the next successful flush, so a client retry
+	// can count them twice.
 	WaitForExport bool `mapstructure:"wait_for_export"`
 
 	// prevent unkeyed literal initialization

@@ -83,6 +83,10 @@ type analyticsConnector struct {
 	// exportFailed makes the next flush export every series: the failed
 	// one had marked its series as exported.
 	exportFailed bool
+	// exportErr is the last flush's export error, nil once one succeeds.
+	// While it is set, wait_for_export refuses new requests instead of
+	// holding them.
+	exportErr error
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*analyticsConnector, error) {
@@ -225,12 +229,13 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 			// the counts.
 			c.set.Logger.Warn("Exporting analytics metrics failed; the next flush exports every series again", zap.Error(err))
 			c.mu.Lock()
-			c.exportFailed = true
+			c.exportFailed, c.exportErr = true, err
 			c.mu.Unlock()
 			return
 		}
 	}
 	c.mu.Lock()
+	c.exportErr = nil
 	if epoch > c.committed && !c.closed {
 		c.committed = epoch
 		close(c.flushed)
@@ -285,6 +290,14 @@ func (c *analyticsConnector) endSession(s *session) {
 // ignored.
 func (c *analyticsConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	c.mu.Lock()
+	if c.cfg.WaitForExport && c.exportErr != nil {
+		// Holding the request would not make the export succeed sooner:
+		// refuse it (retryable) before counting anything, so the client's
+		// retry cannot count it twice.
+		err := c.exportErr
+		c.mu.Unlock()
+		return fmt.Errorf("analytics_metrics: the metrics pipeline is refusing exports, nothing of this request was counted: %w", err)
+	}
 	n := c.consume(ld)
 	epoch, wait := c.epoch, n > 0 && c.cfg.WaitForExport && c.stop != nil && !c.closed
 	c.mu.Unlock()

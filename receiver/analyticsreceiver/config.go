@@ -33,6 +33,12 @@ type Config struct {
 	DefaultRetention time.Duration `mapstructure:"default_retention"`
 	// RetryAfter is what 429 and 503 answers put in Retry-After.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
+	// MaxConcurrentRequests bounds the requests handled at once; beyond it
+	// a request is answered 429 with Retry-After before its body is read.
+	// Pipelines that acknowledge only exported data (the analytics_metrics
+	// connector's wait_for_export) hold each request up to a flush interval,
+	// so allow the rate in requests/s times that interval. 0: no limit.
+	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -71,6 +77,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.DefaultRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("default_retention: must be at least 24h, got %s", cfg.DefaultRetention))
+	}
+	if cfg.MaxConcurrentRequests < 0 {
+		errs = append(errs, fmt.Errorf("max_concurrent_requests: must not be negative (0: no limit), got %d", cfg.MaxConcurrentRequests))
 	}
 	if cfg.RetryAfter < time.Second {
 		errs = append(errs, fmt.Errorf("retry_after: must be at least 1s, got %s", cfg.RetryAfter))

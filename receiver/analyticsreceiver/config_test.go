@@ -26,6 +26,7 @@ func TestLoadConfig(t *testing.T) {
 	custom.MaxFutureSkew = time.Minute
 	custom.DefaultRetention = 72 * time.Hour
 	custom.RetryAfter = 5 * time.Second
+	custom.MaxConcurrentRequests = 16
 	custom.CORS = configoptional.Some(confighttp.CORSConfig{AllowedOrigins: []string{"https://app.example.com"}})
 
 	tests := []struct {
@@ -69,6 +70,7 @@ func TestConfigErrors(t *testing.T) {
 			"max_future_skew: must be positive, got -1s",
 			"default_retention: must be at least 24h, got 1h0m0s",
 			"retry_after: must be at least 1s, got 100ms",
+			"max_concurrent_requests: must not be negative (0: no limit), got -1",
 		}},
 	}
 	for _, tt := range tests {

@@ -32,14 +32,15 @@ func createDefaultConfig() component.Config {
 	server.NetAddr.Endpoint = defaultEndpoint
 	server.MaxRequestBodySize = defaultMaxRequestBody
 	return &Config{
-		ServerConfig:        server,
-		MaxEventsPerRequest: decoder.DefaultMaxEvents,
-		MaxNestingDepth:     decoder.DefaultMaxDepth,
-		MaxStringLength:     decoder.DefaultMaxStringLength,
-		MaxArrayLength:      decoder.DefaultMaxArrayLength,
-		MaxFutureSkew:       decoder.DefaultMaxFutureSkew,
-		DefaultRetention:    decoder.DefaultDefaultRetention,
-		RetryAfter:          defaultRetryAfter,
+		ServerConfig:          server,
+		MaxEventsPerRequest:   decoder.DefaultMaxEvents,
+		MaxNestingDepth:       decoder.DefaultMaxDepth,
+		MaxStringLength:       decoder.DefaultMaxStringLength,
+		MaxArrayLength:        decoder.DefaultMaxArrayLength,
+		MaxFutureSkew:         decoder.DefaultMaxFutureSkew,
+		DefaultRetention:      decoder.DefaultDefaultRetention,
+		RetryAfter:            defaultRetryAfter,
+		MaxConcurrentRequests: defaultMaxConcurrentRequests,
 	}
 }
 

@@ -28,7 +28,10 @@ import (
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
 
-const defaultRetryAfter = time.Second
+const (
+	defaultRetryAfter            = time.Second
+	defaultMaxConcurrentRequests = 1024
+)
 
 // Paths of the receiver's endpoints, by kind.
 var paths = map[string]decoder.Kind{
@@ -49,7 +52,10 @@ type analyticsReceiver struct {
 	bodies      sync.Pool
 	retryAfter  string
 
-	rejected metric.Int64Counter
+	rejected  metric.Int64Counter
+	throttled metric.Int64Counter
+	// slots bounds concurrent requests (max_concurrent_requests); nil: no limit.
+	slots chan struct{}
 
 	server    *http.Server
 	serveDone chan struct{}
@@ -83,6 +89,15 @@ func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analytics
 		metric.WithUnit("{item}"))
 	if err != nil {
 		return nil, err
+	}
+	r.throttled, err = meter.Int64Counter("otelcol_receiver_analytics_throttled_requests",
+		metric.WithDescription("Requests answered 429 because max_concurrent_requests were already being handled, by endpoint."),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxConcurrentRequests > 0 {
+		r.slots = make(chan struct{}, cfg.MaxConcurrentRequests)
 	}
 	return r, nil
 }
@@ -141,6 +156,17 @@ func (r *analyticsReceiver) Handler() http.Handler {
 		if !ok {
 			writeError(w, http.StatusNotFound, "unknown path "+strconv.Quote(req.URL.Path)+"; endpoints are /v1/events, /v1/recommendations, /v1/model-metrics, /v1/business-metrics, /v1/system-metrics")
 			return
+		}
+		if r.slots != nil {
+			select {
+			case r.slots <- struct{}{}:
+				defer func() { <-r.slots }()
+			default:
+				r.throttled.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", kind.String()))))
+				w.Header().Set("Retry-After", r.retryAfter)
+				writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d requests are being handled (max_concurrent_requests); retry after %ss", cap(r.slots), r.retryAfter))
+				return
+			}
 		}
 		r.serve(w, req, kind)
 	})

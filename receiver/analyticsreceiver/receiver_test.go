@@ -270,6 +270,47 @@ func TestBackpressure(t *testing.T) {
 	assert.Zero(t, r.body.Accepted)
 }
 
+// heldLogs holds every ConsumeLogs call until release is closed.
+type heldLogs struct {
+	consumertest.LogsSink
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *heldLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+func TestMaxConcurrentRequests(t *testing.T) {
+	held := &heldLogs{entered: make(chan struct{}, 2), release: make(chan struct{})}
+	srv := start(t, setup{logs: held, cfg: func(c *Config) { c.MaxConcurrentRequests = 2; c.RetryAfter = 2 * time.Second }})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := post(t, srv.url+"/v1/events", "application/json", []byte(event(fmt.Sprintf("held-%d", i))))
+			assert.Equal(t, http.StatusOK, r.status, r.raw)
+		}()
+	}
+	<-held.entered
+	<-held.entered
+	r := post(t, srv.url+"/v1/events", "application/json", []byte(event("third")))
+	assert.Equal(t, http.StatusTooManyRequests, r.status, r.raw)
+	assert.Equal(t, "2", r.header.Get("Retry-After"))
+	assert.Contains(t, r.body.Error, "max_concurrent_requests")
+	assert.Zero(t, r.body.Accepted)
+	close(held.release)
+	wg.Wait()
+	// The slots are free again.
+	held.entered = make(chan struct{}, 1)
+	r = post(t, srv.url+"/v1/events", "application/json", []byte(event("after")))
+	assert.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, 3, held.LogRecordCount(), "the refused request was not accepted")
+}
+
 func TestBearerTokenAuth(t *testing.T) {
 	authID := component.MustNewID("bearertokenauth")
 	f := bearertokenauthextension.NewFactory()
