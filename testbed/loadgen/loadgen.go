@@ -304,6 +304,8 @@ func Generate(cfg Config, ts time.Time) ([]Request, error) {
 
 // Run sends traffic until ctx ends or total events were sent (total 0: no
 // limit). progress, when not nil, is updated as requests go and return.
+// When ctx ends no new request starts; the ones in flight finish (within
+// the client's 30 s timeout), so that their answers are counted.
 func Run(ctx context.Context, cfg Config, total int64, progress *Progress) (Stats, error) {
 	if cfg.Rate < 0 || cfg.Batch <= 0 || cfg.Workers <= 0 {
 		return Stats{}, fmt.Errorf("loadgen: rate must not be negative, batch and workers must be positive: %+v", cfg)
@@ -372,7 +374,7 @@ func Run(ctx context.Context, cfg Config, total int64, progress *Progress) (Stat
 					}
 					progress.Started.Add(int64(req.Events))
 				}
-				res := send(ctx, client, cfg, req)
+				res := send(context.WithoutCancel(ctx), client, cfg, req)
 				if req.Kind == "events" {
 					progress.Accepted.Add(res.accepted)
 				}

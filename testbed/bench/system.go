@@ -1,0 +1,285 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pulse-otel/pulse/testbed/loadgen"
+)
+
+// target is one way of running the load: a system and a protocol.
+type target struct {
+	name, title string
+	protocol    loadgen.Protocol
+	start       func(t target) (*system, error)
+}
+
+// system is what runs for one measurement.
+type system struct {
+	// url is the base URL the load goes to.
+	url string
+	// api is the Prometheus API holding the counts; query sums them.
+	api, query string
+	// procs are measured; procs[0] is the collector.
+	procs []*proc
+	dir   string
+}
+
+func (s *system) stop() error {
+	var errs []error
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		errs = append(errs, s.procs[i].stop())
+	}
+	errs = append(errs, os.RemoveAll(s.dir))
+	return errors.Join(errs...)
+}
+
+// proc is a started process whose output goes to a log file.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	logf   string
+	exited chan error
+}
+
+func startProc(name, dir string, env []string, bin string, args ...string) (*proc, error) {
+	logf := filepath.Join(dir, name+".log")
+	out, err := os.Create(logf)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, logf: logf, exited: make(chan error, 1)}
+	go func() { p.exited <- cmd.Wait(); out.Close() }()
+	return p, nil
+}
+
+// stop sends SIGTERM and waits up to 30 s, then kills.
+func (p *proc) stop() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			return fmt.Errorf("%s exited with %v; log: %s", p.name, err, p.logf)
+		}
+		return nil
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("%s did not stop within 30 s of SIGTERM", p.name)
+	}
+}
+
+// stats reads CPU time (user+system) and resident memory from /proc.
+func (p *proc) stats() (cpu time.Duration, rss int64) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	pages, _ := strconv.ParseInt(fields[21], 10, 64)
+	const clk = 100 // USER_HZ
+	return time.Duration(utime+stime) * time.Second / clk, pages * int64(os.Getpagesize())
+}
+
+// waitHTTP polls url until it answers 200, the process exits, or 60 s pass.
+func waitHTTP(p *proc, url string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-p.exited:
+			return fmt.Errorf("%s exited before it was ready (%v); log: %s", p.name, err, p.logf)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not ready at %s after 60 s; log: %s", p.name, url, p.logf)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func secret(path string) error {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(b)), 0o600)
+}
+
+// startPulse runs the shipped configuration as `make run` does (secrets and
+// compiled alerts under ./data), with its endpoints moved to free loopback
+// ports and the debug exporter left out of the pipelines.
+func (o options) startPulse(t target) (*system, error) {
+	dir, err := os.MkdirTemp("", "pulse-bench-")
+	if err != nil {
+		return nil, err
+	}
+	sys := &system{dir: dir, query: "sum(pulse_events_total)"}
+	fail := func(err error) (*system, error) { _ = sys.stop(); return nil, err }
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return fail(err)
+	}
+	for _, f := range []string{"privacy.key", "forget.key", "admin.token"} {
+		if err := secret(filepath.Join(dir, "data", f)); err != nil {
+			return fail(err)
+		}
+	}
+	if out, err := exec.Command(o.pulsectl, "rules", "compile", "--out", filepath.Join(dir, "data", "alerts"), o.alerts).CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("pulsectl rules compile: %v: %s", err, out))
+	}
+	raw, err := os.ReadFile(o.pulseConfig)
+	if err != nil {
+		return fail(err)
+	}
+	cfg := string(raw)
+	addrs := map[string]string{}
+	for _, from := range []string{"localhost:4320", "localhost:4317", "localhost:4318", "localhost:9090", "localhost:13133", "localhost:4321", "port: 8888"} {
+		if !strings.Contains(cfg, from) {
+			return fail(fmt.Errorf("%s no longer has %q; update testbed/bench", o.pulseConfig, from))
+		}
+		a, err := freeAddr()
+		if err != nil {
+			return fail(err)
+		}
+		addrs[from] = a
+		to := a
+		if from == "port: 8888" {
+			to = "port: " + a[strings.LastIndexByte(a, ':')+1:]
+		}
+		cfg = strings.ReplaceAll(cfg, from, to)
+	}
+	cfg = strings.ReplaceAll(cfg, "host: localhost", "host: 127.0.0.1")
+	cfg = strings.ReplaceAll(cfg, ", debug]", "]")
+	path := filepath.Join(dir, "pulse.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return fail(err)
+	}
+	p, err := startProc("otelcol-pulse", dir, nil, o.pulse, "--config", path)
+	if err != nil {
+		return fail(err)
+	}
+	sys.procs = append(sys.procs, p)
+	if err := waitHTTP(p, "http://"+addrs["localhost:13133"]+"/"); err != nil {
+		return fail(err)
+	}
+	sys.api = "http://" + addrs["localhost:9090"]
+	sys.url = "http://" + addrs["localhost:4320"]
+	if t.protocol == loadgen.OTLP {
+		sys.url = "http://" + addrs["localhost:4318"]
+	}
+	return sys, nil
+}
+
+// startBaseline runs Debian's Prometheus with the remote-write receiver and
+// the baseline collector writing to it.
+func (o options) startBaseline(target) (*system, error) {
+	dir, err := os.MkdirTemp("", "baseline-bench-")
+	if err != nil {
+		return nil, err
+	}
+	sys := &system{dir: dir, query: "sum(pulse_events_total)"}
+	fail := func(err error) (*system, error) { _ = sys.stop(); return nil, err }
+	promAddr, err := freeAddr()
+	if err != nil {
+		return fail(err)
+	}
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promCfg, []byte("global:\n  scrape_interval: 15s\n"), 0o600); err != nil {
+		return fail(err)
+	}
+	prom, err := startProc("prometheus", dir, nil, o.prometheus, "--config.file="+promCfg,
+		"--storage.tsdb.path="+filepath.Join(dir, "prometheus"), "--web.listen-address="+promAddr,
+		"--web.enable-remote-write-receiver")
+	if err != nil {
+		return fail(err)
+	}
+	sys.procs = append(sys.procs, prom)
+	if err := waitHTTP(prom, "http://"+promAddr+"/-/ready"); err != nil {
+		return fail(err)
+	}
+	otlpAddr, err := freeAddr()
+	if err != nil {
+		return fail(err)
+	}
+	health, err := freeAddr()
+	if err != nil {
+		return fail(err)
+	}
+	col, err := startProc("otelcol-baseline", dir, []string{
+		"BASELINE_OTLP_HTTP=" + otlpAddr, "BASELINE_HEALTH=" + health,
+		"BASELINE_REMOTE_WRITE_URL=http://" + promAddr + "/api/v1/write",
+	}, o.baseline, "--config", o.baselineConfig)
+	if err != nil {
+		return fail(err)
+	}
+	// The collector is measured first: procs[0].
+	sys.procs = []*proc{col, prom}
+	if err := waitHTTP(col, "http://"+health+"/"); err != nil {
+		return fail(err)
+	}
+	sys.api, sys.url = "http://"+promAddr, "http://"+otlpAddr
+	return sys, nil
+}
+
+// count runs the system's query; a missing series is 0.
+func (s *system) count(c *http.Client) (float64, error) {
+	resp, err := c.Get(s.api + "/api/v1/query?query=" + url.QueryEscape(s.query))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return 0, err
+	}
+	if r.Status != "success" {
+		return 0, fmt.Errorf("query %s: %s", s.query, r.Error)
+	}
+	if len(r.Data.Result) == 0 {
+		return 0, nil
+	}
+	v, _ := r.Data.Result[0].Value[1].(string)
+	return strconv.ParseFloat(v, 64)
+}
