@@ -3,7 +3,9 @@
 #   make run    build and start bin/otelcol-pulse with config/pulse.yaml
 #   make test   the whole test suite (CI runs it through .ci/run)
 #   make build  bin/otelcol-pulse and bin/pulsectl; does nothing when nothing changed
-#   make bench  the receiver benchmarks, with a plain encoding/json peer
+#   make bench  the testbed: Pulse against the stock-component baseline and a
+#               real Prometheus, same load, same run; tables into docs/benchmarks.md
+#   make bench-components  the components' go benchmarks with their peers
 #   make baseline  bin/otelcol-baseline, the stock-collector benchmark peer (testbed/baseline)
 #   make fuzz   every fuzz target for FUZZTIME each
 
@@ -23,7 +25,7 @@ OCB_BASELINE_VER := v0.161.0
 OCB_BASELINE     := $(TOOLS)/ocb-$(OCB_BASELINE_VER)
 BASELINE         := bin/otelcol-baseline
 
-.PHONY: build pulsectl run test test-unit bench fuzz lint clean baseline
+.PHONY: build pulsectl run test test-unit bench bench-components fuzz lint clean baseline
 
 build: $(BIN) $(PULSECTL)
 
@@ -89,8 +91,13 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./receiver/analyticsreceiver/internal/decoder/
+# About 6 minutes once both binaries are built (the first baseline build
+# takes 5 to 10). Needs Debian's prometheus: apt-get install prometheus.
+bench: $(BIN) $(PULSECTL) $(BASELINE)
+	$(GO) run ./testbed/bench -out docs/benchmarks.md
+
+bench-components:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./receiver/analyticsreceiver/internal/decoder/ ./processor/privacyprocessor/ ./connector/analyticsmetricsconnector/
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

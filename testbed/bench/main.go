@@ -36,6 +36,7 @@ type options struct {
 	count                                 int
 	out                                   string
 	only                                  string
+	profile                               string
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.DurationVar(&o.maxDuration, "max-duration", 15*time.Second, "length of a maximum-rate run")
 	flag.IntVar(&o.count, "count", 3, "maximum-rate runs per target (the tables give medians)")
 	flag.StringVar(&o.out, "out", "", "markdown file whose testbed section is replaced with the results (e.g. docs/benchmarks.md)")
+	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of Pulse's maximum-rate runs to this file (pprof extension)")
 	flag.StringVar(&o.only, "only", "", "comma-separated targets to run (pulse-json, pulse-otlp, baseline); default all")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -92,6 +94,7 @@ func run(o options) error {
 			return fmt.Errorf("%s: %w (make build, make baseline)", t.name, err)
 		}
 	}
+	profilePath = o.profile
 	started := time.Now()
 	var sustained, maxRate []result
 	for _, t := range targets {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -127,6 +129,15 @@ func measureOn(sys *system, t target, cfg loadgen.Config, d time.Duration) (resu
 		}
 	}()
 
+	if sys.pprof != "" && cfg.Rate == 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fetchProfile(sys.pprof, d-time.Second, profilePath); err != nil {
+				fmt.Println("profile:", err)
+			}
+		}()
+	}
 	st, err := loadgen.Run(ctx, cfg, 0, progress)
 	loadEnd := time.Now()
 	if err != nil {
@@ -158,6 +169,24 @@ func measureOn(sys *system, t target, cfg loadgen.Config, d time.Duration) (resu
 	wg.Wait()
 	res.unresolved = len(pending)
 	return res, nil
+}
+
+// profilePath is where -profile writes.
+var profilePath string
+
+func fetchProfile(base string, d time.Duration, path string) error {
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 func (r result) wall() time.Duration { return r.st.Elapsed }

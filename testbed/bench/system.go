@@ -36,6 +36,8 @@ type system struct {
 	// procs are measured; procs[0] is the collector.
 	procs []*proc
 	dir   string
+	// pprof is the pprof extension's base URL when profiling.
+	pprof string
 }
 
 func (s *system) stop() error {
@@ -183,6 +185,15 @@ func (o options) startPulse(t target) (*system, error) {
 		cfg = strings.ReplaceAll(cfg, from, to)
 	}
 	cfg = strings.ReplaceAll(cfg, "host: localhost", "host: 127.0.0.1")
+	if o.profile != "" {
+		a, err := freeAddr()
+		if err != nil {
+			return fail(err)
+		}
+		sys.pprof = "http://" + a
+		cfg = strings.Replace(cfg, "\nextensions:\n", "\nextensions:\n  pprof:\n    endpoint: "+a+"\n", 1)
+		cfg = strings.Replace(cfg, "  extensions: [", "  extensions: [pprof, ", 1)
+	}
 	cfg = strings.ReplaceAll(cfg, ", debug]", "]")
 	path := filepath.Join(dir, "pulse.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
