@@ -120,7 +120,7 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 }
 
 // promstorePipeline is eventPipeline storing in promstore, with the
-// default batch and flush settings of config/pulse.yaml.
+// flush settings of config/pulse.yaml.
 func promstorePipeline(c *collector, api string) string {
 	return eventPipeline(c, "500ms", fmt.Sprintf(`  promstore:
     endpoint: %s

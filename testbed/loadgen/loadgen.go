@@ -68,8 +68,8 @@ type Config struct {
 	// Bodies is how many distinct request bodies are generated and cycled
 	// through (default 64).
 	Bodies int
-	// Retry resends a request answered 429 or 503 after its Retry-After,
-	// up to 5 times, as an SDK would.
+	// Retry resends a request answered 429 or 503 after its Retry-After
+	// plus up to as much random jitter, up to 20 times, as an SDK would.
 	Retry bool
 	// Seed makes the traffic reproducible.
 	Seed uint64
@@ -393,6 +393,7 @@ type result struct {
 	accepted, rejected int64
 	status             int
 	retryAfter         bool
+	retryAfterDur      time.Duration
 	retries            int64
 	latency            time.Duration
 	err                error
@@ -421,6 +422,8 @@ func (st *Stats) record(req Request, res result) {
 	}
 }
 
+const maxRetries = 20
+
 // send posts req, retrying 429/503 after Retry-After when cfg.Retry.
 func send(ctx context.Context, c *http.Client, cfg Config, req Request) result {
 	start := time.Now()
@@ -428,10 +431,14 @@ func send(ctx context.Context, c *http.Client, cfg Config, req Request) result {
 	for attempt := 0; ; attempt++ {
 		res = post(ctx, c, cfg.URL+req.Path, req)
 		res.retries = int64(attempt)
-		if !cfg.Retry || res.err != nil || attempt == 5 || (res.status != http.StatusTooManyRequests && res.status != http.StatusServiceUnavailable) {
+		if !cfg.Retry || res.err != nil || attempt == maxRetries || (res.status != http.StatusTooManyRequests && res.status != http.StatusServiceUnavailable) {
 			break
 		}
-		wait := time.Second
+		wait := res.retryAfterDur
+		if wait <= 0 {
+			wait = time.Second
+		}
+		wait += time.Duration(rand.Int64N(int64(wait)))
 		select {
 		case <-ctx.Done():
 			res.latency = time.Since(start)
@@ -460,6 +467,9 @@ func post(ctx context.Context, c *http.Client, url string, req Request) result {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	res := result{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After") != ""}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		res.retryAfterDur = time.Duration(secs) * time.Second
+	}
 	if resp.StatusCode != http.StatusOK {
 		if resp.StatusCode == http.StatusBadRequest && req.ContentType == "application/json" {
 			// The analytics receiver rejects a request whose every item is bad
