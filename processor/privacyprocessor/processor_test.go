@@ -2,10 +2,12 @@ package privacyprocessor
 
 import (
 	"context"
+	"fmt"
 	"github.com/pulse-otel/pulse/internal/testutil"
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -376,3 +378,24 @@ func TestTracesAndMetrics(t *testing.T) {
 }
 
 func fmtAny(v any) string { return strings.TrimSpace(sprint(v)) }
+
+// The hasher's cache of recent pseudonyms returns exactly what the HMAC
+// computes, for repeated values and for values that share a slot.
+func TestHasherCacheIsExact(t *testing.T) {
+	h := newHasher([]byte("0123456789abcdef0123456789abcdef"), 16)
+	buf := []byte("user-00000")
+	for i := range 3 * recentPseudonyms {
+		copy(buf[5:], fmt.Sprintf("%05d", i%(2*recentPseudonyms/3)))
+		// A string that aliases a buffer the caller reuses, as the
+		// decoder's strings may.
+		s := unsafe.String(&buf[0], len(buf))
+		want := h.compute(s)
+		if got := h.sum(s); got != want {
+			t.Fatalf("sum(%q) = %s, want %s", s, got, want)
+		}
+	}
+	copy(buf[5:], "00001")
+	if got, want := h.sum("user-00001"), h.compute("user-00001"); got != want {
+		t.Fatalf("after the buffer changed: %s, want %s", got, want)
+	}
+}

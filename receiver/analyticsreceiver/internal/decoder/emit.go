@@ -97,6 +97,9 @@ func (e *emitter) emit(w *walker) int {
 	return e.emitMetrics(w)
 }
 
+// downstreamAttrs is how many attributes later components add to a record.
+const downstreamAttrs = 4
+
 func (e *emitter) emitLog(w *walker) {
 	k := e.resource(w)
 	lrs, ok := e.logRes[k]
@@ -136,7 +139,9 @@ func (e *emitter) emitLog(w *walker) {
 		}
 	}
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(n)
+	// Room for what the privacy processor adds (its audit attributes), so
+	// that it does not have to grow the map.
+	attrs.EnsureCapacity(n + downstreamAttrs)
 	for _, f := range e.sp.flat {
 		if f.role != roleAttr {
 			continue
