@@ -81,7 +81,7 @@ data/%.key data/%.token:
 	@mkdir -p data && umask 077 && head -c 32 /dev/urandom | base64 > $@ && echo "created $@"
 
 # The end-to-end tests start $(BIN) as a process.
-test: $(BIN) lint
+test: $(BIN) $(PULSECTL) lint
 	PULSE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
 
 test-unit:

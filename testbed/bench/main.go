@@ -56,7 +56,7 @@ func main() {
 	flag.DurationVar(&o.maxDuration, "max-duration", 15*time.Second, "length of a maximum-rate run")
 	flag.IntVar(&o.count, "count", 3, "maximum-rate runs per target (the tables give medians)")
 	flag.StringVar(&o.out, "out", "", "markdown file whose testbed section is replaced with the results (e.g. docs/benchmarks.md)")
-	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of Pulse's maximum-rate runs to this file (pprof extension)")
+	flag.StringVar(&o.profile, "profile", "", "write CPU profiles of Pulse's runs to this path + .sustained and .max (pprof extension)")
 	flag.StringVar(&o.only, "only", "", "comma-separated targets to run (pulse-json, pulse-otlp, baseline); default all")
 	flag.Parse()
 	log.SetFlags(log.Ltime)

@@ -129,11 +129,15 @@ func measureOn(sys *system, t target, cfg loadgen.Config, d time.Duration) (resu
 		}
 	}()
 
-	if sys.pprof != "" && cfg.Rate == 0 {
+	if sys.pprof != "" {
+		path := profilePath + ".max"
+		if cfg.Rate > 0 {
+			path = profilePath + ".sustained"
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := fetchProfile(sys.pprof, d-time.Second, profilePath); err != nil {
+			if err := fetchProfile(sys.pprof, d-time.Second, path); err != nil {
 				fmt.Println("profile:", err)
 			}
 		}()
