@@ -3,20 +3,19 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/pulse-otel/pulse/testbed/internal/procstat"
+	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
 
@@ -92,19 +91,7 @@ func (p *proc) stop() error {
 }
 
 // stats reads CPU time (user+system) and resident memory from /proc.
-func (p *proc) stats() (cpu time.Duration, rss int64) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0
-	}
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	pages, _ := strconv.ParseInt(fields[21], 10, 64)
-	const clk = 100 // USER_HZ
-	return time.Duration(utime+stime) * time.Second / clk, pages * int64(os.Getpagesize())
-}
+func (p *proc) stats() (cpu time.Duration, rss int64) { return procstat.Read(p.cmd.Process.Pid) }
 
 // waitHTTP polls url until it answers 200, the process exits, or 60 s pass.
 func waitHTTP(p *proc, url string) error {
@@ -268,29 +255,6 @@ func (o options) startBaseline(target) (*system, error) {
 
 // count runs the system's query; a missing series is 0.
 func (s *system) count(c *http.Client) (float64, error) {
-	resp, err := c.Get(s.api + "/api/v1/query?query=" + url.QueryEscape(s.query))
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return 0, err
-	}
-	if r.Status != "success" {
-		return 0, fmt.Errorf("query %s: %s", s.query, r.Error)
-	}
-	if len(r.Data.Result) == 0 {
-		return 0, nil
-	}
-	v, _ := r.Data.Result[0].Value[1].(string)
-	return strconv.ParseFloat(v, 64)
+	v, _, err := promquery.Instant(c, s.api, s.query)
+	return v, err
 }

@@ -4,31 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/pulse-otel/pulse/testbed/internal/procstat"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
 
 // procStats reads a process's CPU seconds and resident memory from /proc.
-func procStats(pid int) (cpu time.Duration, rss int64) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0
-	}
-	// Fields after the command name, which is in parentheses.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	pages, _ := strconv.ParseInt(fields[21], 10, 64)
-	const clk = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / clk, pages * int64(os.Getpagesize())
-}
+func procStats(pid int) (cpu time.Duration, rss int64) { return procstat.Read(pid) }
 
 // freshnessQuantile estimates a quantile of the exported freshness
 // histogram from its cumulative buckets (upper bound of the bucket).

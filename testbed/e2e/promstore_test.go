@@ -1,39 +1,21 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 )
 
 // instant runs a PromQL instant query against promstore and returns the
-// value of the first sample (NaN-free), or false when there is none.
+// value of the first sample, or false when there is none.
 func instant(t *testing.T, api, query string) (float64, bool) {
 	t.Helper()
-	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(query))
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Data   struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" || len(r.Data.Result) == 0 {
-		return 0, false
-	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	v, err := strconv.ParseFloat(s, 64)
-	return v, err == nil
+	v, ok, err := promquery.Instant(http.DefaultClient, api, query)
+	return v, ok && err == nil
 }
 
 // TestEventsQueryableInPromstore posts events to the built collector with
