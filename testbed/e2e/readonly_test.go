@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -24,7 +25,7 @@ import (
 // so as root the collector runs as nobody and the home belongs to nobody,
 // under a world-traversable directory (t.TempDir's parents are 0700).
 type roRig struct {
-	dir, store          string
+	bin, dir, store     string
 	api, events, health string
 	nobody              bool
 	modes               map[string]fs.FileMode // before readOnly
@@ -56,7 +57,14 @@ func newRORig(t *testing.T) *roRig {
 	if err := os.WriteFile(filepath.Join(r.dir, "config.yaml"), []byte(promstorePipeline(c, r.api)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	r.bin = binary(t)
 	if r.nobody {
+		// The binary may live where nobody cannot reach it (a clone under
+		// /root): run a copy from the world-traversable base.
+		r.bin = filepath.Join(base, "otelcol-pulse")
+		if err := copyFile(binary(t), r.bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		for _, p := range []string{r.dir, filepath.Join(r.dir, "privacy.key"), filepath.Join(r.dir, "config.yaml")} {
 			if err := os.Chown(p, nobodyID, nobodyID); err != nil {
 				t.Fatal(err)
@@ -71,7 +79,7 @@ func newRORig(t *testing.T) *roRig {
 // stopped) or is still not healthy (still running: the caller decides).
 func (r *roRig) launch(t *testing.T, wait time.Duration) (*collector, error) {
 	t.Helper()
-	c := &collector{cmd: exec.Command(binary(t), "--config", filepath.Join(r.dir, "config.yaml")),
+	c := &collector{cmd: exec.Command(r.bin, "--config", filepath.Join(r.dir, "config.yaml")),
 		dir: r.dir, out: new(syncBuffer), events: r.events, health: r.health, exited: make(chan error, 1)}
 	c.cmd.Dir = r.dir
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
@@ -107,6 +115,23 @@ func (r *roRig) launch(t *testing.T, wait time.Duration) (*collector, error) {
 			return c, fmt.Errorf("not healthy after %s", wait)
 		}
 	}
+}
+
+func copyFile(from, to string, mode fs.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func healthy(addr string) bool {
