@@ -154,24 +154,10 @@ func restartMidLoad(t *testing.T, how string, interrupt func(*testing.T, *collec
 	rig := newFaultRig(t)
 	c := rig.start(t)
 
-	var prog loadgen.Progress
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	type run struct {
-		st  loadgen.Stats
-		err error
-	}
-	done := make(chan run, 1)
 	loadStart := time.Now()
-	go func() {
-		st, err := loadgen.Run(ctx, loadgen.Config{
-			URL: "http://" + rig.events, Rate: 2000, Batch: 50, Users: 500, Sessions: 2000, PIIShare: 0.1, Workers: 16, Seed: 7,
-		}, 0, &prog)
-		done <- run{st, err}
-	}()
-	// The load stops on every way out of the test.
-	stopLoad := sync.OnceValue(func() run { cancel(); return <-done })
-	defer stopLoad()
+	prog, stopLoad := startLoad(t, loadgen.Config{
+		URL: "http://" + rig.events, Rate: 2000, Batch: 50, Users: 500, Sessions: 2000, PIIShare: 0.1, Workers: 16, Seed: 7,
+	}, 40*time.Second)
 
 	time.Sleep(2 * time.Second)
 	ackedBefore := prog.Accepted.Load()
@@ -207,11 +193,7 @@ func restartMidLoad(t *testing.T, how string, interrupt func(*testing.T, *collec
 	case <-time.After(15 * time.Second):
 		t.Fatalf("no request acknowledged within 17 s of the restart after %s", how)
 	}
-	res := stopLoad()
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	st := res.st
+	st := stopLoad()
 	t.Logf("%s %s after the load started (%d events acknowledged by then); process down for %s, healthy %s after the restart",
 		how, interruptAt.Sub(loadStart).Round(time.Millisecond), ackedBefore,
 		restartAt.Sub(interruptAt).Round(time.Millisecond), healthyAt.Sub(restartAt).Round(time.Millisecond))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,33 @@ import (
 
 // procStats reads a process's CPU seconds and resident memory from /proc.
 func procStats(pid int) (cpu time.Duration, rss int64) { return procstat.Read(pid) }
+
+// startLoad runs loadgen in the background for at most limit. stop ends
+// it (requests in flight finish) and returns what it sent; it may be
+// called more than once, and runs at the end of the test anyway.
+func startLoad(t *testing.T, cfg loadgen.Config, limit time.Duration) (progress *loadgen.Progress, stop func() loadgen.Stats) {
+	t.Helper()
+	progress = new(loadgen.Progress)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	type run struct {
+		st  loadgen.Stats
+		err error
+	}
+	done := make(chan run, 1)
+	go func() {
+		st, err := loadgen.Run(ctx, cfg, 0, progress)
+		done <- run{st, err}
+	}()
+	finish := sync.OnceValue(func() run { cancel(); return <-done })
+	t.Cleanup(func() { finish() })
+	return progress, func() loadgen.Stats {
+		r := finish()
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.st
+	}
+}
 
 // freshnessQuantile estimates a quantile of the exported freshness
 // histogram from its cumulative buckets (upper bound of the bucket).

@@ -46,13 +46,7 @@ type promProc struct {
 
 func newPromProc(t *testing.T) *promProc {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prometheus is not installed; .ci/run installs Debian's prometheus package")
-		}
-		t.Skip("prometheus is not installed (apt-get install prometheus)")
-	}
+	bin := prometheusBinary(t)
 	dir := t.TempDir()
 	p := &promProc{bin: bin, cfg: filepath.Join(dir, "prometheus.yml"), data: filepath.Join(dir, "data"), addr: freePort(t), out: new(syncBuffer)}
 	if err := os.WriteFile(p.cfg, []byte("global: {}\n"), 0o600); err != nil {

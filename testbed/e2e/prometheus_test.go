@@ -15,9 +15,9 @@ import (
 	"time"
 )
 
-// startPrometheus runs Debian's prometheus with the remote-write receiver
-// on loopback, or skips (fails under CI=true) when it is not installed.
-func startPrometheus(t *testing.T) string {
+// prometheusBinary finds Debian's prometheus, or skips (fails under
+// CI=true) when it is not installed.
+func prometheusBinary(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -26,6 +26,14 @@ func startPrometheus(t *testing.T) string {
 		}
 		t.Skip("prometheus is not installed (apt-get install prometheus)")
 	}
+	return bin
+}
+
+// startPrometheus runs Debian's prometheus with the remote-write receiver
+// on loopback, or skips (fails under CI=true) when it is not installed.
+func startPrometheus(t *testing.T) string {
+	t.Helper()
+	bin := prometheusBinary(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfg, []byte("global: {}\n"), 0o600); err != nil {

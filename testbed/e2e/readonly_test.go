@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -269,23 +268,10 @@ func TestPromstoreDirectoryReadOnly(t *testing.T) {
 	}
 
 	// 1. Read-only for 10 s under load.
-	var prog loadgen.Progress
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	type run struct {
-		st  loadgen.Stats
-		err error
-	}
-	done := make(chan run, 1)
 	loadStart := time.Now()
-	go func() {
-		st, err := loadgen.Run(ctx, loadgen.Config{
-			URL: "http://" + r.events, Rate: 1000, Batch: 50, Users: 500, Sessions: 2000, PIIShare: 0.1, Workers: 16, Seed: 13,
-		}, 0, &prog)
-		done <- run{st, err}
-	}()
-	stopLoad := sync.OnceValue(func() run { cancel(); return <-done })
-	defer stopLoad()
+	prog, stopLoad := startLoad(t, loadgen.Config{
+		URL: "http://" + r.events, Rate: 1000, Batch: 50, Users: 500, Sessions: 2000, PIIShare: 0.1, Workers: 16, Seed: 13,
+	}, 60*time.Second)
 
 	// Acknowledged count and health every 20 ms while the load runs.
 	type sample struct {
@@ -326,13 +312,9 @@ func TestPromstoreDirectoryReadOnly(t *testing.T) {
 	restoreAt := time.Now()
 	r.writable(t)
 	time.Sleep(3 * time.Second)
-	res := stopLoad()
+	st := stopLoad()
 	stopAt := time.Now()
 	stopSampler()
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	st := res.st
 	ackedAfter := st.Accepted - ackedRO
 
 	// The longest time without a new acknowledgement, and whether the
