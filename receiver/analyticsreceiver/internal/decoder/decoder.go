@@ -210,12 +210,13 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 	}
 
 	w := &walker{
-		opts: &d.opts,
-		sp:   sp,
-		vals: make([]*fastjson.Value, len(sp.flat)),
-		nums: make([]float64, len(sp.flat)),
-		now:  now,
-		elem: -1,
+		opts:  &d.opts,
+		sp:    sp,
+		vals:  make([]*fastjson.Value, len(sp.flat)),
+		nums:  make([]float64, len(sp.flat)),
+		now:   now,
+		elem:  -1,
+		order: make([][64]int8, sp.objects),
 	}
 	e := newEmitter(kind, sp, len(body), len(items), now)
 	res := &Result{}
@@ -270,6 +271,12 @@ type walker struct {
 	elem int // index inside an array of objects, for error paths
 
 	full bool // recommendations: a full record, not a later response
+
+	// order remembers, per object of the spec, which field the n-th key of
+	// the last such object was (index+1; 0: unknown). The items of one
+	// request come from one client and keep their key order, so the name
+	// check usually replaces the map lookup.
+	order [][64]int8
 }
 
 func (w *walker) fail(path string, f *field, v *fastjson.Value, reason string) {
@@ -360,8 +367,23 @@ func (w *walker) walk(kind Kind, v *fastjson.Value) {
 func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 	ov, _ := v.Object()
 	var seen, present uint64
+	ord := &w.order[o.id]
+	pos := 0
 	ov.Visit(func(k []byte, fv *fastjson.Value) {
-		i, ok := o.byName[string(k)]
+		var i int
+		ok := false
+		if pos < len(ord) {
+			if g := ord[pos]; g > 0 && o.fields[g-1].name == string(k) {
+				i, ok = int(g-1), true
+			}
+		}
+		if !ok {
+			i, ok = o.byName[string(k)]
+			if ok && pos < len(ord) {
+				ord[pos] = int8(i + 1)
+			}
+		}
+		pos++
 		if !ok {
 			name := "<field name of " + strconv.Itoa(len(k)) + " bytes>"
 			if isToken(k) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -1306,4 +1307,76 @@ func TestConcurrentDecode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// The walker remembers the key order of the previous item; items of one
+// request with other orders, unknown keys and missing keys must decode
+// exactly as they do alone.
+func TestKeyOrderMemoChangesNothing(t *testing.T) {
+	reordered := `{"timestamp":` + strconv.FormatInt(tEvent, 10) + `,"dataRetentionDays":90,"consentLevel":"full","appVersion":"1.0","platform":"ios",
+		"properties":{"duration":5,"page":"/p"},"action":"a","category":"c","eventType":"user_action","deviceId":"d","sessionId":"s","eventId":"e2"}`
+	unknown := `{"eventId":"e3","sessionId":"s","deviceId":"d","bogus":1,"eventType":"user_action","category":"c","action":"a",
+		"platform":"web","appVersion":"1.0","consentLevel":"analytics","properties":{},"dataRetentionDays":90,"timestamp":` + strconv.FormatInt(tEvent, 10) + `}`
+	missing := `{"eventId":"e4","sessionId":"s","eventType":"user_action","category":"c","action":"a",
+		"platform":"web","appVersion":"1.0","consentLevel":"analytics","properties":{},"dataRetentionDays":90,"timestamp":` + strconv.FormatInt(tEvent, 10) + `}`
+	first, err := json.Marshal(validEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []string{string(first), reordered, unknown, string(first), missing, reordered}
+	d := New(Options{})
+	batch, err := d.Decode(Events, []byte("["+strings.Join(items, ",")+"]"), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var want []string
+	var rejected []string
+	for i, it := range items {
+		alone, err := d.Decode(Events, []byte("["+it+"]"), testNow)
+		if err != nil || len(alone.Rejected) > 0 {
+			for _, r := range alone.Rejected {
+				rejected = append(rejected, fmt.Sprintf("%d:%v", i, r.Errors))
+			}
+			continue
+		}
+		want = append(want, recordsJSON(t, alone.Logs)...)
+	}
+	var gotRejected []string
+	for _, r := range batch.Rejected {
+		gotRejected = append(gotRejected, fmt.Sprintf("%d:%v", r.Index, r.Errors))
+	}
+	if len(rejected) != 2 {
+		t.Fatalf("the unknown key and the missing deviceId are rejected alone: %v", rejected)
+	}
+	if !reflect.DeepEqual(rejected, gotRejected) {
+		t.Errorf("rejections in one request:\n%v\nalone:\n%v", gotRejected, rejected)
+	}
+	// One request groups records by resource; compare as sets.
+	got := recordsJSON(t, batch.Logs)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("records in one request:\n%v\nalone:\n%v", got, want)
+	}
+}
+
+// recordsJSON renders each log record's event name, time and attributes.
+func recordsJSON(t *testing.T, ld plog.Logs) []string {
+	var out []string
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		rl := ld.ResourceLogs().At(i)
+		for j := 0; j < rl.ScopeLogs().Len(); j++ {
+			lrs := rl.ScopeLogs().At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				b, err := json.Marshal([]any{rl.Resource().Attributes().AsRaw(), lr.EventName(), lr.Timestamp(), lr.Attributes().AsRaw()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, string(b))
+			}
+		}
+	}
+	return out
 }

@@ -77,6 +77,8 @@ type object struct {
 	fields []field
 	byName map[string]int
 	path   string
+	// id numbers the objects of a spec, for the walker's key-order memo.
+	id int
 }
 
 func obj(fields ...field) *object { return &object{fields: fields} }
@@ -137,6 +139,7 @@ type spec struct {
 	wrapper string   // key of the {"<wrapper>":[...]} request form
 	metrics []*MetricDef
 	dims    []*field
+	objects int // how many objects the spec has (object.id < objects)
 }
 
 // compile numbers the slots, fills paths and indexes names.
@@ -144,7 +147,12 @@ func compile(root *object, wrapper string) *spec {
 	s := &spec{root: root, wrapper: wrapper}
 	var walk func(o *object, prefix string, slotted bool)
 	walk = func(o *object, prefix string, slotted bool) {
+		if o.byName != nil {
+			panic("decoder: an object spec is used twice; its id would be ambiguous: " + prefix)
+		}
 		o.path = prefix
+		o.id = s.objects
+		s.objects++
 		o.byName = make(map[string]int, len(o.fields))
 		if len(o.fields) > 64 {
 			panic("decoder: more than 64 fields in one object")
