@@ -90,8 +90,9 @@ func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *
 	api.Register(router.WithPrefix("/api/v1"))
 
 	mux := http.NewServeMux()
+	apiHandler := newPooledGzip(router)
 	for _, path := range apiPaths {
-		mux.Handle("/api/v1"+path, router)
+		mux.Handle("/api/v1"+path, apiHandler)
 	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
