@@ -178,8 +178,17 @@ func measureOn(sys *system, t target, cfg loadgen.Config, d time.Duration) (resu
 // profilePath is where -profile writes.
 var profilePath string
 
+// fetchProfile writes a CPU profile over d to path, then the allocation
+// profile (since the start) to path.allocs.
 func fetchProfile(base string, d time.Duration, path string) error {
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())))
+	if err := fetch(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())), path); err != nil {
+		return err
+	}
+	return fetch(base+"/debug/pprof/allocs", path+".allocs")
+}
+
+func fetch(url, path string) error {
+	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}
