@@ -91,7 +91,15 @@ func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *
 
 	mux := http.NewServeMux()
 	apiHandler := newPooledGzip(router)
+	rangeHandler := apiHandler
+	if p.cfg.Query.RangeCacheTTL > 0 {
+		rangeHandler = newPooledGzip(newRangeCache(router, p.cfg.Query.RangeCacheTTL, p.cfg.Query.RangeCacheSize))
+	}
 	for _, path := range apiPaths {
+		if path == "/query_range" {
+			mux.Handle("/api/v1"+path, rangeHandler)
+			continue
+		}
 		mux.Handle("/api/v1"+path, apiHandler)
 	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {

@@ -72,6 +72,13 @@ type QueryConfig struct {
 	MaxConcurrency int `mapstructure:"max_concurrency"`
 	// LookbackDelta is how far back an instant selector looks for a sample.
 	LookbackDelta time.Duration `mapstructure:"lookback_delta"`
+	// RangeCacheTTL is how long the answer to a range query is reused for
+	// identical range queries (same expression, start, end and step), and
+	// identical queries arriving while one is evaluated wait for it. 0
+	// turns both off. Instant queries are never cached.
+	RangeCacheTTL time.Duration `mapstructure:"range_cache_ttl"`
+	// RangeCacheSize is the most bytes of answers kept.
+	RangeCacheSize int `mapstructure:"range_cache_size"`
 }
 
 // TranslationConfig mirrors the translation settings of the
@@ -152,6 +159,12 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Query.LookbackDelta <= 0 {
 		errs = append(errs, fmt.Errorf("query.lookback_delta: must be positive, got %s", cfg.Query.LookbackDelta))
+	}
+	if cfg.Query.RangeCacheTTL < 0 {
+		errs = append(errs, fmt.Errorf("query.range_cache_ttl: must not be negative (0: no cache), got %s", cfg.Query.RangeCacheTTL))
+	}
+	if cfg.Query.RangeCacheTTL > 0 && cfg.Query.RangeCacheSize < 1<<20 {
+		errs = append(errs, fmt.Errorf("query.range_cache_size: must be at least 1048576 bytes with range_cache_ttl set, got %d", cfg.Query.RangeCacheSize))
 	}
 	if cfg.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.Timeout))

@@ -27,7 +27,8 @@ func TestLoadConfig(t *testing.T) {
 	custom.Timeout = 10 * time.Second
 	custom.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	custom.RetryConfig.MaxElapsedTime = time.Minute
-	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxSamples: 1_000_000, MaxConcurrency: 4, LookbackDelta: 2 * time.Minute}
+	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxSamples: 1_000_000, MaxConcurrency: 4, LookbackDelta: 2 * time.Minute,
+		RangeCacheTTL: 30 * time.Second, RangeCacheSize: 2 << 20}
 	custom.Translation = TranslationConfig{Namespace: "pulse"}
 	custom.Rules = RulesConfig{Files: []string{"/etc/pulse/rules/*.yaml", "/etc/pulse/extra.yaml"}, EvaluationInterval: 30 * time.Second}
 	custom.Alertmanager = AlertmanagerConfig{URL: "http://alertmanager:9093", Timeout: 5 * time.Second}
@@ -83,6 +84,7 @@ func TestConfigErrors(t *testing.T) {
 			"query.max_samples: must be positive, got 0",
 			"query.max_concurrency: must be positive, got -2",
 			"query.lookback_delta: must be positive, got 0s",
+			"query.range_cache_ttl: must not be negative (0: no cache), got -1s",
 		}},
 		{name: "bad_alerting", want: []string{
 			"rules.files[0]: must not be empty",

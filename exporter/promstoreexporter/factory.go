@@ -43,6 +43,8 @@ func createDefaultConfig() component.Config {
 			MaxSamples:     defaultMaxSamples,
 			MaxConcurrency: defaultMaxConcurrency,
 			LookbackDelta:  defaultLookbackDelta,
+			RangeCacheTTL:  defaultRangeCacheTTL,
+			RangeCacheSize: defaultRangeCacheSize,
 		},
 		Translation: TranslationConfig{
 			AddMetricSuffixes: true,

@@ -1,0 +1,121 @@
+package promstoreexporter
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingAPI answers with the query and a call number, slowly.
+type countingAPI struct {
+	calls atomic.Int64
+	delay time.Duration
+}
+
+func (a *countingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := a.calls.Add(1)
+	time.Sleep(a.delay)
+	if r.FormValue("query") == "bad" {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"status":"error"}`)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"query":%q,"call":%d}`, r.FormValue("query"), n)
+}
+
+func get(h http.Handler, query string) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/query_range?"+url.Values{"query": {query}, "start": {"0"}, "end": {"3600"}, "step": {"60"}}.Encode(), nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestRangeCacheReusesAnswersForTTL(t *testing.T) {
+	api := &countingAPI{}
+	c := newRangeCache(api, 10*time.Second, 1<<20)
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+
+	_, first := get(c, "up")
+	_, again := get(c, "up")
+	if first != again || api.calls.Load() != 1 {
+		t.Fatalf("the same query within the TTL was evaluated %d times: %s then %s", api.calls.Load(), first, again)
+	}
+	if _, other := get(c, "down"); !strings.Contains(other, `"down"`) || api.calls.Load() != 2 {
+		t.Fatalf("another query got %s after %d evaluations", other, api.calls.Load())
+	}
+	now = now.Add(10 * time.Second)
+	if _, later := get(c, "up"); later == first || api.calls.Load() != 3 {
+		t.Fatalf("an expired answer was reused: %s", later)
+	}
+	// Errors are not kept.
+	for range 2 {
+		if code, _ := get(c, "bad"); code != http.StatusBadRequest {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if api.calls.Load() != 5 {
+		t.Fatalf("an error answer was cached: %d evaluations", api.calls.Load())
+	}
+}
+
+func TestRangeCacheEvaluatesConcurrentIdenticalQueriesOnce(t *testing.T) {
+	api := &countingAPI{delay: 100 * time.Millisecond}
+	c := newRangeCache(api, time.Nanosecond, 1<<20) // answers expire at once: only coalescing helps
+	var wg sync.WaitGroup
+	bodies := make([]string, 20)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, bodies[i] = get(c, "up")
+		}()
+	}
+	wg.Wait()
+	if n := api.calls.Load(); n > 2 {
+		t.Fatalf("20 concurrent identical queries were evaluated %d times", n)
+	}
+	for _, b := range bodies {
+		if !strings.Contains(b, `"query":"up"`) {
+			t.Fatalf("answer %q", b)
+		}
+	}
+}
+
+func TestRangeCachePOSTAndEviction(t *testing.T) {
+	api := &countingAPI{}
+	c := newRangeCache(api, time.Hour, 4096)
+	post := func(q string) string {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/query_range", strings.NewReader(url.Values{"query": {q}, "step": {"60"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		c.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	if b := post("up"); !strings.Contains(b, `"query":"up"`) {
+		t.Fatalf("the handler behind did not see the POSTed form: %s", b)
+	}
+	post("up")
+	if api.calls.Load() != 1 {
+		t.Fatalf("a POSTed query was not reused: %d evaluations", api.calls.Load())
+	}
+	// 4 KiB hold a few dozen answers: the oldest go first.
+	for i := range 100 {
+		post(fmt.Sprintf("q%03d", i))
+	}
+	if c.bytes > 4096 || len(c.byKey) != c.lru.Len() {
+		t.Fatalf("cache holds %d bytes in %d entries (%d in the list)", c.bytes, len(c.byKey), c.lru.Len())
+	}
+	before := api.calls.Load()
+	post("up")
+	if api.calls.Load() != before+1 {
+		t.Fatal("the oldest answer survived eviction")
+	}
+}
