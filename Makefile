@@ -91,7 +91,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# About 6 minutes once both binaries are built (the first baseline build
+# About 4 minutes once both binaries are built (the first baseline build
 # takes 5 to 10). Needs Debian's prometheus: apt-get install prometheus.
 bench: $(BIN) $(PULSECTL) $(BASELINE)
 	$(GO) run ./testbed/bench -out docs/benchmarks.md
