@@ -10,12 +10,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// latestSum returns the latest cumulative value of a sum metric, added
-// over its series.
-func (s *sink) latestSum(name string) int64 {
+// sumPoints calls fn for every data point of the sum metric name that the
+// sink got, in arrival order.
+func (s *sink) sumPoints(name string, fn func(dp pmetric.NumberDataPoint)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	latest := map[string]int64{}
 	for _, md := range s.metrics {
 		rms := md.ResourceMetrics()
 		for i := 0; i < rms.Len(); i++ {
@@ -23,18 +22,24 @@ func (s *sink) latestSum(name string) int64 {
 			for j := 0; j < sms.Len(); j++ {
 				ms := sms.At(j).Metrics()
 				for k := 0; k < ms.Len(); k++ {
-					m := ms.At(k)
-					if m.Name() != name || m.Type() != pmetric.MetricTypeSum {
-						continue
-					}
-					for d := 0; d < m.Sum().DataPoints().Len(); d++ {
-						dp := m.Sum().DataPoints().At(d)
-						latest[fmt.Sprint(dp.Attributes().AsRaw())] = dp.IntValue()
+					if m := ms.At(k); m.Name() == name && m.Type() == pmetric.MetricTypeSum {
+						for d := 0; d < m.Sum().DataPoints().Len(); d++ {
+							fn(m.Sum().DataPoints().At(d))
+						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// latestSum returns the latest cumulative value of a sum metric, added
+// over its series.
+func (s *sink) latestSum(name string) int64 {
+	latest := map[string]int64{}
+	s.sumPoints(name, func(dp pmetric.NumberDataPoint) {
+		latest[fmt.Sprint(dp.Attributes().AsRaw())] = dp.IntValue()
+	})
 	var total int64
 	for _, v := range latest {
 		total += v

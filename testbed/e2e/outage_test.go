@@ -213,26 +213,7 @@ func rwSeriesKey(attrs pcommon.Map) string {
 }
 
 // rwEventPoints calls fn for every data point of pulse.events the sink got.
-func (s *sink) rwEventPoints(fn func(dp pmetric.NumberDataPoint)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, md := range s.metrics {
-		rms := md.ResourceMetrics()
-		for i := 0; i < rms.Len(); i++ {
-			sms := rms.At(i).ScopeMetrics()
-			for j := 0; j < sms.Len(); j++ {
-				ms := sms.At(j).Metrics()
-				for k := 0; k < ms.Len(); k++ {
-					if m := ms.At(k); m.Name() == "pulse.events" && m.Type() == pmetric.MetricTypeSum {
-						for d := 0; d < m.Sum().DataPoints().Len(); d++ {
-							fn(m.Sum().DataPoints().At(d))
-						}
-					}
-				}
-			}
-		}
-	}
-}
+func (s *sink) rwEventPoints(fn func(dp pmetric.NumberDataPoint)) { s.sumPoints("pulse.events", fn) }
 
 // rwExportedEvents is what the connector exported of pulse.events: the
 // latest value of every series of every process (start time), summed.
