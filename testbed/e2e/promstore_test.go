@@ -22,15 +22,8 @@ func instant(t *testing.T, api, query string) (float64, bool) {
 // the default store and checks that they are queryable through its
 // Prometheus API soon after, and still there after a restart.
 func TestEventsQueryableInPromstore(t *testing.T) {
-	dir := t.TempDir()
 	api := freePort(t)
-	start := func() *collector {
-		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
-			c.dir = dir
-			writePrivacyKey(t, dir)
-			return promstorePipeline(c, api)
-		})
-	}
+	start := promstoreStarter(t, t.TempDir(), api)
 	c := start()
 	now := time.Now().UnixMilli()
 	var evs []string
@@ -68,15 +61,8 @@ func TestEventsQueryableInPromstore(t *testing.T) {
 // events are queryable (committed to the WAL) and checks that a new
 // collector on the same directory still answers them.
 func TestPromstoreSurvivesSIGKILL(t *testing.T) {
-	dir := t.TempDir()
 	api := freePort(t)
-	start := func() *collector {
-		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
-			c.dir = dir
-			writePrivacyKey(t, dir)
-			return promstorePipeline(c, api)
-		})
-	}
+	start := promstoreStarter(t, t.TempDir(), api)
 	c := start()
 	now := time.Now().UnixMilli()
 	var evs []string
@@ -98,6 +84,18 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 	start()
 	if v, ok := instant(t, base, q); !ok || v != 25 {
 		t.Fatalf("after SIGKILL and restart %s = %v (found %v), want 25", q, v, ok)
+	}
+}
+
+// promstoreStarter returns a function that starts a collector storing in
+// promstore under dir with its API on api: every start reuses the store.
+func promstoreStarter(t *testing.T, dir, api string) func() *collector {
+	return func() *collector {
+		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
+			c.dir = dir
+			writePrivacyKey(t, dir)
+			return promstorePipeline(c, api)
+		})
 	}
 }
 
