@@ -333,7 +333,7 @@ func TestDistribution(t *testing.T) {
 		t.Fatalf("malformed: status %d, answer %+v", status, a)
 	}
 	// A later response to a recommendation.
-	rec := fmt.Sprintf(`{"recommendationId":"rec-1","userId":"u1","userResponse":{"action":"accepted","responseTime":4.5},"responseTimestamp":%d}`, now)
+	rec := fmt.Sprintf(`{"recommendationId":"rec-1","userId":"u1","consentLevel":"analytics","userResponse":{"action":"accepted","responseTime":4.5},"responseTimestamp":%d}`, now)
 	if status, a = post(t, base+"/v1/recommendations", rec); status != http.StatusOK || a.Accepted != 1 {
 		t.Fatalf("recommendation response: status %d, answer %+v", status, a)
 	}

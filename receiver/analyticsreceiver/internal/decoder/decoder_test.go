@@ -92,6 +92,7 @@ func validRecommendation() rec {
 	return rec{
 		"recommendationId":   "rec-1",
 		"userId":             "user-7",
+		"consentLevel":       "analytics",
 		"modelId":            "reco",
 		"modelVersion":       "2.3.0",
 		"recommendationType": "workout",
@@ -120,6 +121,7 @@ func validResponse() rec {
 	return rec{
 		"recommendationId":  "rec-1",
 		"userId":            "user-7",
+		"consentLevel":      "analytics",
 		"userResponse":      rec{"action": "accepted", "responseTime": 30},
 		"responseTimestamp": tRec + 30_000,
 	}
@@ -912,6 +914,7 @@ func TestRecommendationForms(t *testing.T) {
 		want := map[string]any{
 			schema.AttrRecommendationID:  "rec-1",
 			schema.AttrUserID:            "user-7",
+			schema.AttrConsentLevel:      "analytics",
 			schema.AttrResponseAction:    "accepted",
 			schema.AttrResponseTime:      float64(30),
 			schema.AttrResponseTimestamp: tRec + 30_000,

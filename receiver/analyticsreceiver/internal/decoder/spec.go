@@ -284,6 +284,10 @@ var eventSpec = compile(obj(
 var recommendationSpec = compile(obj(
 	str("recommendationId").req().attr(schema.AttrRecommendationID),
 	str("userId").req().attr(schema.AttrUserID),
+	// A recommendation is shown to a known user, so it carries that user's
+	// consent like an event does; without it the privacy processor would
+	// read "necessary" and drop it (fail closed), so it is required here.
+	enum("consentLevel", schema.ConsentLevels).req().attr(schema.AttrConsentLevel),
 	// Required on a full record, optional on a later response (see hooks).
 	str("modelId").attr(schema.AttrModelID),
 	str("modelVersion").attr(schema.AttrModelVersion),
