@@ -211,7 +211,7 @@ func Recommendations(r *rand.Rand, cfg Config, seq int64, n int, ts time.Time) [
 		id := "rec-" + strconv.FormatInt(seq+int64(i), 10)
 		user := fmt.Sprintf("u-%d", r.IntN(max(cfg.Users, 1)))
 		out = append(out, map[string]any{
-			"recommendationId": id, "userId": user, "modelId": "workout-recommender", "modelVersion": "3.2.0",
+			"recommendationId": id, "userId": user, "consentLevel": "analytics", "modelId": "workout-recommender", "modelVersion": "3.2.0",
 			"recommendationType": "workout",
 			"recommendationData": map[string]any{"items": []any{map[string]any{"workoutId": "w-17"}}, "confidence": r.Float64(), "personalizedFactors": []string{"goal:strength"}},
 			"context":            map[string]any{"timeOfDay": "morning", "dayOfWeek": "monday", "userGoals": []string{"strength"}, "recentActivity": []string{"run"}, "deviceType": "mobile"},
@@ -220,7 +220,7 @@ func Recommendations(r *rand.Rand, cfg Config, seq int64, n int, ts time.Time) [
 		})
 		if len(out) < n && i%2 == 0 {
 			out = append(out, map[string]any{
-				"recommendationId": id, "userId": user,
+				"recommendationId": id, "userId": user, "consentLevel": "analytics",
 				"userResponse":      map[string]any{"action": responses[r.IntN(len(responses))], "responseTime": float64(r.IntN(60000)) / 10, "feedback": map[string]any{"rating": 1 + r.IntN(5)}},
 				"responseTimestamp": ts.UnixMilli(),
 			})
