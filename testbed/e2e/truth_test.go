@@ -1,0 +1,303 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulse-otel/pulse/internal/kpi"
+)
+
+// truthMix is a seeded mix of events and recommendations, and the answers
+// the KPIs must give for it, computed from what is sent and from what
+// docs/events.md says consent does.
+type truthMix struct {
+	batches [][]map[string]any // /v1/events bodies, sent in order
+	recs    []map[string]any   // /v1/recommendations body
+	counted int                // events that pass consent
+	want    map[string]float64 // KPI name ▶ truth
+	approx  map[string]float64 // KPI name ▶ allowed relative error (HLL)
+}
+
+func newTruthMix(now time.Time) *truthMix {
+	r := rand.New(rand.NewPCG(11, 2026))
+	m := &truthMix{want: map[string]float64{}, approx: map[string]float64{}}
+	platforms := []string{"web", "ios", "android"}
+	consents := []string{"analytics", "marketing", "full"}
+	paths := []string{"/home", "/workouts", "/plans", "/profile", "/shop"}
+	var pageViews, uniqueViews, errors, revenue, purchases, sessions float64
+	users := map[string]bool{}
+	seq := 0
+	ts := func() int64 {
+		// Most events are a few seconds old; one in ten arrives ten
+		// minutes late (counters follow arrival time, so it still counts).
+		age := time.Duration(r.IntN(5000)) * time.Millisecond
+		if r.IntN(10) == 0 {
+			age = 10 * time.Minute
+		}
+		return now.Add(-age).UnixMilli()
+	}
+	newEvent := func(session, user, device, platform, consent string) map[string]any {
+		seq++
+		ev := map[string]any{
+			"eventId": fmt.Sprintf("evt-%d", seq), "sessionId": session, "deviceId": device,
+			"eventType": "user_action", "category": "workout", "action": "view",
+			"properties": map[string]any{"page": "/p"}, "platform": platform, "appVersion": "3.1.0",
+			"consentLevel": consent, "dataRetentionDays": 30, "timestamp": ts(),
+		}
+		if user != "" {
+			ev["userId"] = user
+		}
+		return ev
+	}
+	for batch := range 2 {
+		var evs []map[string]any
+		// The second batch brings label values the store has not seen.
+		category := []string{"workout", "nutrition_new"}[batch]
+		for s := range 30 {
+			session := fmt.Sprintf("sess-%d-%d", batch, s)
+			user := ""
+			if s%4 != 3 { // one session in four is anonymous
+				user = fmt.Sprintf("user-%d", r.IntN(24))
+			}
+			platform := platforms[r.IntN(len(platforms))]
+			consent := consents[r.IntN(len(consents))]
+			device := fmt.Sprintf("dev-%d-%d", batch, s)
+			sessions++
+			if user != "" {
+				users[user] = true
+			}
+			seen := map[string]bool{}
+			for e := range 1 + r.IntN(6) {
+				ev := newEvent(session, user, device, platform, consent)
+				ev["category"] = category
+				kind := r.IntN(6)
+				if e == 0 {
+					kind = 0
+				}
+				switch kind {
+				case 0, 1:
+					path := paths[r.IntN(len(paths))]
+					ev["behavior"] = map[string]any{"behaviorType": "navigation", "pageData": map[string]any{"path": path, "title": "t"}}
+					pageViews++
+					if !seen[path] {
+						seen[path] = true
+						uniqueViews++
+					}
+				case 2:
+					ev["behavior"] = map[string]any{"behaviorType": "interaction", "interactionData": map[string]any{"elementType": "button"}}
+				case 3:
+					conv := map[string]any{"goalType": "purchase", "funnelStep": "cart", "conversionTime": 1000, "previousSteps": []string{}}
+					if r.IntN(2) == 0 {
+						v := float64(10 + r.IntN(90))
+						conv["funnelStep"], conv["goalValue"] = "checkout", v
+						revenue += v
+					}
+					purchases++
+					ev["behavior"] = map[string]any{"behaviorType": "conversion", "conversionData": conv}
+				case 4:
+					ev["eventType"], ev["action"] = "error_tracking", "crash"
+					errors++
+				}
+				evs = append(evs, ev)
+				m.counted++
+			}
+		}
+		// Consent: under necessary a user_action is dropped, an
+		// error_tracking event is counted without identifiers.
+		for i := range 4 {
+			ev := newEvent(fmt.Sprintf("sess-nec-%d-%d", batch, i), fmt.Sprintf("user-nec-%d", i), "dev-nec", "web", "necessary")
+			evs = append(evs, ev)
+			ev = newEvent(fmt.Sprintf("sess-nec-%d-%d", batch, i), fmt.Sprintf("user-nec-%d", i), "dev-nec", "web", "necessary")
+			ev["eventType"], ev["action"] = "error_tracking", "timeout"
+			evs = append(evs, ev)
+			errors++
+			m.counted++
+		}
+		m.batches = append(m.batches, evs)
+	}
+
+	var confSum, ratingSum, ratings, accepted, modified float64
+	actions := []string{"accepted", "modified", "rejected"}
+	const nrec = 12
+	for i := range nrec {
+		id := fmt.Sprintf("rec-%d", i)
+		user := fmt.Sprintf("user-%d", i)
+		conf := float64(50+r.IntN(50)) / 100
+		confSum += conf
+		m.recs = append(m.recs, map[string]any{
+			"recommendationId": id, "userId": user, "consentLevel": "analytics",
+			"modelId": "workout-recommender", "modelVersion": "3.2.0", "recommendationType": "workout",
+			"recommendationData": map[string]any{"items": []any{"w-1"}, "confidence": conf, "personalizedFactors": []string{}},
+			"context":            map[string]any{"timeOfDay": "morning", "dayOfWeek": "monday", "userGoals": []string{}, "recentActivity": []string{}, "deviceType": "mobile"},
+			"timestamp":          now.Add(-time.Minute).UnixMilli(),
+		})
+		if i%4 == 3 {
+			continue // no response yet: shown, not accepted
+		}
+		action := actions[i%3]
+		resp := map[string]any{"action": action, "responseTime": 3.5}
+		if i%2 == 0 {
+			rating := float64(1 + i%5)
+			resp["feedback"] = map[string]any{"rating": rating}
+			ratingSum += rating
+			ratings++
+		}
+		switch action {
+		case "accepted":
+			accepted++
+		case "modified":
+			modified++
+		}
+		m.recs = append(m.recs, map[string]any{
+			"recommendationId": id, "userId": user, "consentLevel": "analytics",
+			"userResponse": resp, "responseTimestamp": now.UnixMilli(),
+		})
+	}
+
+	m.want["page_views"] = pageViews
+	m.want["unique_page_views"] = uniqueViews
+	m.want["error_rate"] = errors / float64(m.counted)
+	m.want["new_users"] = float64(len(users))
+	m.want["total_users"] = float64(len(users))
+	m.want["active_users"] = float64(len(users))
+	m.approx["active_users"] = 0.02
+	m.want["purchase_revenue"] = revenue
+	m.want["recommendation_count"] = nrec
+	m.want["acceptance_rate"] = accepted / nrec
+	m.want["modification_rate"] = modified / nrec
+	m.want["avg_confidence"] = confSum / nrec
+	m.want["avg_recommendation_rating"] = ratingSum / ratings
+	m.want["overflow_rate"] = 0
+	_, _ = purchases, sessions
+	return m
+}
+
+// shippedPromstoreConfig is config/pulse.yaml as shipped, with its
+// endpoints moved to free loopback ports; its ./data paths resolve in the
+// collector's own directory, where the secrets and rules it needs are made.
+func shippedPromstoreConfig(t *testing.T, c *collector, api string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../config/pulse.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	replace := func(old, new string) {
+		t.Helper()
+		if n := strings.Count(cfg, old); n != 1 {
+			t.Fatalf("config/pulse.yaml: %q occurs %d times, want once; update shippedPromstoreConfig", old, n)
+		}
+		cfg = strings.Replace(cfg, old, new, 1)
+	}
+	replace("endpoint: localhost:13133", "endpoint: "+c.health)
+	replace("endpoint: localhost:4320", "endpoint: "+c.events)
+	replace("endpoint: localhost:4317", "endpoint: "+freePort(t))
+	replace("endpoint: localhost:4318", "endpoint: "+freePort(t))
+	replace("endpoint: localhost:4321", "endpoint: "+freePort(t))
+	replace("endpoint: localhost:9090", "endpoint: "+api)
+	tel := freePort(t)
+	replace("port: 8888", "port: "+tel[strings.LastIndexByte(tel, ':')+1:])
+	cfg = strings.ReplaceAll(cfg, "host: localhost", "host: 127.0.0.1")
+	data := filepath.Join(c.dir, "data")
+	if err := os.MkdirAll(filepath.Join(data, "alerts"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"privacy.key", "forget.key", "admin.token"} {
+		if err := os.WriteFile(filepath.Join(data, f), []byte(fmt.Sprintf("truth-test-%s-0123456789abcdef0123456789", f)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(data, "alerts", "rules.yaml"), []byte("groups: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestKPIsEqualTheTruth sends a seeded mix with a known answer through the
+// built binary and the shipped config/pulse.yaml, waits until the store has
+// settled, and compares KPIs of the registry with the truth: exact counts
+// exact, HyperLogLog uniques within 2 %, ratios within 1 % absolute.
+func TestKPIsEqualTheTruth(t *testing.T) {
+	api := freePort(t)
+	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string { return shippedPromstoreConfig(t, c, api) })
+	now := time.Now()
+	m := newTruthMix(now)
+	base := "http://" + api
+	sent := 0
+	for i, batch := range m.batches {
+		body, _ := json.Marshal(batch)
+		status, a := post(t, "http://"+c.events+"/v1/events", string(body))
+		if status != http.StatusOK || a.Accepted != len(batch) {
+			t.Fatalf("batch %d: status %d, accepted %d of %d: %+v", i, status, a.Accepted, len(batch), a.Rejected)
+		}
+		sent += len(batch)
+		if i == 0 {
+			// Let the first batch's series be stored before the second
+			// batch brings new ones.
+			waitFor(t, "the first batch stored", func() bool {
+				v, ok := instant(t, base, "sum(pulse_events_total)")
+				return ok && v > 0
+			})
+			time.Sleep(2 * time.Second)
+		}
+	}
+	body, _ := json.Marshal(m.recs)
+	if status, a := post(t, "http://"+c.events+"/v1/recommendations", string(body)); status != http.StatusOK || a.Accepted != len(m.recs) {
+		t.Fatalf("recommendations: status %d, accepted %d of %d: %+v", status, a.Accepted, len(m.recs), a.Rejected)
+	}
+	waitFor(t, "every counted event and recommendation stored", func() bool {
+		ev, ok1 := instant(t, base, "sum(pulse_events_total)")
+		rec, ok2 := instant(t, base, "sum(pulse_recommendations_total)")
+		return ok1 && ok2 && ev == float64(m.counted) && rec == m.want["recommendation_count"]
+	})
+	// One more full export, so gauges (active users) are current.
+	time.Sleep(time.Second)
+
+	var table strings.Builder
+	table.WriteString("| KPI | truth | promstore |\n|---|---|---|\n")
+	for _, name := range sortedKeys(m.want) {
+		k, ok := kpi.Lookup(name)
+		if !ok {
+			t.Fatalf("KPI %s is not in the registry", name)
+		}
+		q, err := k.Query("1h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, found := instant(t, base, q)
+		want := m.want[name]
+		fmt.Fprintf(&table, "| %s | %.4g | %.4g |\n", name, want, got)
+		tol := 1e-9
+		switch {
+		case m.approx[name] > 0:
+			tol = m.approx[name] * want
+		case k.Unit == "1":
+			tol = 0.01
+		}
+		if !found || math.Abs(got-want) > tol {
+			t.Errorf("%s = %v (found %v), truth %v (tolerance %v)\n  query: %s", name, got, found, want, tol, q)
+		}
+	}
+	t.Logf("%d events sent, %d counted\n%s", sent, m.counted, table.String())
+}
+
+func sortedKeys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
