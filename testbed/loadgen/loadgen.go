@@ -229,16 +229,24 @@ func Recommendations(r *rand.Rand, cfg Config, seq int64, n int, ts time.Time) [
 	return out
 }
 
+// snapshots returns one model and one business snapshot request at ts,
+// with every field the receiver requires (docs/events.md).
 func snapshots(ts time.Time) []Request {
 	model := map[string]any{
 		"modelId": "workout-recommender", "modelVersion": "3.2.0", "modelType": "recommendation",
 		"accuracyScore": 0.91, "precisionScore": 0.88, "recallScore": 0.86, "f1Score": 0.87,
 		"predictionLatency": 38.5, "throughput": 120, "errorRate": 0.004, "acceptanceRate": 0.62,
-		"modificationRate": 0.18, "satisfactionScore": 4.2, "timestamp": ts.UnixMilli(),
+		"modificationRate": 0.18, "satisfactionScore": 4.2,
+		"dataDrift":        map[string]any{"detected": false, "severity": "low", "affectedFeatures": []string{}, "driftScore": 0.03},
+		"safetyMetrics":    map[string]any{"violationCount": 0, "safetyScore": 99.5, "riskLevel": "low"},
+		"resourceUsage":    map[string]any{"cpuUtilization": 41.5, "memoryUsage": 2147483648},
+		"evaluationPeriod": map[string]any{"startTime": ts.Add(-time.Hour).UnixMilli(), "endTime": ts.UnixMilli(), "sampleSize": 43200},
+		"timestamp":        ts.UnixMilli(),
 	}
 	business := map[string]any{"metrics": []any{map[string]any{
 		"metricId": "rev-" + strconv.FormatInt(ts.Unix(), 10), "metricName": "subscription_revenue", "category": "revenue",
-		"value": 12840.5, "unit": "EUR", "dimensions": map[string]any{"timeGranularity": "daily", "platform": "web"},
+		"value": 12840.5, "unit": "EUR", "trend": "up", "confidence": 0.97,
+		"dimensions":  map[string]any{"timeGranularity": "daily", "platform": "web"},
 		"periodStart": ts.Add(-24 * time.Hour).UnixMilli(), "periodEnd": ts.UnixMilli(), "timestamp": ts.UnixMilli(),
 	}}}
 	m, _ := json.Marshal(model)

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -88,6 +90,53 @@ func TestOTLPBodiesMatchWhatTheReceiverBuilds(t *testing.T) {
 		for _, g := range got {
 			assert.Equal(t, now.UnixNano(), g.Timestamp)
 		}
+	}
+}
+
+// Every kind of JSON body loadgen sends (events with every behaviour type
+// and PII, recommendations and responses, model and business snapshots) is
+// accepted whole by the real analytics receiver: a rejected item would be
+// load that never reaches the pipeline under test.
+func TestEveryBodyIsAcceptedByTheReceiver(t *testing.T) {
+	cfg := Config{Protocol: JSON, Batch: 40, Users: 50, Sessions: 100, PIIShare: 0.3, RecommendationShare: 0.5, Bodies: 8, Seed: 3}
+	ts := time.Now().Add(-time.Minute)
+	reqs, err := Generate(cfg, ts)
+	require.NoError(t, err)
+	reqs = append(reqs, snapshots(ts)...)
+
+	f := analyticsreceiver.NewFactory()
+	rcfg := f.CreateDefaultConfig().(*analyticsreceiver.Config)
+	rcfg.NetAddr.Endpoint = testutil.FreeAddr(t)
+	set := receivertest.NewNopSettings(f.Type())
+	lr, err := f.CreateLogs(context.Background(), set, rcfg, new(consumertest.LogsSink))
+	require.NoError(t, err)
+	mr, err := f.CreateMetrics(context.Background(), set, rcfg, new(consumertest.MetricsSink))
+	require.NoError(t, err)
+	for _, c := range []interface {
+		Start(context.Context, component.Host) error
+		Shutdown(context.Context) error
+	}{lr, mr} {
+		require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
+		defer func() { require.NoError(t, c.Shutdown(context.Background())) }()
+	}
+
+	kinds := map[string]int{}
+	for i, req := range reqs {
+		resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+req.Path, req.ContentType, bytesReader(req.Body))
+		require.NoError(t, err)
+		var answer struct {
+			Accepted int              `json:"accepted"`
+			Rejected []map[string]any `json:"rejected"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "request %d (%s)", i, req.Path)
+		assert.Empty(t, answer.Rejected, "request %d (%s)", i, req.Path)
+		assert.Equal(t, req.Events, answer.Accepted, "request %d (%s)", i, req.Path)
+		kinds[req.Path]++
+	}
+	for _, path := range []string{"/v1/events", "/v1/recommendations", "/v1/model-metrics", "/v1/business-metrics"} {
+		assert.Positive(t, kinds[path], "no %s body generated", path)
 	}
 }
 
