@@ -2,6 +2,7 @@ package analyticsmetricsconnector
 
 import (
 	"sort"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -21,11 +22,15 @@ var boundedLabels = map[string]bool{lField: true, lPresent: true, lWindow: true,
 
 // point is one series' cumulative state.
 type point struct {
+	// start is when the series was created: the time of its first update
+	// (see aggregator.now), never a later export.
 	start   pcommon.Timestamp
 	value   float64  // sum, gauge value, or histogram sum
 	count   uint64   // histogram count
 	buckets []uint64 // histogram bucket counts, len(bounds)+1
 	dirty   bool
+	// exported is set by the first export that includes the point.
+	exported bool
 }
 
 // series holds one catalog metric's points and its label value sets.
@@ -49,10 +54,14 @@ type aggregator struct {
 	maxSeries int
 	total     int
 	now       pcommon.Timestamp // time of the current update, start of new series
+	// exportedAt is the time of the latest export (at first, when the
+	// aggregator was made): series a flush creates did not exist then,
+	// so it is their start time.
+	exportedAt pcommon.Timestamp
 }
 
 func newAggregator(eventLabels []string, maxValues, maxSeries int) *aggregator {
-	a := &aggregator{maxValues: maxValues, maxSeries: maxSeries}
+	a := &aggregator{maxValues: maxValues, maxSeries: maxSeries, exportedAt: pcommon.NewTimestampFromTime(time.Now())}
 	for i := range catalog {
 		def := &catalog[i]
 		labels := def.Labels
@@ -152,7 +161,15 @@ func (a *aggregator) observe(m int, ls labelSet, v float64) {
 
 // export writes the series into a ScopeMetrics: all of them when full,
 // else only those updated since the last export.
+//
+// The first export of a sum or histogram series writes two points: 0 at its
+// start time, then its value. A store sees the series go from 0 to its
+// first value instead of appearing at it, so rate() and increase() count
+// the first increments too. Not when the start time is not at least a
+// millisecond (Prometheus' resolution) before now: both samples would
+// share a timestamp.
 func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full bool) int {
+	a.exportedAt = max(a.exportedAt, now)
 	n := 0
 	for _, s := range a.metrics {
 		var m pmetric.Metric
@@ -177,25 +194,31 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 				}
 			}
 			p.dirty = false
+			zero := !p.exported && uint64(p.start)/1e6 < uint64(now)/1e6
+			p.exported = true
 			n++
 			switch s.def.Kind {
-			case Sum, Gauge:
-				var dp pmetric.NumberDataPoint
-				if s.def.Kind == Sum {
-					dp = m.Sum().DataPoints().AppendEmpty()
-					dp.SetStartTimestamp(p.start)
-				} else {
-					dp = m.Gauge().DataPoints().AppendEmpty()
+			case Sum:
+				dps := m.Sum().DataPoints()
+				if zero {
+					numberPoint(dps.AppendEmpty(), s, ls, p.start, p.start, 0)
 				}
-				dp.SetTimestamp(now)
-				if s.def.Int {
-					dp.SetIntValue(int64(p.value))
-				} else {
-					dp.SetDoubleValue(p.value)
-				}
-				putLabels(dp.Attributes(), s.labels, ls)
+				numberPoint(dps.AppendEmpty(), s, ls, p.start, now, p.value)
+			case Gauge:
+				numberPoint(m.Gauge().DataPoints().AppendEmpty(), s, ls, 0, now, p.value)
 			case Histogram:
-				dp := m.Histogram().DataPoints().AppendEmpty()
+				dps := m.Histogram().DataPoints()
+				if zero {
+					dp := dps.AppendEmpty()
+					dp.SetStartTimestamp(p.start)
+					dp.SetTimestamp(p.start)
+					dp.SetCount(0)
+					dp.SetSum(0) // without it, the point has no sum: no _sum sample
+					dp.ExplicitBounds().FromRaw(s.def.Bounds)
+					dp.BucketCounts().FromRaw(make([]uint64, len(p.buckets)))
+					putLabels(dp.Attributes(), s.labels, ls)
+				}
+				dp := dps.AppendEmpty()
 				dp.SetStartTimestamp(p.start)
 				dp.SetTimestamp(now)
 				dp.SetCount(p.count)
@@ -207,6 +230,20 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 		}
 	}
 	return n
+}
+
+// numberPoint fills a sum (start > 0) or gauge data point.
+func numberPoint(dp pmetric.NumberDataPoint, s *series, ls labelSet, start, ts pcommon.Timestamp, v float64) {
+	if start > 0 {
+		dp.SetStartTimestamp(start)
+	}
+	dp.SetTimestamp(ts)
+	if s.def.Int {
+		dp.SetIntValue(int64(v))
+	} else {
+		dp.SetDoubleValue(v)
+	}
+	putLabels(dp.Attributes(), s.labels, ls)
 }
 
 func putLabels(attrs pcommon.Map, labels []string, ls labelSet) {

@@ -86,6 +86,12 @@ const (
 	mOverflow
 	mCohortSize
 	mCohortActive
+	mSessionsConverted
+	mSessionsOpen
+	mSessionsOpenDuration
+	mSessionsOpenBounced
+	mUsersSeen
+	mConversionsValued
 	numMetrics
 )
 
@@ -128,13 +134,19 @@ var catalog = [numMetrics]MetricDef{
 	mConversions:          {Name: "pulse.conversions", Unit: "{conversion}", Kind: Sum, Int: true, Labels: []string{lGoalType, lFunnelStep, lPlatform}, Description: "Conversions, by goal and funnel step."},
 	mConversionTime:       {Name: "pulse.conversion.time", Unit: "ms", Kind: Histogram, Bounds: boundsMS, Labels: []string{lGoalType}, Description: "Time to convert."},
 	mConversionValue:      {Name: "pulse.conversion.value", Unit: "", Kind: Sum, Labels: []string{lGoalType}, Description: "Sum of goal values of conversions (revenue for purchases)."},
+	mConversionsValued:    {Name: "pulse.conversions.valued", Unit: "{conversion}", Kind: Sum, Int: true, Labels: []string{lGoalType}, Description: "Conversions with a goal value above 0 (completed transactions, for purchases)."},
 	mAbandonments:         {Name: "pulse.abandonments", Unit: "{event}", Kind: Sum, Int: true, Labels: []string{lCategory, lPlatform}, Description: "Abandonment events, by category."},
 	mActiveUsers:          {Name: "pulse.users.active", Unit: "{user}", Kind: Gauge, Int: true, Labels: []string{lWindow}, Description: "Distinct users in the rolling window (HyperLogLog estimate)."},
 	mNewUsers:             {Name: "pulse.users.new", Unit: "{user}", Kind: Sum, Int: true, Labels: []string{lPlatform}, Description: "Users seen for the first time."},
+	mUsersSeen:            {Name: "pulse.users.seen", Unit: "{user}", Kind: Gauge, Int: true, Labels: nil, Description: "Users ever seen by the new-user filter (its estimate after a restart with storage, plus the new users since)."},
 	mSessions:             {Name: "pulse.sessions", Unit: "{session}", Kind: Sum, Int: true, Labels: []string{lPlatform}, Description: "Sessions started."},
 	mSessionDuration:      {Name: "pulse.session.duration", Unit: "s", Kind: Histogram, Bounds: boundsSeconds, Labels: []string{lPlatform}, Description: "Duration of ended sessions (first to last event)."},
 	mSessionEvents:        {Name: "pulse.session.events", Unit: "{event}", Kind: Histogram, Bounds: boundsCount, Labels: []string{lPlatform}, Description: "Events per ended session."},
 	mBounces:              {Name: "pulse.sessions.bounced", Unit: "{session}", Kind: Sum, Int: true, Labels: []string{lPlatform}, Description: "Ended sessions of a single event."},
+	mSessionsConverted:    {Name: "pulse.sessions.converted", Unit: "{session}", Kind: Sum, Int: true, Labels: []string{lPlatform}, Description: "Sessions with a conversion event, counted once, at their first conversion."},
+	mSessionsOpen:         {Name: "pulse.sessions.open", Unit: "{session}", Kind: Gauge, Int: true, Labels: []string{lPlatform}, Description: "Sessions open (not yet ended) at the flush."},
+	mSessionsOpenDuration: {Name: "pulse.sessions.open.duration", Unit: "s", Kind: Gauge, Labels: []string{lPlatform}, Description: "Sum over open sessions of first to last event time so far."},
+	mSessionsOpenBounced:  {Name: "pulse.sessions.open.bounced", Unit: "{session}", Kind: Gauge, Int: true, Labels: []string{lPlatform}, Description: "Open sessions that have had a single event so far."},
 	mRecommendations:      {Name: "pulse.recommendations", Unit: "{recommendation}", Kind: Sum, Int: true, Labels: []string{lModelID, lModelVer, lRecType}, Description: "AI recommendations shown."},
 	mResponses:            {Name: "pulse.recommendation.responses", Unit: "{response}", Kind: Sum, Int: true, Labels: []string{lModelID, lModelVer, lRecType, lResponse}, Description: "User responses to recommendations: accepted, modified, rejected, ignored."},
 	mConfidence:           {Name: "pulse.recommendation.confidence", Unit: "1", Kind: Histogram, Bounds: boundsRatio, Labels: []string{lModelID, lRecType}, Description: "Model confidence of recommendations."},

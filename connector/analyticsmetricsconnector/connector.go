@@ -39,8 +39,36 @@ type session struct {
 	first, last int64 // event time, ns
 	events      int
 	platform    string
-	pages       [8]uint64 // hashes of viewed paths, for unique page views
+	open        *openSessions // the tally of its platform
+	pages       [8]uint64     // hashes of viewed paths, for unique page views
 	npages      int
+	converted   bool // counted in pulse.sessions.converted
+}
+
+// openSessions tallies one platform's open sessions for the
+// pulse.sessions.open gauges. Sessions add and remove themselves as they
+// change, so a flush does not walk the session table.
+type openSessions struct {
+	sessions, single int64 // open sessions, those of a single event
+	span             int64 // sum of last - first event time, ns
+	dirty            bool  // changed since the last flush
+}
+
+// openTally returns the tally of platform. Platforms beyond
+// max_values_per_label share the _other tally, as their series would.
+func (c *analyticsConnector) openTally(platform string) *openSessions {
+	if o, ok := c.open[platform]; ok {
+		return o
+	}
+	if len(c.open) >= c.cfg.MaxValuesPerLabel {
+		platform = otherValue
+		if o, ok := c.open[platform]; ok {
+			return o
+		}
+	}
+	o := &openSessions{}
+	c.open[strings.Clone(platform)] = o
+	return o
 }
 
 type analyticsConnector struct {
@@ -55,7 +83,12 @@ type analyticsConnector struct {
 	cohorts  *cohorts
 	recent   []recentUser // direct-mapped cache of users seen this week
 	sessions map[string]*session
-	pending  []int64 // event times (ns) since the last flush, for freshness
+	open     map[string]*openSessions // by platform
+	// usersSeen is the new-user filter's user count: its estimate at
+	// start, plus the new users since.
+	usersSeen      uint64
+	usersSeenDirty bool
+	pending        []int64 // event times (ns) since the last flush, for freshness
 	// fields counts optional fields absent [0] and present [1]; kept as
 	// plain counters (not series lookups) because every event touches all.
 	fields      [numOptionalFields][2]uint64
@@ -105,6 +138,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*
 		cohorts:    newCohorts(cfg.ExpectedUsers),
 		recent:     make([]recentUser, recentUsers),
 		sessions:   map[string]*session{},
+		open:       map[string]*openSessions{},
 		seed:       maphash.MakeSeed(),
 		windowList: windows,
 		flushed:    make(chan struct{}),
@@ -139,6 +173,9 @@ func (c *analyticsConnector) Start(ctx context.Context, host component.Host) err
 			return err
 		}
 	}
+	c.mu.Lock()
+	c.usersSeen, c.usersSeenDirty = uint64(c.seen.ApproximatedSize()), true
+	c.mu.Unlock()
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
 	c.lastFull, c.lastSave = time.Now(), time.Now()
 	go c.loop()
@@ -195,8 +232,23 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 	md := pmetric.NewMetrics()
 	c.mu.Lock()
 	ts := pcommon.NewTimestampFromTime(now)
-	c.agg.now = ts
+	// What the flush itself counts (ended sessions, freshness) happened
+	// since the previous export: a series it creates was 0 then.
+	c.agg.now = min(c.agg.exportedAt, ts)
 	c.endSessions(now.UnixNano()-int64(c.cfg.SessionTimeout), false)
+	for platform, o := range c.open {
+		if o.dirty {
+			ls := labelSet{platform}
+			c.agg.set(mSessionsOpen, ls, float64(o.sessions))
+			c.agg.set(mSessionsOpenDuration, ls, float64(o.span)/1e9)
+			c.agg.set(mSessionsOpenBounced, ls, float64(o.single))
+			o.dirty = false
+		}
+	}
+	if c.usersSeenDirty {
+		c.agg.set(mUsersSeen, labelSet{}, float64(c.usersSeen))
+		c.usersSeenDirty = false
+	}
 	for _, w := range c.windowList {
 		if n, err := c.users.Estimate(w.Name, now); err == nil {
 			c.agg.set(mActiveUsers, labelSet{w.Name}, float64(n))
@@ -278,6 +330,13 @@ func (c *analyticsConnector) endSessions(cutoff int64, everything bool) {
 }
 
 func (c *analyticsConnector) endSession(s *session) {
+	o := s.open
+	o.sessions--
+	o.span -= s.last - s.first
+	if s.events == 1 {
+		o.single--
+	}
+	o.dirty = true
 	ls := labelSet{s.platform}
 	c.agg.observe(mSessionDuration, ls, float64(s.last-s.first)/1e9)
 	c.agg.observe(mSessionEvents, ls, float64(s.events))
@@ -533,6 +592,9 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 		}
 		if e.has&hasGoalValue != 0 {
 			a.add(mConversionValue, labelSet{e.goalType}, e.goalValue)
+			if e.goalValue > 0 {
+				a.add(mConversionsValued, labelSet{e.goalType}, 1)
+			}
 		}
 	case "abandonment":
 		a.add(mAbandonments, labelSet{e.category, e.platform}, 1)
@@ -550,6 +612,8 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 			isNew := !c.seen.TestAndAddString(e.userID)
 			if isNew {
 				a.add(mNewUsers, p, 1)
+				c.usersSeen++
+				c.usersSeenDirty = true
 			}
 			c.cohorts.observe(e.userID, at, isNew)
 			*slot = recentUser{user: strings.Clone(e.userID), week: w}
@@ -595,12 +659,27 @@ func (c *analyticsConnector) trackSession(e *event, t int64) {
 		if len(c.sessions) >= c.cfg.MaxSessions {
 			c.evictOldestSessions()
 		}
-		s = &session{first: t, last: t, platform: e.platform}
+		s = &session{first: t, last: t, platform: e.platform, open: c.openTally(e.platform)}
 		c.sessions[strings.Clone(e.sessionID)] = s
 		c.agg.add(mSessions, labelSet{e.platform}, 1)
+		s.open.sessions++
+	}
+	o := s.open
+	o.span -= s.last - s.first
+	if s.events == 1 {
+		o.single--
 	}
 	s.events++
 	s.first, s.last = min(s.first, t), max(s.last, t)
+	o.span += s.last - s.first
+	if s.events == 1 {
+		o.single++
+	}
+	o.dirty = true
+	if e.behavior == "conversion" && !s.converted {
+		s.converted = true
+		c.agg.add(mSessionsConverted, labelSet{s.platform}, 1)
+	}
 	if e.behavior == "navigation" && e.path != "" {
 		h := maphash.String(c.seed, e.path)
 		for _, seen := range s.pages[:s.npages] {
