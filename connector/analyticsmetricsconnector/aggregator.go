@@ -18,7 +18,7 @@ type labelSet [maxLabels]string
 
 // boundedLabels take their values from Pulse's own fixed vocabulary, so the
 // per-label value limit does not apply to them.
-var boundedLabels = map[string]bool{lField: true, lPresent: true, lWindow: true, lMetric: true, lLabel: true, lCohort: true, lPeriod: true}
+var boundedLabels = map[string]bool{lField: true, lPresent: true, lWindow: true, lMetric: true, lLabel: true, lCohort: true, lPeriod: true, lKind: true}
 
 // point is one series' cumulative state.
 type point struct {

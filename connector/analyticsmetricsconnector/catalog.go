@@ -92,6 +92,8 @@ const (
 	mSessionsOpenBounced
 	mUsersSeen
 	mConversionsValued
+	mDuplicates
+	mUnjoined
 	numMetrics
 )
 
@@ -117,6 +119,7 @@ const (
 	lLabel       = "label"
 	lCohort      = "cohort"
 	lPeriod      = "period"
+	lKind        = "kind"
 )
 
 var catalog = [numMetrics]MetricDef{
@@ -162,6 +165,8 @@ var catalog = [numMetrics]MetricDef{
 	mCohortSize:           {Name: "pulse.cohort.size", Unit: "{user}", Kind: Gauge, Int: true, Labels: []string{lCohort}, Description: "Users first seen in the cohort's week (cohort: the week's Monday, UTC); the last 12 cohorts."},
 	mCohortActive:         {Name: "pulse.cohort.active_users", Unit: "{user}", Kind: Gauge, Int: true, Labels: []string{lCohort, lPeriod}, Description: "Users of the cohort active in week `period` after it (0 is the cohort's own week): retention is this over pulse.cohort.size."},
 	mOverflow:             {Name: "pulse.connector.overflow", Unit: "{data_point}", Kind: Sum, Int: true, Labels: []string{lMetric, lLabel}, Description: "Updates folded into the overflow series, by metric and label."},
+	mDuplicates:           {Name: "pulse.events.duplicates", Unit: "{record}", Kind: Sum, Int: true, Labels: []string{lKind}, Description: "Records not counted because their id was already counted (client retries), by kind: event, recommendation, response."},
+	mUnjoined:             {Name: "pulse.recommendation.responses.unjoined", Unit: "{response}", Kind: Sum, Int: true, Labels: []string{lResponse}, Description: "Later responses lacking model labels whose recommendation is unknown or expired: counted with empty labels."},
 }
 
 // Catalog returns the metrics the connector emits, for docs and tests.

@@ -50,6 +50,38 @@ type Config struct {
 	// and are exported with the next successful flush, so a client retry
 	// can count them twice.
 	WaitForExport bool `mapstructure:"wait_for_export"`
+	// Dedup drops records whose id was already counted (client retries).
+	Dedup DedupConfig `mapstructure:"dedup"`
+	// RecommendationJoin gives a later response without model labels
+	// those of its recommendation.
+	RecommendationJoin RecommendationJoinConfig `mapstructure:"recommendation_join"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// DedupConfig bounds the ids remembered to drop duplicates: events by
+// pulse.event.id, recommendations and later responses by
+// pulse.recommendation.id (apart from each other).
+type DedupConfig struct {
+	// Window is how long a generation of ids lasts; an id is remembered
+	// for between one and two windows.
+	Window time.Duration `mapstructure:"window"`
+	// MaxIDs caps the ids of one generation; a full generation starts the
+	// next one early, which shortens the window.
+	MaxIDs int `mapstructure:"max_ids"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// RecommendationJoinConfig bounds the recommendations remembered for
+// joining later responses.
+type RecommendationJoinConfig struct {
+	// MaxEntries caps the recommendations remembered; the oldest go first.
+	MaxEntries int `mapstructure:"max_entries"`
+	// MaxAge is how long a recommendation is remembered.
+	MaxAge time.Duration `mapstructure:"max_age"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -113,8 +145,23 @@ func (cfg *Config) Validate() error {
 	if cfg.SaveInterval < time.Second {
 		errs = append(errs, fmt.Errorf("save_interval: must be at least 1s, got %s", cfg.SaveInterval))
 	}
+	if cfg.Dedup.Window < time.Minute {
+		errs = append(errs, fmt.Errorf("dedup.window: must be at least 1m, got %s", cfg.Dedup.Window))
+	}
+	if cfg.Dedup.MaxIDs < 1000 {
+		errs = append(errs, fmt.Errorf("dedup.max_ids: must be at least 1000, got %d", cfg.Dedup.MaxIDs))
+	}
+	if cfg.RecommendationJoin.MaxEntries < 1 {
+		errs = append(errs, fmt.Errorf("recommendation_join.max_entries: must be positive, got %d", cfg.RecommendationJoin.MaxEntries))
+	}
+	if cfg.RecommendationJoin.MaxAge < time.Minute || cfg.RecommendationJoin.MaxAge > maxJoinAge {
+		errs = append(errs, fmt.Errorf("recommendation_join.max_age: between 1m and %s, got %s", maxJoinAge, cfg.RecommendationJoin.MaxAge))
+	}
 	return errors.Join(errs...)
 }
+
+// maxJoinAge keeps ages within the join table's 32-bit seconds.
+const maxJoinAge = 10 * 365 * 24 * time.Hour
 
 func sortedDims() []string {
 	out := make([]string, 0, len(eventDimensions))

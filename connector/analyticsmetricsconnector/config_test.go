@@ -39,6 +39,8 @@ func TestLoadConfig(t *testing.T) {
 		Storage:            &storage,
 		SaveInterval:       time.Minute,
 		WaitForExport:      false,
+		Dedup:              DedupConfig{Window: time.Hour, MaxIDs: 50_000},
+		RecommendationJoin: RecommendationJoinConfig{MaxEntries: 20_000, MaxAge: 48 * time.Hour},
 	}
 	assert.Equal(t, want, cfg)
 }
@@ -60,6 +62,10 @@ func TestConfigErrors(t *testing.T) {
 		"max_sessions: must be positive, got 0",
 		"expected_users: must be at least 1000, got 5",
 		"save_interval: must be at least 1s, got 100ms",
+		"dedup.window: must be at least 1m, got 1s",
+		"dedup.max_ids: must be at least 1000, got 10",
+		"recommendation_join.max_entries: must be positive, got 0",
+		"recommendation_join.max_age: between 1m and 87600h0m0s, got 0s",
 	} {
 		assert.ErrorContains(t, err, want)
 	}

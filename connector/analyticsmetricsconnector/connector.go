@@ -1,6 +1,7 @@
 package analyticsmetricsconnector
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -94,6 +95,8 @@ type analyticsConnector struct {
 	fields      [numOptionalFields][2]uint64
 	fieldsDirty bool
 	eventDim    [maxLabels]string
+	dedup       *dedup     // ids already counted
+	join        *joinTable // recommendation id → model labels
 
 	seed       maphash.Seed
 	client     storage.Client
@@ -142,6 +145,8 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*
 		seed:       maphash.MakeSeed(),
 		windowList: windows,
 		flushed:    make(chan struct{}),
+		dedup:      newDedup(cfg.Dedup.Window, cfg.Dedup.MaxIDs),
+		join:       newJoinTable(cfg.RecommendationJoin.MaxEntries, uint32(cfg.RecommendationJoin.MaxAge/time.Second)),
 	}
 	for i, d := range cfg.EventDimensions {
 		c.eventDim[i] = eventDimensions[d]
@@ -369,7 +374,9 @@ func (c *analyticsConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) erro
 // consume aggregates ld and returns how many records it used; c.mu is held.
 func (c *analyticsConnector) consume(ld plog.Logs) int {
 	n := 0
-	c.agg.now = pcommon.NewTimestampFromTime(time.Now())
+	now := time.Now()
+	c.agg.now = pcommon.NewTimestampFromTime(now)
+	nowNS := now.UnixNano()
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -382,10 +389,17 @@ func (c *analyticsConnector) consume(ld plog.Logs) int {
 				lr := lrs.At(k)
 				switch lr.EventName() {
 				case schema.EventAnalytics:
-					c.event(lr, &res)
+					// The id as the privacy processor left it (it keeps
+					// pulse.event.id): a retry carries the same one.
+					if id, ok := lr.Attributes().Get(schema.AttrEventID); ok && id.Type() == pcommon.ValueTypeStr && id.Str() != "" &&
+						c.dedup.seen(kindEvent, id.Str(), nowNS) {
+						c.agg.add(mDuplicates, labelSet{dedupKindNames[kindEvent]}, 1)
+					} else {
+						c.event(lr, &res)
+					}
 					n++
 				case schema.EventRecommendation, schema.EventRecommendationResponse:
-					c.recommendation(lr)
+					c.recommendation(lr, now)
 					n++
 				}
 			}
@@ -719,12 +733,17 @@ func nthSmallest(xs []int64, n int) int64 {
 	return xs[min(n, len(xs))-1]
 }
 
-func (c *analyticsConnector) recommendation(lr plog.LogRecord) {
-	var modelID, modelVersion, recType, response string
+// recommendation counts a full recommendation (pulse.recommendation) or a
+// later response; a response takes the model labels it lacks from its
+// recommendation, joined by id. Duplicates by id are not counted.
+func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
+	var recID, modelID, modelVersion, recType, response string
 	var conf, respTime, rating, view, ctr, completion float64
 	var has uint32
 	lr.Attributes().Range(func(k string, v pcommon.Value) bool {
 		switch k {
+		case schema.AttrRecommendationID:
+			recID = v.Str()
 		case schema.AttrModelID:
 			modelID = v.Str()
 		case schema.AttrModelVersion:
@@ -749,8 +768,33 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord) {
 		return true
 	})
 	a := c.agg
+	full := lr.EventName() == schema.EventRecommendation
+	kind := kindResponse
+	if full {
+		kind = kindRecommendation
+	}
+	var h uint64
+	if recID != "" {
+		if c.dedup.seen(kind, recID, now.UnixNano()) {
+			a.add(mDuplicates, labelSet{dedupKindNames[kind]}, 1)
+			return
+		}
+		h = idHash(kindRecommendation, recID)
+	}
+	secs := uint32(max(now.Unix(), 0))
+	switch {
+	case full && recID != "":
+		c.join.remember(h, recLabels{modelID, modelVersion, recType}, secs)
+	case !full && (modelID == "" || modelVersion == "" || recType == ""):
+		// Labels the response carries itself win.
+		if ls, ok := c.join.lookup(h, secs); ok && recID != "" {
+			modelID, modelVersion, recType = cmp.Or(modelID, ls[0]), cmp.Or(modelVersion, ls[1]), cmp.Or(recType, ls[2])
+		} else {
+			a.add(mUnjoined, labelSet{response}, 1)
+		}
+	}
 	short := labelSet{modelID, recType}
-	if lr.EventName() == schema.EventRecommendation {
+	if full {
 		a.add(mRecommendations, labelSet{modelID, modelVersion, recType}, 1)
 		if has&1 != 0 {
 			a.observe(mConfidence, short, conf)
@@ -772,20 +816,27 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord) {
 }
 
 // State persistence: one key holding the user filter, the active-user
-// sketches and the cohorts, each length-prefixed.
-const stateKey = "analytics_metrics.state.v2"
+// sketches, the cohorts, the dedup ids and the recommendation join table,
+// each length-prefixed. State saved under the v2 key (without the last
+// two) is still loaded.
+const (
+	stateKey   = "analytics_metrics.state.v3"
+	stateKeyV2 = "analytics_metrics.state.v2"
+)
 
 func (c *analyticsConnector) save(ctx context.Context) error {
 	c.mu.Lock()
 	filter, err1 := c.seen.MarshalBinary()
 	ring, err2 := c.users.MarshalBinary()
 	cohorts, err3 := c.cohorts.MarshalBinary()
+	ids, err4 := c.dedup.MarshalBinary()
+	join, err5 := c.join.MarshalBinary()
 	c.mu.Unlock()
-	if err := errors.Join(err1, err2, err3); err != nil {
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return err
 	}
 	var buf []byte
-	for _, part := range [][]byte{filter, ring, cohorts} {
+	for _, part := range [][]byte{filter, ring, cohorts, ids, join} {
 		buf = binary.AppendUvarint(buf, uint64(len(part)))
 		buf = append(buf, part...)
 	}
@@ -793,15 +844,20 @@ func (c *analyticsConnector) save(ctx context.Context) error {
 }
 
 func (c *analyticsConnector) load(ctx context.Context) error {
+	nparts := 5
 	buf, err := c.client.Get(ctx, stateKey)
+	if err == nil && buf == nil {
+		nparts = 3
+		buf, err = c.client.Get(ctx, stateKeyV2)
+	}
 	if err != nil {
 		return fmt.Errorf("storage: reading state: %w", err)
 	}
 	if buf == nil {
 		return nil
 	}
-	var parts [3][]byte
-	for i := range parts {
+	var parts [5][]byte
+	for i := range parts[:nparts] {
 		n, k := binary.Uvarint(buf)
 		if k <= 0 || uint64(len(buf)-k) < n {
 			return fmt.Errorf("storage: saved state is corrupt (part %d)", i)
@@ -817,6 +873,14 @@ func (c *analyticsConnector) load(ctx context.Context) error {
 	}
 	if err := c.cohorts.UnmarshalBinary(parts[2]); err != nil {
 		return fmt.Errorf("storage: saved cohorts: %w", err)
+	}
+	if nparts == 5 {
+		if err := c.dedup.UnmarshalBinary(parts[3]); err != nil {
+			return fmt.Errorf("storage: saved dedup ids: %w", err)
+		}
+		if err := c.join.UnmarshalBinary(parts[4]); err != nil {
+			return fmt.Errorf("storage: saved recommendation join table: %w", err)
+		}
 	}
 	c.seen = seen
 	return nil

@@ -37,6 +37,8 @@ func createDefaultConfig() component.Config {
 		ExpectedUsers:      1_000_000,
 		SaveInterval:       30 * time.Second,
 		WaitForExport:      true,
+		Dedup:              DedupConfig{Window: 24 * time.Hour, MaxIDs: 1_000_000},
+		RecommendationJoin: RecommendationJoinConfig{MaxEntries: 1_000_000, MaxAge: 7 * 24 * time.Hour},
 	}
 }
 

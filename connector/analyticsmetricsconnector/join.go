@@ -1,0 +1,217 @@
+package analyticsmetricsconnector
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// recLabels are the model labels a later response takes from its
+// recommendation: model id, model version, recommendation type.
+type recLabels [3]string
+
+// joinEntry is one remembered recommendation: when (unix seconds) and the
+// index of its labels in the interned table.
+type joinEntry struct {
+	at     uint32
+	labels uint32
+}
+
+// labelSlot is one interned label triple and how many entries use it.
+type labelSlot struct {
+	labels recLabels
+	refs   int
+}
+
+// joinTable maps recommendation id hashes to the model labels of the
+// recommendation, for at most maxEntries recommendations of at most maxAge
+// seconds; the oldest are forgotten first. Label triples are interned
+// (recommendations share a few models), so an entry costs its map slot and
+// its place in the insertion queue.
+type joinTable struct {
+	maxEntries int
+	maxAge     uint32 // seconds
+	entries    map[uint64]joinEntry
+	order      []uint64 // id hashes in insertion (so age) order, from head
+	head       int
+	slots      []labelSlot
+	index      map[recLabels]uint32
+	free       []uint32
+}
+
+func newJoinTable(maxEntries int, maxAgeSeconds uint32) *joinTable {
+	return &joinTable{maxEntries: maxEntries, maxAge: maxAgeSeconds, entries: map[uint64]joinEntry{}, index: map[recLabels]uint32{}}
+}
+
+// remember records the labels of recommendation h at now (unix seconds).
+// A recommendation remembered again keeps its place in the queue.
+func (j *joinTable) remember(h uint64, ls recLabels, now uint32) {
+	j.expire(now)
+	if e, ok := j.entries[h]; ok {
+		j.release(e.labels)
+		j.entries[h] = joinEntry{at: e.at, labels: j.intern(ls)}
+		return
+	}
+	for len(j.entries) >= j.maxEntries {
+		j.evictOldest()
+	}
+	j.entries[h] = joinEntry{at: now, labels: j.intern(ls)}
+	j.order = append(j.order, h)
+}
+
+// lookup returns the labels of recommendation h if it is remembered and
+// not older than maxAge.
+func (j *joinTable) lookup(h uint64, now uint32) (recLabels, bool) {
+	e, ok := j.entries[h]
+	if !ok || now > e.at && now-e.at > j.maxAge {
+		return recLabels{}, false
+	}
+	return j.slots[e.labels].labels, true
+}
+
+// expire forgets the recommendations older than maxAge.
+func (j *joinTable) expire(now uint32) {
+	for j.head < len(j.order) {
+		e := j.entries[j.order[j.head]]
+		if now <= e.at || now-e.at <= j.maxAge {
+			return
+		}
+		j.evictOldest()
+	}
+}
+
+func (j *joinTable) evictOldest() {
+	h := j.order[j.head]
+	j.order[j.head] = 0
+	j.head++
+	if e, ok := j.entries[h]; ok {
+		j.release(e.labels)
+		delete(j.entries, h)
+	}
+	// Compact once the consumed prefix is half the queue, so the queue
+	// stays within twice the entries.
+	if j.head > len(j.order)/2 && j.head > 1024 {
+		n := copy(j.order, j.order[j.head:])
+		j.order, j.head = j.order[:n], 0
+	}
+}
+
+func (j *joinTable) intern(ls recLabels) uint32 {
+	if i, ok := j.index[ls]; ok {
+		j.slots[i].refs++
+		return i
+	}
+	ls = recLabels{strings.Clone(ls[0]), strings.Clone(ls[1]), strings.Clone(ls[2])}
+	var i uint32
+	if n := len(j.free); n > 0 {
+		i, j.free = j.free[n-1], j.free[:n-1]
+		j.slots[i] = labelSlot{labels: ls, refs: 1}
+	} else {
+		i = uint32(len(j.slots))
+		j.slots = append(j.slots, labelSlot{labels: ls, refs: 1})
+	}
+	j.index[ls] = i
+	return i
+}
+
+func (j *joinTable) release(i uint32) {
+	s := &j.slots[i]
+	if s.refs--; s.refs == 0 {
+		delete(j.index, s.labels)
+		*s = labelSlot{}
+		j.free = append(j.free, i)
+	}
+}
+
+// MarshalBinary writes the live label triples, then the entries oldest
+// first (hash, time, triple).
+func (j *joinTable) MarshalBinary() ([]byte, error) {
+	var buf []byte
+	renum := make(map[uint32]uint32, len(j.index))
+	buf = binary.AppendUvarint(buf, uint64(len(j.index)))
+	for i, s := range j.slots {
+		if s.refs == 0 {
+			continue
+		}
+		renum[uint32(i)] = uint32(len(renum))
+		for _, l := range s.labels {
+			buf = binary.AppendUvarint(buf, uint64(len(l)))
+			buf = append(buf, l...)
+		}
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(j.entries)))
+	for _, h := range j.order[j.head:] {
+		e, ok := j.entries[h]
+		if !ok {
+			continue
+		}
+		buf = binary.LittleEndian.AppendUint64(buf, h)
+		buf = binary.LittleEndian.AppendUint32(buf, e.at)
+		buf = binary.AppendUvarint(buf, uint64(renum[e.labels]))
+	}
+	return buf, nil
+}
+
+// UnmarshalBinary restores what MarshalBinary wrote, keeping at most
+// maxEntries (the newest).
+func (j *joinTable) UnmarshalBinary(buf []byte) error {
+	errTrunc := errors.New("truncated")
+	uvarint := func() (uint64, error) {
+		v, k := binary.Uvarint(buf)
+		if k <= 0 {
+			return 0, errTrunc
+		}
+		buf = buf[k:]
+		return v, nil
+	}
+	n, err := uvarint()
+	if err != nil {
+		return err
+	}
+	if n > uint64(len(buf)) {
+		return errTrunc
+	}
+	triples := make([]recLabels, n)
+	for i := range triples {
+		for k := range triples[i] {
+			l, err := uvarint()
+			if err != nil || l > uint64(len(buf)) {
+				return errTrunc
+			}
+			triples[i][k], buf = string(buf[:l]), buf[l:]
+		}
+	}
+	m, err := uvarint()
+	if err != nil {
+		return err
+	}
+	fresh := newJoinTable(j.maxEntries, j.maxAge)
+	for range m {
+		if len(buf) < 12 {
+			return errTrunc
+		}
+		h, at := binary.LittleEndian.Uint64(buf), binary.LittleEndian.Uint32(buf[8:])
+		buf = buf[12:]
+		t, err := uvarint()
+		if err != nil {
+			return err
+		}
+		if t >= uint64(len(triples)) {
+			return fmt.Errorf("label index %d out of range", t)
+		}
+		if _, dup := fresh.entries[h]; dup {
+			continue
+		}
+		for len(fresh.entries) >= fresh.maxEntries {
+			fresh.evictOldest()
+		}
+		fresh.entries[h] = joinEntry{at: at, labels: fresh.intern(triples[t])}
+		fresh.order = append(fresh.order, h)
+	}
+	if len(buf) != 0 {
+		return errors.New("trailing bytes")
+	}
+	*j = *fresh
+	return nil
+}

@@ -1,0 +1,171 @@
+package analyticsmetricsconnector
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/pulse-otel/pulse/internal/schema"
+)
+
+// recLogs builds recommendation records (schema.EventRecommendation or
+// schema.EventRecommendationResponse) with the given attributes.
+func recLogs(recs ...map[string]any) plog.Logs {
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for _, r := range recs {
+		lr := lrs.AppendEmpty()
+		lr.SetEventName(r["event"].(string))
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Now().Add(-time.Second)))
+		for k, v := range r {
+			if k == "event" {
+				continue
+			}
+			lr.Attributes().PutStr(k, v.(string))
+		}
+	}
+	return ld
+}
+
+func shown(id, model, version, typ string) map[string]any {
+	return map[string]any{"event": schema.EventRecommendation, schema.AttrRecommendationID: id,
+		schema.AttrModelID: model, schema.AttrModelVersion: version, schema.AttrRecommendationType: typ}
+}
+
+func answered(id, action string, extra ...string) map[string]any {
+	r := map[string]any{"event": schema.EventRecommendationResponse, schema.AttrRecommendationID: id, schema.AttrResponseAction: action}
+	for i := 0; i+1 < len(extra); i += 2 {
+		r[extra[i]] = extra[i+1]
+	}
+	return r
+}
+
+func respKey(model, version, typ, action string) string {
+	return fmt.Sprint(map[string]any{"model_id": model, "model_version": version, "recommendation_type": typ, "response": action})
+}
+
+func TestLaterResponseJoinsItsRecommendation(t *testing.T) {
+	c, sink := newTestConnector(t, nil)
+	ctx := context.Background()
+	require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1", "coach", "1.4", "workout"), shown("r-2", "coach", "1.4", "workout"))))
+	require.NoError(t, c.ConsumeLogs(ctx, recLogs(
+		answered("r-1", "accepted"),
+		answered("r-2", "rejected", schema.AttrModelVersion, "1.5"), // its own label wins
+		answered("r-9", "accepted"),                                 // never seen
+	)))
+	c.flush(ctx, time.Now(), true)
+	_, series := sumPoints(t, sink, "pulse.recommendation.responses")
+	assert.Equal(t, map[string]int64{
+		respKey("coach", "1.4", "workout", "accepted"): 1,
+		respKey("coach", "1.5", "workout", "rejected"): 1,
+		respKey("", "", "", "accepted"):                1,
+	}, series)
+	unjoined, byResponse := sumPoints(t, sink, "pulse.recommendation.responses.unjoined")
+	assert.Equal(t, int64(1), unjoined)
+	assert.Equal(t, int64(1), byResponse[fmt.Sprint(map[string]any{"response": "accepted"})])
+}
+
+func TestRecommendationDedupKeySpaces(t *testing.T) {
+	c, sink := newTestConnector(t, nil)
+	ctx := context.Background()
+	for range 2 { // the client sent everything twice
+		require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1", "coach", "1.4", "workout"))))
+		require.NoError(t, c.ConsumeLogs(ctx, recLogs(answered("r-1", "accepted"))))
+	}
+	c.flush(ctx, time.Now(), true)
+	shownN, _ := sumPoints(t, sink, "pulse.recommendations")
+	assert.Equal(t, int64(1), shownN)
+	_, series := sumPoints(t, sink, "pulse.recommendation.responses")
+	assert.Equal(t, map[string]int64{respKey("coach", "1.4", "workout", "accepted"): 1}, series, "the response is no duplicate of its recommendation")
+	_, byKind := sumPoints(t, sink, "pulse.events.duplicates")
+	assert.Equal(t, map[string]int64{
+		fmt.Sprint(map[string]any{"kind": "recommendation"}): 1,
+		fmt.Sprint(map[string]any{"kind": "response"}):       1,
+	}, byKind)
+}
+
+func TestJoinSurvivesRestart(t *testing.T) {
+	client := &memClient{m: map[string][]byte{}}
+	ctx := context.Background()
+	c, _ := newTestConnector(t, nil)
+	c.client = client
+	require.NoError(t, c.load(ctx))
+	require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1", "coach", "1.4", "workout"))))
+	require.NoError(t, c.save(ctx))
+
+	d, sink := newTestConnector(t, nil)
+	d.client = client
+	require.NoError(t, d.load(ctx))
+	require.NoError(t, d.ConsumeLogs(ctx, recLogs(answered("r-1", "modified"))))
+	d.flush(ctx, time.Now(), true)
+	_, series := sumPoints(t, sink, "pulse.recommendation.responses")
+	assert.Equal(t, map[string]int64{respKey("coach", "1.4", "workout", "modified"): 1}, series)
+}
+
+func TestJoinTableBounds(t *testing.T) {
+	j := newJoinTable(2, 100)
+	a := recLabels{"m", "1", "t"}
+	j.remember(1, a, 10)
+	j.remember(2, recLabels{"m", "2", "t"}, 20)
+	j.remember(3, a, 30) // evicts 1, the oldest
+	_, ok := j.lookup(1, 30)
+	assert.False(t, ok, "evicted")
+	got, ok := j.lookup(3, 30)
+	assert.True(t, ok)
+	assert.Equal(t, a, got)
+	_, ok = j.lookup(2, 121)
+	assert.False(t, ok, "older than max_age")
+	j.remember(4, recLabels{"n", "1", "t"}, 131) // expires 2 and 3
+	assert.Len(t, j.entries, 1)
+	assert.Len(t, j.index, 1, "unused label triples are released")
+
+	b, err := j.MarshalBinary()
+	require.NoError(t, err)
+	k := newJoinTable(2, 100)
+	require.NoError(t, k.UnmarshalBinary(b))
+	got, ok = k.lookup(4, 140)
+	assert.True(t, ok)
+	assert.Equal(t, recLabels{"n", "1", "t"}, got)
+	assert.Error(t, k.UnmarshalBinary(b[:len(b)-1]))
+}
+
+// BenchmarkJoinMemory reports the heap bytes per remembered recommendation
+// with a full table (1 M entries, 10 models × 3 versions × 2 types).
+func BenchmarkJoinMemory(b *testing.B) {
+	ids := uuidLike(1_000_000)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		j := newJoinTable(1_000_000, 7*24*3600)
+		for i, id := range ids {
+			j.remember(idHash(kindRecommendation, id), recLabels{fmt.Sprint("m", i%10), fmt.Sprint(i % 3), fmt.Sprint("t", i%2)}, 1)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(j.entries)), "B/entry")
+		runtime.KeepAlive(j)
+	}
+}
+
+// BenchmarkJoinLookup measures a later response's join.
+func BenchmarkJoinLookup(b *testing.B) {
+	ids := uuidLike(1 << 20)
+	j := newJoinTable(1_000_000, 7*24*3600)
+	for _, id := range ids {
+		j.remember(idHash(kindRecommendation, id), recLabels{"coach", "1.4", "workout"}, 1)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		j.lookup(idHash(kindRecommendation, ids[i&(len(ids)-1)]), 2)
+		i++
+	}
+}
