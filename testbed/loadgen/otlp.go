@@ -8,13 +8,16 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// Scope is the instrumentation scope of analytics records
-// (docs/events.md, "Sending the same event over OTLP").
+// Scope is the analytics receiver's instrumentation scope. Pulse ignores
+// the scope of OTLP records; loadgen uses this one so that its records are
+// identical to the receiver's (docs/events.md, "Sending the same event over
+// OTLP").
 const Scope = "github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 
-// attrs maps the JSON fields Event generates to their OTel attributes; the
-// value's type follows the JSON type as docs/events.md prescribes (a JSON
-// number is a double unless the field is an integer field).
+// attrs maps the JSON fields Event generates to their OTel attributes. The
+// connector reads ints and doubles alike; the value's type follows the JSON
+// type as the receiver's does (a JSON number is a double unless the field
+// is an integer field), so that the records are identical to its own.
 var (
 	topAttrs = []struct{ json, otel string }{
 		{"eventId", "pulse.event.id"}, {"sessionId", "session.id"}, {"userId", "user.id"},
