@@ -389,9 +389,9 @@ func (c *analyticsConnector) consume(ld plog.Logs) int {
 				lr := lrs.At(k)
 				switch lr.EventName() {
 				case schema.EventAnalytics:
-					// The id as the privacy processor left it (it keeps
-					// pulse.event.id): a retry carries the same one.
-					if id, ok := lr.Attributes().Get(schema.AttrEventID); ok && id.Type() == pcommon.ValueTypeStr && id.Str() != "" &&
+					// The id as the privacy processor left it: a retry
+					// carries the same one, unless it was masked as PII.
+					if id, ok := lr.Attributes().Get(schema.AttrEventID); ok && id.Type() == pcommon.ValueTypeStr && usableID(id.Str()) &&
 						c.dedup.seen(kindEvent, id.Str(), nowNS) {
 						c.agg.add(mDuplicates, labelSet{dedupKindNames[kindEvent]}, 1)
 					} else {
@@ -772,6 +772,9 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 	kind := kindResponse
 	if full {
 		kind = kindRecommendation
+	}
+	if !usableID(recID) {
+		recID = "" // masked as PII: it identifies nothing
 	}
 	var h uint64
 	if recID != "" {

@@ -3,6 +3,7 @@ package analyticsmetricsconnector
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -26,6 +27,18 @@ var dedupKindNames = [numDedupKinds]string{"event", "recommendation", "response"
 // XORed with its kind's salt (odd 64-bit constants, no structure shared
 // with xxhash).
 var kindSalt = [numDedupKinds]uint64{0, 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f}
+
+// redactedMarker starts what the privacy processor writes in place of a
+// value, or part of one, that looked like PII ("[REDACTED:credit_card]"
+// for a 16-digit id that passes the Luhn check). Distinct ids masked alike
+// are not the same record.
+const redactedMarker = "[REDACTED"
+
+// usableID reports whether id can identify a record: not empty and not
+// masked by the privacy processor (hashed ids stay distinct and are usable).
+func usableID(id string) bool {
+	return id != "" && !strings.Contains(id, redactedMarker)
+}
 
 // idHash is the stable (restart-proof, seedless) 64-bit hash of an id.
 func idHash(kind dedupKind, id string) uint64 {
