@@ -32,7 +32,7 @@ func newTruthMix(now time.Time) *truthMix {
 	platforms := []string{"web", "ios", "android"}
 	consents := []string{"analytics", "marketing", "full"}
 	paths := []string{"/home", "/workouts", "/plans", "/profile", "/shop"}
-	var pageViews, uniqueViews, errors, revenue, purchases, sessions float64
+	var pageViews, uniqueViews, errors, revenue, valued, sessions, duration, bounced, convertedSessions float64
 	users := map[string]bool{}
 	seq := 0
 	ts := func() int64 {
@@ -75,8 +75,16 @@ func newTruthMix(now time.Time) *truthMix {
 				users[user] = true
 			}
 			seen := map[string]bool{}
-			for e := range 1 + r.IntN(6) {
+			var first, last int64
+			converted := false
+			n := 1 + r.IntN(6)
+			for e := range n {
 				ev := newEvent(session, user, device, platform, consent)
+				t := ev["timestamp"].(int64)
+				if e == 0 || t < first {
+					first = t
+				}
+				last = max(last, t)
 				ev["category"] = category
 				kind := r.IntN(6)
 				if e == 0 {
@@ -99,8 +107,9 @@ func newTruthMix(now time.Time) *truthMix {
 						v := float64(10 + r.IntN(90))
 						conv["funnelStep"], conv["goalValue"] = "checkout", v
 						revenue += v
+						valued++
 					}
-					purchases++
+					converted = true
 					ev["behavior"] = map[string]any{"behaviorType": "conversion", "conversionData": conv}
 				case 4:
 					ev["eventType"], ev["action"] = "error_tracking", "crash"
@@ -108,6 +117,13 @@ func newTruthMix(now time.Time) *truthMix {
 				}
 				evs = append(evs, ev)
 				m.counted++
+			}
+			duration += float64(last-first) / 1e3
+			if n == 1 {
+				bounced++
+			}
+			if converted {
+				convertedSessions++
 			}
 		}
 		// Consent: under necessary a user_action is dropped, an
@@ -176,7 +192,13 @@ func newTruthMix(now time.Time) *truthMix {
 	m.want["avg_confidence"] = confSum / nrec
 	m.want["avg_recommendation_rating"] = ratingSum / ratings
 	m.want["overflow_rate"] = 0
-	_, _ = purchases, sessions
+	m.want["conversion_rate"] = convertedSessions / sessions
+	m.want["transactions"] = valued
+	m.want["avg_order_value"] = revenue / valued
+	m.want["bounce_rate"] = bounced / sessions
+	// No session has ended (30 min idle): every one is open, and counts.
+	m.want["avg_session_duration"] = duration / sessions
+	m.want["avg_time_on_site"] = duration / sessions
 	return m
 }
 
@@ -323,7 +345,11 @@ func runTruth(t *testing.T, m *truthMix, c *collector, api string) map[string]fl
 		if !ok {
 			t.Fatalf("KPI %s is not in the registry", name)
 		}
-		q, err := k.Query("1h")
+		window := "1h"
+		if k.Window == "" {
+			window = ""
+		}
+		q, err := k.Query(window)
 		if err != nil {
 			t.Fatal(err)
 		}
