@@ -48,7 +48,7 @@ type Config struct {
 	// are refused (retryable) before anything is counted. A request already
 	// waiting whose context ends fails although its events stay aggregated
 	// and are exported with the next successful flush, so a client retry
-	// can count them twice.
+	// counts them twice unless they carry ids (see Dedup).
 	WaitForExport bool `mapstructure:"wait_for_export"`
 	// Dedup drops records whose id was already counted (client retries).
 	Dedup DedupConfig `mapstructure:"dedup"`
