@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"github.com/pulse-otel/pulse/internal/schema"
 )
 
 const (
@@ -23,6 +25,8 @@ const (
 	// retryAfterSeconds is what 503 answers put in Retry-After.
 	retryAfterSeconds = "5"
 	statusEffective   = "effective"
+	// wantBody ends the errors about the body's shape.
+	wantBody = `the body must be {"userId":"..."}`
 )
 
 // Answers. Error answers never repeat the user id, nor any part of the
@@ -137,12 +141,17 @@ func (e *forgetExtension) servePost(w http.ResponseWriter, req *http.Request) {
 // parseForget reads {"userId":"..."}. On error it returns a 4xx status and a
 // message that quotes nothing from the body.
 func parseForget(body []byte) (userID string, status int, msg string) {
-	const want = `the body must be {"userId":"..."}`
+	const want = wantBody
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "", http.StatusBadRequest, "empty body; " + want
 	}
 	if !utf8.Valid(body) {
 		return "", http.StatusBadRequest, "body is not valid UTF-8"
+	}
+	if json.Valid(body) {
+		if msg := checkText(body); msg != "" {
+			return "", http.StatusBadRequest, msg
+		}
 	}
 	var in struct {
 		UserID *string `json:"userId"`
@@ -179,6 +188,44 @@ func parseForget(body []byte) (userID string, status int, msg string) {
 		return "", http.StatusBadRequest, fmt.Sprintf("userId: must be at most %d bytes, got %d", maxUserIDLength, len(*in.UserID))
 	}
 	return *in.UserID, 0, ""
+}
+
+// checkText applies Pulse's JSON text rules (internal/schema/jsontext.go)
+// to a syntactically valid body, which encoding/json alone does not: a key
+// is matched exactly (encoding/json also takes "userid" or "USERID" for
+// userId), a key twice is an error (encoding/json keeps the last copy, the
+// analytics receiver rejects the event), and a lone surrogate escape is an
+// error (encoding/json stores U+FFFD, which would forget another id than
+// the one events carry). It returns the error message, or "" when the body
+// passes. Shapes other than an object are left to the decoder's messages.
+func checkText(body []byte) string {
+	const want = wantBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	seen := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if key != "userId" {
+			return "body has a field other than userId; " + want
+		}
+		if seen {
+			return "userId: " + schema.ReasonDuplicateField + "; " + want
+		}
+		seen = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return ""
+		}
+		if len(raw) > 0 && raw[0] == '"' && schema.LoneSurrogate(raw) >= 0 {
+			return "userId: " + schema.ReasonLoneSurrogate
+		}
+	}
+	return ""
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

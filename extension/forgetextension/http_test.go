@@ -140,6 +140,15 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "long id", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"` + strings.Repeat("x", 1025) + `"}`, status: 400, want: "userId: must be at most 1024 bytes, got 1025"},
 		{name: "unknown field", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"u","reason":"gdpr"}`, status: 400, want: "body has a field other than userId"},
 		{name: "trailing data", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"u"} {}`, status: 400, want: "body has data after the JSON object"},
+		{name: "duplicate id", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"decoy","userId":"u"}`, status: 400, want: `userId: duplicate field; the body must be {"userId":"..."}`},
+		{name: "duplicate id spelled with an escape", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"u","user\u0049d":"decoy"}`, status: 400, want: "userId: duplicate field"},
+		{name: "duplicate id of another type", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"u","userId":null}`, status: 400, want: "userId: duplicate field"},
+		{name: "id in another case", method: "POST", path: basePath, contentType: jsonType, body: `{"USERID":"u"}`, status: 400, want: "body has a field other than userId"},
+		{name: "id and another case", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"decoy","userid":"u"}`, status: 400, want: "body has a field other than userId"},
+		{name: "lone high surrogate", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"\ud800"}`, status: 400, want: `userId: holds a \u escape of a lone UTF-16 surrogate`},
+		{name: "lone low surrogate", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"u\uDC00"}`, status: 400, want: `userId: holds a \u escape of a lone UTF-16 surrogate`},
+		{name: "high surrogate and a letter", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"\ud800\u0041"}`, status: 400, want: `userId: holds a \u escape of a lone UTF-16 surrogate`},
+		{name: "two high surrogates", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"\ud83d\ud83d"}`, status: 400, want: `userId: holds a \u escape of a lone UTF-16 surrogate`},
 		{name: "invalid utf-8", method: "POST", path: basePath, contentType: jsonType, body: "{\"userId\":\"u\xff\"}", status: 400, want: "body is not valid UTF-8"},
 		{name: "too large", method: "POST", path: basePath, contentType: jsonType, body: `{"userId":"` + strings.Repeat("x", 3000) + `"}`, status: 413, want: "body larger than max_request_body_size (2048 bytes)"},
 		{name: "put", method: "PUT", path: basePath, contentType: jsonType, body: `{"userId":"u"}`, status: 405, want: `method "PUT" is not allowed`, allow: "GET, POST"},
@@ -162,9 +171,29 @@ func TestErrorStatuses(t *testing.T) {
 			}
 		})
 	}
-	assert.False(t, h.ext.Forgotten("u"))
+	for _, id := range []string{"u", "decoy", "\ufffd", "\ufffdA"} {
+		assert.False(t, h.ext.Forgotten(id), id)
+	}
 	assert.JSONEq(t, `{"count":0}`, get(t, h.url+basePath).raw)
 	assert.Nil(t, h.ext.forgotten.Load(), "rejected requests leave the set empty")
+}
+
+// Escapes that are valid JSON text are accepted and forget the id they
+// decode to, as the analytics receiver decodes it.
+func TestEscapedUserIDs(t *testing.T) {
+	h := start(t, setup{})
+	for body, id := range map[string]string{
+		`{"userId":"\ud83d\ude00"}`:      "\U0001F600", // a surrogate pair
+		`{"userId":"\\ud800"}`:           `\ud800`,     // an escaped backslash, then text
+		`{"userId":"\u0075-1"}`:          "u-1",
+		`{ "userId" : "caf\u00e9" }`:     "café",
+		`{"userId":"\ufffd"}`:            "\ufffd", // the replacement character itself
+		"{\"userId\":\"\xef\xbf\xbd!\"}": "\ufffd!",
+	} {
+		r := request(t, http.MethodPost, h.url+basePath, "application/json", []byte(body))
+		require.Equal(t, http.StatusAccepted, r.status, "%s: %s", body, r.raw)
+		assert.True(t, h.ext.Forgotten(id), body)
+	}
 }
 
 func TestBearerTokenAuth(t *testing.T) {

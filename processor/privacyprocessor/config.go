@@ -134,9 +134,11 @@ var (
 )
 
 const (
-	minKeyBytes = 32
-	minHMACSize = 16
-	maxHMACSize = 32
+	// maxIdentifiers leaves one bit of a uint64 for the forget key.
+	maxIdentifiers = 63
+	minKeyBytes    = 32
+	minHMACSize    = 16
+	maxHMACSize    = 32
 )
 
 // Validate checks the configuration; errors name the field and the value
@@ -184,6 +186,9 @@ func (cfg *Config) Validate() error {
 	}
 
 	ps := cfg.Pseudonymize
+	if len(ps.Attributes) > maxIdentifiers {
+		errs = append(errs, fmt.Errorf("pseudonymize.attributes: at most %d attributes, got %d", maxIdentifiers, len(ps.Attributes)))
+	}
 	if len(ps.Attributes) > 0 {
 		switch {
 		case ps.Key != "" && ps.KeyFile != "":

@@ -35,11 +35,16 @@ type nestedPattern struct {
 // keyInfo is everything the processor needs to know about one attribute
 // key, computed once per key and cached.
 type keyInfo struct {
-	groups    uint64 // groups whose patterns match the key itself
-	nested    []nestedPattern
-	id        int // index into the identifier list, or -1
+	groups uint64 // groups whose patterns match the key itself
+	nested []nestedPattern
+	id     int // index into the pseudonymised identifiers, or -1
+	// slot is the key's bit in stats.ids when it is an identifier (a
+	// pseudonymised one, or the forget key), else -1.
+	slot      int
+	forget    bool // the key forget requests are checked against
 	ip        bool
 	sensitive bool
+	version   bool // a version: not scanned for IP addresses
 	skip      bool
 	consent   bool
 	// members caches what the nested patterns decide for each member key.
@@ -49,8 +54,14 @@ type keyInfo struct {
 // memberInfo is what nested patterns decide for one member of a map
 // attribute.
 type memberInfo struct {
-	group     int // the first matching group pattern's group, -1 for none, -2 for an IP pattern
-	sensitive bool
+	group int // the first matching group pattern's group, -1 for none, -2 for an IP pattern
+	nameInfo
+}
+
+// nameInfo is what a map member's own name says about its value.
+type nameInfo struct {
+	sensitive bool // the name names PII
+	version   bool // the name names a version
 }
 
 // cache is a lock-free read, copy-on-write map that stops growing at
@@ -89,6 +100,8 @@ func (c *cache[V]) get(k string, compute func(string) V) V {
 type keyTable struct {
 	consentAttr string
 	ids         map[string]int
+	nIDs        int
+	forgetKey   string      // "" without forget
 	groups      [][]pattern // by group bit index
 	ip          []pattern
 	skip        []pattern
@@ -96,7 +109,7 @@ type keyTable struct {
 	personNS    map[string]struct{}
 
 	keys  cache[*keyInfo]
-	names cache[bool] // member names: sensitive or not
+	names cache[nameInfo] // member names
 }
 
 const maxCachedKeys = 4096
@@ -106,9 +119,13 @@ const maxCachedKeys = 4096
 // namespaces (service.name, host.name) are left alone.
 var personNamespaces = []string{"user", "enduser", "customer", "person", "contact", "account", "profile", "billing", "shipping", "client", "pulse"}
 
-func newKeyTable(consentAttr string, ids []string, groups [][]string, ip, skip, sensitive []string) *keyTable {
+// newKeyTable compiles the key rules. ids are the pseudonymised identifier
+// keys, forgetKey the key forget requests are checked against ("" for none).
+func newKeyTable(consentAttr string, ids []string, forgetKey string, groups [][]string, ip, skip, sensitive []string) *keyTable {
 	t := &keyTable{
 		consentAttr: consentAttr,
+		nIDs:        len(ids),
+		forgetKey:   forgetKey,
 		ids:         map[string]int{},
 		sensitive:   map[string]struct{}{},
 		personNS:    map[string]struct{}{},
@@ -164,16 +181,42 @@ func (t *keyTable) isSensitiveName(name string) bool {
 	return ok
 }
 
+// isVersionName reports whether a key names a version: "version", or a key
+// ending in ".version", "_version" or "-version" (any case), or a camelCase
+// "...Version" ("appVersion", "osVersion"). A separator or the capital is
+// required: "conversion" and "subversion" are not versions.
+func isVersionName(k string) bool {
+	const v = "version"
+	n := len(k) - len(v)
+	if n < 0 || !strings.EqualFold(k[n:], v) {
+		return false
+	}
+	if n == 0 {
+		return true
+	}
+	switch c := k[n-1]; {
+	case c == '.' || c == '_' || c == '-':
+		return true
+	case k[n] == 'V' && k[n+1:] == "ersion":
+		return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	}
+	return false
+}
+
 // get returns the keyInfo of a top-level attribute key.
 func (t *keyTable) get(k string) *keyInfo { return t.keys.get(k, t.compute) }
 
-// sensitiveMember reports whether a map member's name names PII.
-func (t *keyTable) sensitiveMember(name string) bool { return t.names.get(name, t.isSensitiveName) }
+// memberName returns what a map member's name says about its value.
+func (t *keyTable) memberName(name string) nameInfo { return t.names.get(name, t.name) }
+
+func (t *keyTable) name(k string) nameInfo {
+	return nameInfo{sensitive: t.isSensitiveName(k), version: isVersionName(k)}
+}
 
 // member returns what the nested patterns of ki decide for member key k.
 func (t *keyTable) member(ki *keyInfo, k string) memberInfo {
 	return ki.members.get(k, func(k string) memberInfo {
-		mi := memberInfo{group: -1, sensitive: t.isSensitiveName(k)}
+		mi := memberInfo{group: -1, nameInfo: t.name(k)}
 		for _, np := range ki.nested {
 			if np.sub.match(k) {
 				mi.group = np.group
@@ -188,9 +231,15 @@ func (t *keyTable) member(ki *keyInfo, k string) memberInfo {
 }
 
 func (t *keyTable) compute(k string) *keyInfo {
-	ki := &keyInfo{id: -1, consent: k == t.consentAttr}
+	ki := &keyInfo{id: -1, slot: -1, consent: k == t.consentAttr, version: isVersionName(k)}
 	if i, ok := t.ids[k]; ok {
-		ki.id = i
+		ki.id, ki.slot = i, i
+	}
+	if t.forgetKey != "" && k == t.forgetKey {
+		ki.forget = true
+		if ki.slot < 0 {
+			ki.slot = t.nIDs
+		}
 	}
 	for g, ps := range t.groups {
 		for _, p := range ps {

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +61,8 @@ func parseAction(s string) action {
 	return actOff
 }
 
-// dropReason says why a record was dropped.
+// dropReason says why a record was dropped. Of the reasons found while
+// walking a record's attributes the last one listed wins (stats.dropFor).
 type dropReason uint8
 
 const (
@@ -68,11 +71,22 @@ const (
 	dropConsentCategory
 	dropConsentViolation
 	dropPII
+	// dropInvalidIdentifier: an identifier attribute that is neither a
+	// string nor an integer, so it names no user (bool, map, slice, bytes,
+	// empty, a double with a fraction or beyond the int64 range).
+	dropInvalidIdentifier
+	// dropDuplicateIdentifier: an identifier key twice in one map (possible
+	// in OTLP data), so that no copy can act as a decoy for the other.
+	dropDuplicateIdentifier
 	dropForgotten
 	numDropReasons
 )
 
-var dropReasonNames = [numDropReasons]string{"", "consent_event_type", "consent_category", "consent_violation", "pii", "forgotten"}
+var dropReasonNames = [numDropReasons]string{"", "consent_event_type", "consent_category", "consent_violation", "pii", "invalid_identifier", "duplicate_identifier", "forgotten"}
+
+// byIdentifier reports whether r is a reason an identifier gave: the reasons
+// a resource's attributes pass on to every record under it.
+func (r dropReason) byIdentifier() bool { return r >= dropInvalidIdentifier }
 
 // level is a compiled consent level.
 type level struct {
@@ -90,16 +104,19 @@ type privacyProcessor struct {
 	keys    *keyTable
 	levels  []*level // by schema.ConsentLevels order
 	scanner *pii.Scanner
-	typeAct [pii.Custom + 1]action
-	custAct []action
-	maskStr [pii.Custom + 1]string
-	custStr []string
-	sensAct action
-	ipDrop  bool
-	drop    bool // consent on_violation: drop
-	hasher  *hasher
-	forget  forgetextension.Forgetter
-	tel     *telemetry
+	// verScanner is scanner without the IP detectors, for version values:
+	// "1.2.3.4" is a version there, not an address.
+	verScanner *pii.Scanner
+	typeAct    [pii.Custom + 1]action
+	custAct    []action
+	maskStr    [pii.Custom + 1]string
+	custStr    []string
+	sensAct    action
+	ipDrop     bool
+	drop       bool // consent on_violation: drop
+	hasher     *hasher
+	forget     forgetextension.Forgetter
+	tel        *telemetry
 }
 
 func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor, error) {
@@ -113,7 +130,11 @@ func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor
 	for i, g := range groupNames {
 		groups[i] = cfg.Consent.Groups[g]
 	}
-	p.keys = newKeyTable(cfg.Consent.Attribute, cfg.Pseudonymize.Attributes, groups, cfg.IP.Attributes, cfg.PII.Skip, cfg.PII.SensitiveKeys)
+	forgetKey := ""
+	if cfg.Forget != (component.ID{}) {
+		forgetKey = schema.AttrUserID
+	}
+	p.keys = newKeyTable(cfg.Consent.Attribute, cfg.Pseudonymize.Attributes, forgetKey, groups, cfg.IP.Attributes, cfg.PII.Skip, cfg.PII.SensitiveKeys)
 	for i, name := range schema.ConsentLevels {
 		pol := cfg.Consent.Levels[name]
 		l := &level{idx: i, name: name}
@@ -158,6 +179,10 @@ func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor
 	}
 	var err error
 	if p.scanner, err = pii.New(opts); err != nil {
+		return nil, fmt.Errorf("pii: %w", err)
+	}
+	opts.Types = slices.DeleteFunc(slices.Clone(opts.Types), func(t pii.Type) bool { return t == pii.IPv4 || t == pii.IPv6 })
+	if p.verScanner, err = pii.New(opts); err != nil {
 		return nil, fmt.Errorf("pii: %w", err)
 	}
 	p.sensAct = parseAction(cfg.PII.SensitiveKeyAction)
@@ -277,7 +302,11 @@ type stats struct {
 	removed int
 	reduced bool
 	drop    dropReason
+	ids     uint64 // identifier slots seen in the map being walked
 }
+
+// dropFor records a reason to drop the record, keeping the strongest one.
+func (st *stats) dropFor(r dropReason) { st.drop = max(st.drop, r) }
 
 // batchStats accumulates a batch's counts for the telemetry, recorded once
 // per batch.
@@ -297,14 +326,11 @@ func (p *privacyProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
-		if p.cfg.PII.ScanResource {
-			var st stats
-			p.walk(rl.Resource().Attributes(), nil, &st, &bs)
-		}
+		res := p.resource(rl.Resource(), &bs)
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			sls.At(j).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				return p.processLog(lr, &bs) != keep
+				return p.processLog(lr, res, &bs) != keep
 			})
 		}
 	}
@@ -312,15 +338,33 @@ func (p *privacyProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 	return ld, nil
 }
 
+// resource applies the policy to a resource's attributes when they are
+// scanned, and returns the reason its identifiers give to drop everything
+// under it (a forgotten, invalid or duplicated user.id), or keep.
+func (p *privacyProcessor) resource(r pcommon.Resource, bs *batchStats) dropReason {
+	if !p.cfg.PII.ScanResource {
+		return keep
+	}
+	var st stats
+	p.walk(r.Attributes(), nil, &st, bs)
+	if st.drop.byIdentifier() {
+		return st.drop
+	}
+	return keep
+}
+
 // processLog applies the whole policy to one record and says whether and
-// why it is dropped.
-func (p *privacyProcessor) processLog(lr plog.LogRecord, bs *batchStats) dropReason {
+// why it is dropped. res is the reason its resource gives, or keep.
+func (p *privacyProcessor) processLog(lr plog.LogRecord, res dropReason, bs *batchStats) dropReason {
 	attrs := lr.Attributes()
 	var lvl *level
 	if strings.HasPrefix(lr.EventName(), "pulse.") || p.hasAttr(attrs, p.cfg.Consent.Attribute) {
 		lvl = p.consentLevel(attrs)
 	}
-	reason, reduced := p.processLogRecord(lr, lvl, bs)
+	reason, reduced := res, false
+	if res == keep {
+		reason, reduced = p.processLogRecord(lr, lvl, bs)
+	}
 	if lvl != nil {
 		switch {
 		case reason != keep:
@@ -344,11 +388,6 @@ func (p *privacyProcessor) hasAttr(m pcommon.Map, k string) bool {
 // consent reduced it.
 func (p *privacyProcessor) processLogRecord(lr plog.LogRecord, lvl *level, bs *batchStats) (dropReason, bool) {
 	attrs := lr.Attributes()
-	if p.forget != nil {
-		if uid, ok := attrs.Get(schema.AttrUserID); ok && uid.Type() == pcommon.ValueTypeStr && p.forget.Forgotten(uid.Str()) {
-			return dropForgotten, false
-		}
-	}
 	if lvl != nil {
 		if lvl.eventTypes != nil {
 			et := ""
@@ -435,6 +474,7 @@ func (p *privacyProcessor) consentLevel(attrs pcommon.Map) *level {
 // walk applies the policy to every attribute of m in one pass. lvl is nil
 // for records that carry no consent (resources, spans, metrics, plain logs).
 func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchStats) {
+	st.ids = 0
 	i := 0
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
 		memo := p.keyAt(i, k, bs)
@@ -478,15 +518,8 @@ func (p *privacyProcessor) attr(memo *keyMemo, v pcommon.Value, lvl *level, st *
 	switch {
 	case ki.consent:
 		return false
-	case ki.id >= 0:
-		if lvl != nil && lvl.ids&(1<<ki.id) == 0 {
-			st.reduced = true
-			return true
-		}
-		if p.hasher != nil {
-			v.SetStr(p.pseudonym(ki.id, v.AsString(), bs))
-		}
-		return false
+	case ki.slot >= 0:
+		return p.identifier(ki, v, lvl, st, bs)
 	case lvl != nil && ki.groups&lvl.denied != 0:
 		st.reduced = true
 		return true
@@ -507,14 +540,72 @@ func (p *privacyProcessor) attr(memo *keyMemo, v pcommon.Value, lvl *level, st *
 		if s != "" && s == memo.clean {
 			return false
 		}
+		sc := p.scanner
+		if ki.version {
+			sc = p.verScanner
+		}
 		masked := st.masked
-		remove := p.str(v, st, bs)
+		remove := p.str(sc, v, st, bs)
 		if !remove && st.masked == masked && st.drop == keep {
 			memo.clean = s
 		}
 		return remove
 	}
 	return p.value(v, st, bs)
+}
+
+// identifier applies the identifier rule to one identifier attribute and
+// reports whether to remove it. The rule is the same for every path (the
+// analytics receiver's strings, OTLP values of any type): the value is
+// canonicalised first (identifierString), and what the forget check, the
+// duplicate check and the pseudonym see is that canonical string. A value
+// that names no identifier, or a second copy of the key, drops the record;
+// the attribute is removed too, for resources, which are not dropped.
+func (p *privacyProcessor) identifier(ki *keyInfo, v pcommon.Value, lvl *level, st *stats, bs *batchStats) bool {
+	raw, ok := identifierString(v)
+	if !ok {
+		st.dropFor(dropInvalidIdentifier)
+		return true
+	}
+	if ki.forget && p.forget != nil && p.forget.Forgotten(raw) {
+		st.dropFor(dropForgotten)
+		return true
+	}
+	bit := uint64(1) << ki.slot
+	if st.ids&bit != 0 {
+		st.dropFor(dropDuplicateIdentifier)
+		return true
+	}
+	st.ids |= bit
+	switch {
+	case ki.id < 0: // the forget key, not pseudonymised by this config
+		return false
+	case lvl != nil && lvl.ids&(1<<ki.id) == 0:
+		st.reduced = true
+		return true
+	case p.hasher != nil:
+		v.SetStr(p.pseudonym(ki.id, raw, bs))
+	}
+	return false
+}
+
+// identifierString returns the identifier a value names: a string as it
+// is, an int, or a double holding an exact integer within the int64 range,
+// as its decimal digits ("4242012345" for 4242012345 and 4242012345.0).
+// Other values name no identifier.
+func identifierString(v pcommon.Value) (string, bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return v.Str(), true
+	case pcommon.ValueTypeInt:
+		return strconv.FormatInt(v.Int(), 10), true
+	case pcommon.ValueTypeDouble:
+		// -2^63 and 2^63 are exact doubles; int64 holds the first only.
+		if f := v.Double(); f == math.Trunc(f) && f >= math.MinInt64 && f < -math.MinInt64 {
+			return strconv.FormatInt(int64(f), 10), true
+		}
+	}
+	return "", false
 }
 
 // nested handles a map attribute that group or IP patterns reach into:
@@ -534,17 +625,19 @@ func (p *privacyProcessor) nested(m pcommon.Map, ki *keyInfo, lvl *level, st *st
 			st.removed++
 			return true
 		}
-		return p.memberValue(mi.sensitive, v, st, bs)
+		return p.memberValue(mi.nameInfo, v, st, bs)
 	})
 }
 
-// memberValue handles one member of a scanned map, whose name is or is not
-// sensitive.
-func (p *privacyProcessor) memberValue(sensitive bool, v pcommon.Value, st *stats, bs *batchStats) bool {
+// memberValue handles one member of a scanned map by what its name says.
+func (p *privacyProcessor) memberValue(n nameInfo, v pcommon.Value, st *stats, bs *batchStats) bool {
 	var remove bool
-	if sensitive {
+	switch {
+	case n.sensitive:
 		remove = p.sensitive(v, st, bs)
-	} else {
+	case n.version && v.Type() == pcommon.ValueTypeStr:
+		remove = p.str(p.verScanner, v, st, bs)
+	default:
 		remove = p.value(v, st, bs)
 	}
 	if remove {
@@ -585,7 +678,7 @@ func (p *privacyProcessor) sensitive(v pcommon.Value, st *stats, bs *batchStats)
 	case actDropAttr:
 		return true
 	case actDropEvent:
-		st.drop = dropPII
+		st.dropFor(dropPII)
 		return false
 	case actHash:
 		v.SetStr(p.hasher.sum(v.AsString()))
@@ -601,7 +694,7 @@ func (p *privacyProcessor) sensitive(v pcommon.Value, st *stats, bs *batchStats)
 func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) bool {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return p.str(v, st, bs)
+		return p.str(p.scanner, v, st, bs)
 	case pcommon.ValueTypeBytes:
 		// Opaque bytes cannot be scanned reliably; they may hold anything.
 		v.SetStr("[REDACTED:bytes]")
@@ -609,7 +702,7 @@ func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) boo
 		return false
 	case pcommon.ValueTypeMap:
 		v.Map().RemoveIf(func(k string, vv pcommon.Value) bool {
-			return p.memberValue(p.keys.sensitiveMember(k), vv, st, bs)
+			return p.memberValue(p.keys.memberName(k), vv, st, bs)
 		})
 	case pcommon.ValueTypeSlice:
 		v.Slice().RemoveIf(func(vv pcommon.Value) bool {
@@ -623,10 +716,12 @@ func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) boo
 	return false
 }
 
-func (p *privacyProcessor) str(v pcommon.Value, st *stats, bs *batchStats) bool {
+// str scans a string value with sc, masking in place, and reports whether
+// the value must be removed.
+func (p *privacyProcessor) str(sc *pii.Scanner, v pcommon.Value, st *stats, bs *batchStats) bool {
 	s := v.Str()
 	var buf [8]pii.Match
-	matches := p.scanner.Scan(buf[:0], s)
+	matches := sc.Scan(buf[:0], s)
 	if len(matches) == 0 {
 		return false
 	}
@@ -638,7 +733,7 @@ func (p *privacyProcessor) str(v pcommon.Value, st *stats, bs *batchStats) bool 
 	}
 	switch worst {
 	case actDropEvent:
-		st.drop = dropPII
+		st.dropFor(dropPII)
 		return false
 	case actDropAttr:
 		return true
@@ -674,13 +769,14 @@ func (p *privacyProcessor) processTraces(ctx context.Context, td ptrace.Traces) 
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		if p.cfg.PII.ScanResource {
-			var st stats
-			p.walk(rs.Resource().Attributes(), nil, &st, &bs)
-		}
+		res := p.resource(rs.Resource(), &bs)
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			sss.At(j).Spans().RemoveIf(func(span ptrace.Span) bool {
+				if res != keep {
+					bs.dropped[res]++
+					return true
+				}
 				var st stats
 				p.walk(span.Attributes(), nil, &st, &bs)
 				for k := 0; k < span.Events().Len(); k++ {
@@ -704,15 +800,12 @@ func (p *privacyProcessor) processMetrics(ctx context.Context, md pmetric.Metric
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
-		if p.cfg.PII.ScanResource {
-			var st stats
-			p.walk(rm.Resource().Attributes(), nil, &st, &bs)
-		}
+		res := p.resource(rm.Resource(), &bs)
 		sms := rm.ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
 			ms := sms.At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
-				p.metric(ms.At(k), &bs)
+				p.metric(ms.At(k), res, &bs)
 			}
 		}
 	}
@@ -720,8 +813,14 @@ func (p *privacyProcessor) processMetrics(ctx context.Context, md pmetric.Metric
 	return md, nil
 }
 
-func (p *privacyProcessor) metric(m pmetric.Metric, bs *batchStats) {
-	keepPoint := func(attrs pcommon.Map) bool {
+// metric applies the policy to the data points of m; res is the reason
+// their resource gives to drop them all, or keep.
+func (p *privacyProcessor) metric(m pmetric.Metric, res dropReason, bs *batchStats) {
+	dropPoint := func(attrs pcommon.Map) bool {
+		if res != keep {
+			bs.dropped[res]++
+			return true
+		}
 		var st stats
 		p.walk(attrs, nil, &st, bs)
 		bs.dropped[st.drop]++
@@ -730,14 +829,14 @@ func (p *privacyProcessor) metric(m pmetric.Metric, bs *batchStats) {
 	}
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
-		m.Gauge().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return keepPoint(dp.Attributes()) })
+		m.Gauge().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return dropPoint(dp.Attributes()) })
 	case pmetric.MetricTypeSum:
-		m.Sum().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return keepPoint(dp.Attributes()) })
+		m.Sum().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return dropPoint(dp.Attributes()) })
 	case pmetric.MetricTypeHistogram:
-		m.Histogram().DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return keepPoint(dp.Attributes()) })
+		m.Histogram().DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return dropPoint(dp.Attributes()) })
 	case pmetric.MetricTypeExponentialHistogram:
-		m.ExponentialHistogram().DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return keepPoint(dp.Attributes()) })
+		m.ExponentialHistogram().DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return dropPoint(dp.Attributes()) })
 	case pmetric.MetricTypeSummary:
-		m.Summary().DataPoints().RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return keepPoint(dp.Attributes()) })
+		m.Summary().DataPoints().RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return dropPoint(dp.Attributes()) })
 	}
 }
