@@ -19,11 +19,12 @@ import (
 // the KPIs must give for it, computed from what is sent and from what
 // docs/events.md says consent does.
 type truthMix struct {
-	batches [][]map[string]any // /v1/events bodies, sent in order
-	recs    []map[string]any   // /v1/recommendations body
-	counted int                // events that pass consent
-	want    map[string]float64 // KPI name ▶ truth
-	approx  map[string]float64 // KPI name ▶ allowed relative error (HLL)
+	batches   [][]map[string]any // /v1/events bodies, sent in order
+	recs      []map[string]any   // /v1/recommendations body
+	counted   int                // events that pass consent
+	responses float64            // later responses
+	want      map[string]float64 // KPI name ▶ truth
+	approx    map[string]float64 // KPI name ▶ allowed relative error (HLL)
 }
 
 func newTruthMix(now time.Time) *truthMix {
@@ -176,6 +177,7 @@ func newTruthMix(now time.Time) *truthMix {
 			"recommendationId": id, "userId": user, "consentLevel": "analytics",
 			"userResponse": resp, "responseTimestamp": now.UnixMilli(),
 		})
+		m.responses++
 	}
 
 	m.want["page_views"] = pageViews
@@ -322,6 +324,19 @@ func runTruth(t *testing.T, m *truthMix, c *collector, api string) map[string]fl
 	if status, a := post(t, "http://"+c.events+"/v1/recommendations", string(body)); status != http.StatusOK || a.Accepted != len(m.recs) {
 		t.Fatalf("recommendations: status %d, accepted %d of %d: %+v", status, a.Accepted, len(m.recs), a.Rejected)
 	}
+	// SDK retries: the first batch and the recommendations again, exactly
+	// as sent. They are acknowledged and must count nothing.
+	retries := 0
+	for _, b := range [][]byte{mustMarshal(m.batches[0]), body} {
+		path := "/v1/events"
+		if retries > 0 {
+			path = "/v1/recommendations"
+		}
+		if status, _ := post(t, "http://"+c.events+path, string(b)); status != http.StatusOK {
+			t.Fatalf("retry to %s: status %d", path, status)
+		}
+		retries++
+	}
 	settle(t, "every counted event and recommendation stored", func() bool {
 		ev, ok1 := instant(t, api, "sum(pulse_events_total)")
 		rec, ok2 := instant(t, api, "sum(pulse_recommendations_total)")
@@ -338,6 +353,19 @@ func runTruth(t *testing.T, m *truthMix, c *collector, api string) map[string]fl
 	for _, q := range []string{"sum(increase(pulse_page_views_total[1h]))", "sum(increase(pulse_recommendations_total[1h]))"} {
 		v, _ := instant(t, api, q)
 		t.Logf("%s = %.4g", q, v)
+	}
+	// Later responses carry no model labels: they are joined to their
+	// recommendation by id, so every response has the model's labels.
+	responses, _ := instant(t, api, `sum(pulse_recommendation_responses_total{model_id="workout-recommender",model_version="3.2.0",recommendation_type="workout"})`)
+	if responses != m.responses {
+		t.Errorf("responses with the recommendation's model labels = %v, want %v (every response joined)", responses, m.responses)
+	}
+	// Every retried record that passed consent is a duplicate: the first
+	// batch less its 4 necessary user_action events (dropped by consent
+	// before the connector), and every recommendation and response.
+	dups, _ := instant(t, api, `sum(pulse_events_duplicates_total)`)
+	if want := float64(len(m.batches[0]) - 4 + len(m.recs)); dups != want {
+		t.Errorf("pulse_events_duplicates_total = %v, want %v", dups, want)
 	}
 	out := map[string]float64{}
 	for _, name := range sortedKeys(m.want) {
@@ -381,6 +409,14 @@ func settle(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func sortedKeys(m map[string]float64) []string {
