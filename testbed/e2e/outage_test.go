@@ -270,18 +270,36 @@ func (s *sink) rwBusiestSeries() (map[string]string, map[int64]bool) {
 // of the connector (the truth the store is compared with).
 func rwShippedConfig(t *testing.T, c *collector, sinkAddr string, ports map[string]string) string {
 	t.Helper()
-	raw, err := os.ReadFile("../../config/remote-write.yaml")
+	cfg, replace := shippedConfig(t, "remote-write.yaml")
+	moveEndpoints(t, replace, c, ports)
+	replace("\nexporters:\n", fmt.Sprintf("\nexporters:\n  otlphttp/truth:\n    endpoint: http://%s\n    compression: none\n", sinkAddr))
+	replace("exporters: [prometheus_remote_write, debug]", "exporters: [prometheus_remote_write, debug, otlphttp/truth]")
+	return *cfg
+}
+
+// shippedConfig reads config/<name> as shipped; replace swaps a string that
+// must occur in it exactly once (so a changed config fails loudly here).
+func shippedConfig(t *testing.T, name string) (cfg *string, replace func(old, new string)) {
+	t.Helper()
+	raw, err := os.ReadFile("../../config/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := string(raw)
-	replace := func(old, new string) {
+	s := string(raw)
+	return &s, func(old, new string) {
 		t.Helper()
-		if n := strings.Count(cfg, old); n != 1 {
-			t.Fatalf("config/remote-write.yaml: %q occurs %d times, want once; update rwShippedConfig", old, n)
+		if n := strings.Count(s, old); n != 1 {
+			t.Fatalf("config/%s: %q occurs %d times, want once; update the test", name, old, n)
 		}
-		cfg = strings.Replace(cfg, old, new, 1)
+		s = strings.Replace(s, old, new, 1)
 	}
+}
+
+// moveEndpoints moves the shipped configs' fixed endpoints to the
+// collector's and ports' free loopback ones (keys otlp-grpc, otlp-http,
+// forget, telemetry).
+func moveEndpoints(t *testing.T, replace func(old, new string), c *collector, ports map[string]string) {
+	t.Helper()
 	replace("endpoint: localhost:13133", "endpoint: "+c.health)
 	replace("endpoint: localhost:4320", "endpoint: "+c.events)
 	replace("endpoint: localhost:4317", "endpoint: "+ports["otlp-grpc"])
@@ -289,9 +307,6 @@ func rwShippedConfig(t *testing.T, c *collector, sinkAddr string, ports map[stri
 	replace("endpoint: localhost:4321", "endpoint: "+ports["forget"])
 	_, telPort, _ := net.SplitHostPort(ports["telemetry"])
 	replace("port: 8888", "port: "+telPort)
-	replace("\nexporters:\n", fmt.Sprintf("\nexporters:\n  otlphttp/truth:\n    endpoint: http://%s\n    compression: none\n", sinkAddr))
-	replace("exporters: [prometheus_remote_write, debug]", "exporters: [prometheus_remote_write, debug, otlphttp/truth]")
-	return cfg
 }
 
 // rwTelemetry returns the collector's own metrics about the remote-write

@@ -209,27 +209,9 @@ func newTruthMix(now time.Time) *truthMix {
 // collector's own directory, where the secrets and rules it needs are made.
 func shippedPromstoreConfig(t *testing.T, c *collector, api string) string {
 	t.Helper()
-	raw, err := os.ReadFile("../../config/pulse.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := string(raw)
-	replace := func(old, new string) {
-		t.Helper()
-		if n := strings.Count(cfg, old); n != 1 {
-			t.Fatalf("config/pulse.yaml: %q occurs %d times, want once; update shippedPromstoreConfig", old, n)
-		}
-		cfg = strings.Replace(cfg, old, new, 1)
-	}
-	replace("endpoint: localhost:13133", "endpoint: "+c.health)
-	replace("endpoint: localhost:4320", "endpoint: "+c.events)
-	replace("endpoint: localhost:4317", "endpoint: "+freePort(t))
-	replace("endpoint: localhost:4318", "endpoint: "+freePort(t))
-	replace("endpoint: localhost:4321", "endpoint: "+freePort(t))
+	cfg, replace := shippedConfig(t, "pulse.yaml")
+	moveEndpoints(t, replace, c, map[string]string{"otlp-grpc": freePort(t), "otlp-http": freePort(t), "forget": freePort(t), "telemetry": freePort(t)})
 	replace("endpoint: localhost:9090", "endpoint: "+api)
-	tel := freePort(t)
-	replace("port: 8888", "port: "+tel[strings.LastIndexByte(tel, ':')+1:])
-	cfg = strings.ReplaceAll(cfg, "host: localhost", "host: 127.0.0.1")
 	data := filepath.Join(c.dir, "data")
 	if err := os.MkdirAll(filepath.Join(data, "alerts"), 0o700); err != nil {
 		t.Fatal(err)
@@ -242,7 +224,7 @@ func shippedPromstoreConfig(t *testing.T, c *collector, api string) string {
 	if err := os.WriteFile(filepath.Join(data, "alerts", "rules.yaml"), []byte("groups: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return cfg
+	return *cfg
 }
 
 // TestKPIsEqualTheTruth sends a seeded mix with a known answer through the
