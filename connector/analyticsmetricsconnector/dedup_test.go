@@ -203,3 +203,25 @@ func BenchmarkDedupMemory(b *testing.B) {
 		runtime.KeepAlive(d)
 	}
 }
+
+// BenchmarkSaveFullState measures a save with both dedup generations and
+// the join table full at the defaults: the lock is held while marshaling.
+func BenchmarkSaveFullState(b *testing.B) {
+	c, _ := newTestConnector(&testing.T{}, nil)
+	client := &memClient{m: map[string][]byte{}}
+	c.client = client
+	ids := uuidLike(2_000_000)
+	for i, id := range ids {
+		c.dedup.seen(kindEvent, id, 1)
+		if i < 1_000_000 {
+			c.join.remember(idHash(kindRecommendation, id), recLabels{"coach", fmt.Sprint(i % 3), "workout"}, 1)
+		}
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		if err := c.save(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(client.m[stateKey]))/1e6, "MB")
+}

@@ -1,9 +1,11 @@
 package analyticsmetricsconnector
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -124,28 +126,26 @@ func (j *joinTable) release(i uint32) {
 	}
 }
 
-// MarshalBinary writes the live label triples, then the entries oldest
-// first (hash, time, triple).
+// MarshalBinary writes the live label triples, then the entries (hash,
+// time, triple) in map order: iterating the map is sequential, looking each
+// queued hash up would be a cache miss per entry. Loading sorts by time.
 func (j *joinTable) MarshalBinary() ([]byte, error) {
-	var buf []byte
-	renum := make(map[uint32]uint32, len(j.index))
+	buf := make([]byte, 0, 2*binary.MaxVarintLen64+16*len(j.entries))
+	renum := make([]uint32, len(j.slots))
+	live := uint32(0)
 	buf = binary.AppendUvarint(buf, uint64(len(j.index)))
 	for i, s := range j.slots {
 		if s.refs == 0 {
 			continue
 		}
-		renum[uint32(i)] = uint32(len(renum))
+		renum[i], live = live, live+1
 		for _, l := range s.labels {
 			buf = binary.AppendUvarint(buf, uint64(len(l)))
 			buf = append(buf, l...)
 		}
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(j.entries)))
-	for _, h := range j.order[j.head:] {
-		e, ok := j.entries[h]
-		if !ok {
-			continue
-		}
+	for h, e := range j.entries {
 		buf = binary.LittleEndian.AppendUint64(buf, h)
 		buf = binary.LittleEndian.AppendUint32(buf, e.at)
 		buf = binary.AppendUvarint(buf, uint64(renum[e.labels]))
@@ -186,7 +186,15 @@ func (j *joinTable) UnmarshalBinary(buf []byte) error {
 	if err != nil {
 		return err
 	}
-	fresh := newJoinTable(j.maxEntries, j.maxAge)
+	if m > uint64(len(buf))/13 {
+		return errTrunc
+	}
+	type saved struct {
+		h      uint64
+		at     uint32
+		labels uint32
+	}
+	all := make([]saved, 0, m)
 	for range m {
 		if len(buf) < 12 {
 			return errTrunc
@@ -200,17 +208,22 @@ func (j *joinTable) UnmarshalBinary(buf []byte) error {
 		if t >= uint64(len(triples)) {
 			return fmt.Errorf("label index %d out of range", t)
 		}
-		if _, dup := fresh.entries[h]; dup {
-			continue
-		}
-		for len(fresh.entries) >= fresh.maxEntries {
-			fresh.evictOldest()
-		}
-		fresh.entries[h] = joinEntry{at: at, labels: fresh.intern(triples[t])}
-		fresh.order = append(fresh.order, h)
+		all = append(all, saved{h, at, uint32(t)})
 	}
 	if len(buf) != 0 {
 		return errors.New("trailing bytes")
+	}
+	// Oldest first, and only the newest maxEntries.
+	slices.SortStableFunc(all, func(a, b saved) int { return cmp.Compare(a.at, b.at) })
+	all = all[max(0, len(all)-j.maxEntries):]
+	fresh := newJoinTable(j.maxEntries, j.maxAge)
+	fresh.order = make([]uint64, 0, len(all))
+	for _, e := range all {
+		if _, dup := fresh.entries[e.h]; dup {
+			continue
+		}
+		fresh.entries[e.h] = joinEntry{at: e.at, labels: fresh.intern(triples[e.labels])}
+		fresh.order = append(fresh.order, e.h)
 	}
 	*j = *fresh
 	return nil

@@ -169,3 +169,25 @@ func BenchmarkJoinLookup(b *testing.B) {
 		i++
 	}
 }
+
+func TestJoinTableLoadKeepsAgeOrder(t *testing.T) {
+	j := newJoinTable(100, 1000)
+	for i := range 50 {
+		j.remember(uint64(i+1), recLabels{"m", fmt.Sprint(i % 4), "t"}, uint32(10+i))
+	}
+	b, err := j.MarshalBinary()
+	require.NoError(t, err)
+	k := newJoinTable(10, 1000) // a smaller max_entries after a restart
+	require.NoError(t, k.UnmarshalBinary(b))
+	assert.Len(t, k.entries, 10, "the newest 10")
+	_, ok := k.lookup(40, 60)
+	assert.False(t, ok)
+	got, ok := k.lookup(41, 60)
+	require.True(t, ok)
+	assert.Equal(t, recLabels{"m", "0", "t"}, got)
+	k.remember(99, recLabels{"m", "x", "t"}, 61)
+	_, ok = k.lookup(41, 61)
+	assert.False(t, ok, "the oldest is evicted first after a load")
+	_, ok = k.lookup(42, 61)
+	assert.True(t, ok)
+}
