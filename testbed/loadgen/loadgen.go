@@ -88,13 +88,41 @@ type Request struct {
 	// the send time by Stamped: as ASCII epoch milliseconds (JSON) or as
 	// little-endian fixed64 nanoseconds (OTLP).
 	stamps []int
-	otlp   bool
+	// ids are the offsets of idSuffix in Body, replaced at each send by the
+	// send's number, so that every send carries new eventIds and
+	// recommendationIds (the connector counts a repeated id once).
+	ids  []int
+	otlp bool
 }
 
-// Stamped returns a copy of the body with every event timestamp set to now,
+// idSuffix ends every eventId and recommendationId loadgen writes; Stamped
+// replaces it with the send's number in 16 hex digits (the same width, so
+// JSON and protobuf bodies keep their lengths).
+const idSuffix = "@@@@@@@@@@@@@@@@"
+
+// sends numbers the bodies Stamped writes.
+var sends atomic.Uint64
+
+// Fresh reports whether Stamped must run before the body is sent.
+func (r Request) Fresh() bool { return len(r.stamps) > 0 || len(r.ids) > 0 }
+
+// Stamped returns a copy of the body with every event timestamp set to now
+// and every id made new (see idSuffix),
 // so that pre-encoded requests carry fresh events.
-func (r Request) Stamped(now time.Time) []byte {
+func (r Request) Stamped(now time.Time) []byte { return r.StampedAs(now, sends.Add(1)) }
+
+// StampedAs is Stamped with the ids of send number n.
+func (r Request) StampedAs(now time.Time, n uint64) []byte {
 	b := bytes.Clone(r.Body)
+	if len(r.ids) > 0 {
+		var hex [16]byte
+		for i := range hex {
+			hex[15-i] = "0123456789abcdef"[n>>(4*i)&15]
+		}
+		for _, off := range r.ids {
+			copy(b[off:off+16], hex[:])
+		}
+	}
 	if r.otlp {
 		ns := uint64(now.UnixNano())
 		for _, off := range r.stamps {
@@ -162,7 +190,7 @@ var (
 func Event(r *rand.Rand, cfg Config, seq int64, ts time.Time) map[string]any {
 	user := r.IntN(max(cfg.Users, 1))
 	e := map[string]any{
-		"eventId":           "evt-" + strconv.FormatInt(seq, 10),
+		"eventId":           "evt-" + strconv.FormatInt(seq, 10) + "-" + idSuffix,
 		"sessionId":         fmt.Sprintf("s-%d", r.IntN(max(cfg.Sessions, 1))),
 		"userId":            fmt.Sprintf("u-%d", user),
 		"deviceId":          fmt.Sprintf("d-%d", user),
@@ -208,7 +236,7 @@ func Event(r *rand.Rand, cfg Config, seq int64, ts time.Time) map[string]any {
 func Recommendations(r *rand.Rand, cfg Config, seq int64, n int, ts time.Time) []map[string]any {
 	out := make([]map[string]any, 0, n)
 	for i := 0; len(out) < n; i++ {
-		id := "rec-" + strconv.FormatInt(seq+int64(i), 10)
+		id := "rec-" + strconv.FormatInt(seq+int64(i), 10) + "-" + idSuffix
 		user := fmt.Sprintf("u-%d", r.IntN(max(cfg.Users, 1)))
 		out = append(out, map[string]any{
 			"recommendationId": id, "userId": user, "consentLevel": "analytics", "modelId": "workout-recommender", "modelVersion": "3.2.0",
@@ -277,7 +305,7 @@ func Generate(cfg Config, ts time.Time) ([]Request, error) {
 			if err != nil {
 				return nil, err
 			}
-			reqs = append(reqs, Request{Path: "/v1/recommendations", ContentType: "application/json", Body: body, Events: len(recs), Kind: "recommendations"})
+			reqs = append(reqs, Request{Path: "/v1/recommendations", ContentType: "application/json", Body: body, Events: len(recs), Kind: "recommendations", ids: stampOffsets(body, []byte(idSuffix))})
 			continue
 		}
 		evs := make([]map[string]any, cfg.Batch)
@@ -305,6 +333,7 @@ func Generate(cfg Config, ts time.Time) ([]Request, error) {
 			return nil, fmt.Errorf("loadgen: unknown protocol %q (json or otlp)", cfg.Protocol)
 		}
 		req.Events, req.Kind = len(evs), "events"
+		req.ids = stampOffsets(req.Body, []byte(idSuffix))
 		reqs = append(reqs, req)
 	}
 	return reqs, nil
@@ -460,7 +489,7 @@ func send(ctx context.Context, c *http.Client, cfg Config, req Request) result {
 
 func post(ctx context.Context, c *http.Client, url string, req Request) result {
 	body := req.Body
-	if len(req.stamps) > 0 {
+	if req.Fresh() {
 		body = req.Stamped(time.Now())
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

@@ -76,13 +76,13 @@ func TestOTLPBodiesMatchWhatTheReceiverBuilds(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
 	for i := range jreqs {
 		require.Equal(t, cfg.Batch, len(jreqs[i].stamps), "every event's timestamp is rewritten")
-		resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+jreqs[i].Path, jreqs[i].ContentType, bytesReader(jreqs[i].Stamped(now)))
+		resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+jreqs[i].Path, jreqs[i].ContentType, bytesReader(jreqs[i].StampedAs(now, 1)))
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 
 		er := plogotlp.NewExportRequest()
-		require.NoError(t, er.UnmarshalProto(oreqs[i].Stamped(now)))
+		require.NoError(t, er.UnmarshalProto(oreqs[i].StampedAs(now, 1)))
 		got := records(er.Logs())
 		want := records(sink.AllLogs()[i])
 		require.Len(t, got, cfg.Batch)
