@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/route"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/scrape"
 	"github.com/prometheus/prometheus/tsdb"
@@ -44,13 +45,14 @@ var apiPaths = []string{
 // (web/api/v1) over db and engine, plus /-/healthy and /-/ready. Rules and
 // alerts come from al's rules manager, Alertmanagers from its notifier.
 func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *alerting) http.Handler {
+	targets := newMetadataTarget(p.meta)
 	api := apiv1.NewAPI(
 		engine,
 		db,  // queryable
 		nil, // no remote-write or OTLP ingestion over HTTP
 		db,  // exemplars
 		nil, // scrape pools: not served
-		func(context.Context) apiv1.TargetRetriever { return noTargets{} },
+		func(context.Context) apiv1.TargetRetriever { return targets },
 		func(context.Context) apiv1.AlertmanagerRetriever { return al.notifier },
 		func() config.Config { return config.DefaultConfig },
 		map[string]string{},
@@ -201,14 +203,24 @@ func prometheusRelease(modVersion string) (string, bool) {
 	return fmt.Sprintf("%d.%d.%s", majorMinor/100, majorMinor%100, patch), true
 }
 
-// noTargets answers the API's metadata and target questions: promstore
-// has no scrape targets, so /api/v1/metadata is an empty object.
-type noTargets struct{}
+// metadataTarget answers the API's metadata and target questions.
+// promstore has no scrape targets: /api/v1/metadata reads the metadata of
+// one target that stands for everything promstore received, and the
+// target endpoints are not served.
+type metadataTarget struct {
+	active map[string][]*scrape.Target
+}
 
-func (noTargets) TargetsActive() map[string][]*scrape.Target  { return nil }
-func (noTargets) TargetsDropped() map[string][]*scrape.Target { return nil }
-func (noTargets) TargetsDroppedCounts() map[string]int        { return nil }
-func (noTargets) ScrapePoolConfig(string) (*config.ScrapeConfig, error) {
+func newMetadataTarget(store scrape.MetricMetadataStore) metadataTarget {
+	t := scrape.NewTarget(labels.EmptyLabels(), &config.ScrapeConfig{JobName: "promstore"}, nil, nil)
+	t.SetMetadataStore(store)
+	return metadataTarget{active: map[string][]*scrape.Target{"promstore": {t}}}
+}
+
+func (m metadataTarget) TargetsActive() map[string][]*scrape.Target { return m.active }
+func (metadataTarget) TargetsDropped() map[string][]*scrape.Target  { return nil }
+func (metadataTarget) TargetsDroppedCounts() map[string]int         { return nil }
+func (metadataTarget) ScrapePoolConfig(string) (*config.ScrapeConfig, error) {
 	return nil, fmt.Errorf("promstore has no scrape pools")
 }
 

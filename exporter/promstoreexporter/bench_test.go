@@ -99,7 +99,8 @@ func TestDiskPerSample(t *testing.T) {
 	)
 	dir := t.TempDir()
 	cfg := benchConfig(t, dir)
-	p := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	p, err := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
 	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
 
 	// In order from two days ago: an empty head accepts any timestamp, and

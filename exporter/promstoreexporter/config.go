@@ -31,9 +31,14 @@ type Config struct {
 	// Retention bounds how much data the TSDB keeps.
 	Retention RetentionConfig `mapstructure:"retention"`
 	// OutOfOrderTimeWindow accepts samples up to this much older than the
-	// newest sample of their series; 0 rejects every out-of-order sample,
-	// as Prometheus does by default.
+	// newest sample of their series (and of the TSDB head), so late and
+	// backfilled snapshots are stored; 0 refuses every out-of-order sample,
+	// as Prometheus does by default. Default 7 days, the analytics
+	// receiver's max_snapshot_age.
 	OutOfOrderTimeWindow time.Duration `mapstructure:"out_of_order_time_window"`
+	// MetadataLimit is the most metric families whose type, help and unit
+	// /api/v1/metadata serves; families first seen after that have none.
+	MetadataLimit int `mapstructure:"metadata_limit"`
 
 	// Query configures the PromQL engine behind the HTTP API.
 	Query QueryConfig `mapstructure:"query"`
@@ -125,6 +130,10 @@ const (
 	defaultExportTimeout  = 30 * time.Second
 	defaultEvalInterval   = time.Minute
 	defaultAlertTimeout   = 10 * time.Second
+	// defaultOutOfOrderTimeWindow is the analytics receiver's default
+	// max_snapshot_age: a snapshot the receiver accepts can be stored.
+	defaultOutOfOrderTimeWindow = 7 * 24 * time.Hour
+	defaultMetadataLimit        = 10_000
 	// minRetentionTime is two hours: the TSDB cuts blocks every two hours,
 	// so anything shorter would delete the block being written.
 	minRetentionTime = 2 * time.Hour
@@ -147,6 +156,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.OutOfOrderTimeWindow < 0 {
 		errs = append(errs, fmt.Errorf("out_of_order_time_window: must not be negative, got %s", cfg.OutOfOrderTimeWindow))
+	}
+	if cfg.MetadataLimit < 0 {
+		errs = append(errs, fmt.Errorf("metadata_limit: must not be negative (0: no metadata), got %d", cfg.MetadataLimit))
 	}
 	if cfg.Query.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("query.timeout: must be positive, got %s", cfg.Query.Timeout))

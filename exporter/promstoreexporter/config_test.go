@@ -24,6 +24,7 @@ func TestLoadConfig(t *testing.T) {
 	custom.Directory = "/var/lib/pulse/promstore"
 	custom.Retention = RetentionConfig{Time: 720 * time.Hour, Size: 10 << 30}
 	custom.OutOfOrderTimeWindow = 10 * time.Minute
+	custom.MetadataLimit = 500
 	custom.Timeout = 10 * time.Second
 	custom.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	custom.RetryConfig.MaxElapsedTime = time.Minute
@@ -55,6 +56,8 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "./data/promstore", cfg.Directory)
 	assert.Equal(t, 730*24*time.Hour, cfg.Retention.Time)
 	assert.Zero(t, cfg.Retention.Size)
+	assert.Equal(t, 7*24*time.Hour, cfg.OutOfOrderTimeWindow, "the analytics receiver's max_snapshot_age")
+	assert.Equal(t, 10_000, cfg.MetadataLimit)
 	assert.Equal(t, 2*time.Minute, cfg.Query.Timeout)
 	assert.Equal(t, 50_000_000, cfg.Query.MaxSamples)
 	assert.Equal(t, 20, cfg.Query.MaxConcurrency)
@@ -80,6 +83,7 @@ func TestConfigErrors(t *testing.T) {
 			"directory: must not be empty",
 			"retention.size: must not be negative, got -1",
 			"out_of_order_time_window: must not be negative, got -1s",
+			"metadata_limit: must not be negative (0: no metadata), got -1",
 			"query.timeout: must be positive, got 0s",
 			"query.max_samples: must be positive, got 0",
 			"query.max_concurrency: must be positive, got -2",

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,13 +18,14 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
@@ -50,28 +52,38 @@ type promstore struct {
 	serveDone chan struct{}
 	ready     atomic.Bool
 
-	stats appendStats
+	stats     appendStats
+	telemetry *telemetry
+	// meta is the type, help and unit of every metric family received,
+	// served on /api/v1/metadata.
+	meta *familyMetadata
 }
 
 // appendStats counts what exports did to the TSDB since start.
 type appendStats struct {
 	samples    atomic.Int64 // floats and histograms committed
-	outOfOrder atomic.Int64 // rejected: out of order, out of bounds, too old, duplicate timestamp
-	invalid    atomic.Int64 // rejected: invalid labels or values
+	outOfOrder atomic.Int64 // refused: out of order, out of bounds, too old, duplicate timestamp
+	invalid    atomic.Int64 // refused: invalid labels or values
 }
 
-func newExporter(cfg *Config, set exporter.Settings) *promstore {
+func newExporter(cfg *Config, set exporter.Settings) (*promstore, error) {
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("promstore: telemetry: %w", err)
+	}
 	return &promstore{
-		cfg:    cfg,
-		set:    set,
-		logger: newSlogLogger(set.Logger),
+		telemetry: tel,
+		meta:      newFamilyMetadata(cfg.Translation, cfg.MetadataLimit),
+		cfg:       cfg,
+		set:       set,
+		logger:    newSlogLogger(set.Logger),
 		// The prometheusremotewrite exporter's defaults, see its factory.
 		translator: prometheusremotewrite.Settings{
 			Namespace:         cfg.Translation.Namespace,
 			DisableTargetInfo: !cfg.Translation.TargetInfo,
 			AddMetricSuffixes: cfg.Translation.AddMetricSuffixes,
 		},
-	}
+	}, nil
 }
 
 func (p *promstore) start(ctx context.Context, host component.Host) (err error) {
@@ -90,6 +102,10 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	opts.MaxBlockDuration = maxBlockDuration(p.cfg.Retention.Time).Milliseconds()
 	opts.MaxBytes = p.cfg.Retention.Size
 	opts.OutOfOrderTimeWindow = p.cfg.OutOfOrderTimeWindow.Milliseconds()
+	// Created-timestamp zero ingestion, as Prometheus does for OTLP: the
+	// first sample of a counter gets a zero at its start time, so that
+	// increase() counts the events of the first export too.
+	opts.EnableSTAsZeroSample = true
 	opts.EnableExemplarStorage = true
 	opts.MaxExemplars = maxExemplars
 	db, err := tsdb.Open(dir, p.logger, nil, opts, nil)
@@ -199,12 +215,14 @@ func (p *promstore) shutdown(ctx context.Context) error {
 
 // pushMetrics translates md as the prometheusremotewrite exporter does and
 // appends the result to the TSDB in one transaction. It returns nil only
-// after the transaction is committed to the WAL. Samples the TSDB rejects
-// one by one (out of order, duplicate, invalid) are counted and dropped:
-// retrying would not change the answer. A failed commit is returned as a
-// retryable error.
+// after the transaction is committed to the WAL with every sample. Samples
+// the TSDB refuses one by one (older than the out-of-order window, out of
+// bounds, duplicate, invalid) are counted by reason and reported as a
+// permanent error once the rest is committed: retrying would not change
+// the answer. A failed commit is returned as a retryable error.
 func (p *promstore) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	tsMap, err := prometheusremotewrite.FromMetrics(md, p.translator)
+	p.meta.observe(md)
+	tsMap, symbols, err := prometheusremotewrite.FromMetricsV2(md, p.translator)
 	if err != nil {
 		// Same as the prometheusremotewrite exporter: keep what translated.
 		p.set.Logger.Debug("Failed to translate some metrics, storing the rest",
@@ -220,47 +238,119 @@ func (p *promstore) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 		return errors.New("promstore: TSDB is not open")
 	}
 	app := p.db.AppenderV2(ctx)
-	res := p.appendAll(app, tsMap)
+	res := p.appendAll(app, tsMap, symbols.Symbols())
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("promstore: commit %d samples to the TSDB: %w", res.appended, err)
 	}
 	p.stats.samples.Add(res.appended)
-	p.stats.outOfOrder.Add(res.outOfOrder)
-	p.stats.invalid.Add(res.invalid)
-	if res.outOfOrder > 0 || res.invalid > 0 {
-		p.set.Logger.Debug("TSDB rejected samples",
-			zap.Int64("appended", res.appended),
-			zap.Int64("out_of_order", res.outOfOrder),
-			zap.Int64("invalid", res.invalid),
-			zap.NamedError("last_error", res.lastErr))
+	p.stats.outOfOrder.Add(res.outOfOrder())
+	p.stats.invalid.Add(res.refused[refusedInvalid])
+	p.telemetry.recordRefused(ctx, &res)
+	if res.total() == 0 {
+		return nil
 	}
-	return nil
+	p.set.Logger.Debug("TSDB refused samples",
+		zap.Int64("appended", res.appended),
+		zap.Int64("refused", res.total()),
+		zap.NamedError("last_error", res.lastErr))
+	return consumererror.NewPermanent(res.err(res.appended, p.cfg.OutOfOrderTimeWindow))
+}
+
+// refusal is why the TSDB refused a sample; the order is the order of the
+// error message and the values of the telemetry's reason attribute.
+type refusal int
+
+const (
+	refusedTooOld refusal = iota
+	refusedOutOfBounds
+	refusedOutOfOrder
+	refusedDuplicate
+	refusedInvalid
+	numRefusals
+)
+
+// refusalNames are the telemetry's reason values.
+var refusalNames = [numRefusals]string{"too_old", "out_of_bounds", "out_of_order", "duplicate", "invalid"}
+
+// refusalText says in the error message why samples were refused.
+var refusalText = [numRefusals]string{
+	"older than out_of_order_time_window (%s) before the newest sample stored",
+	"older than the oldest time the TSDB still accepts",
+	"older than the newest sample of their series",
+	"a different value at a timestamp already stored",
+	"invalid labels or values",
 }
 
 type appendResult struct {
-	appended, outOfOrder, invalid int64
-	lastErr                       error
+	appended int64
+	refused  [numRefusals]int64
+	lastErr  error
 }
 
 func (r *appendResult) reject(err error) {
 	r.lastErr = err
-	if isOutOfOrder(err) {
-		r.outOfOrder++
-	} else {
-		r.invalid++
-	}
+	r.refused[refusalOf(err)]++
 }
 
-func isOutOfOrder(err error) bool {
-	return errors.Is(err, storage.ErrOutOfOrderSample) ||
-		errors.Is(err, storage.ErrOutOfBounds) ||
-		errors.Is(err, storage.ErrTooOldSample) ||
-		errors.Is(err, storage.ErrDuplicateSampleForTimestamp)
+func (r *appendResult) total() int64 {
+	var n int64
+	for _, c := range r.refused {
+		n += c
+	}
+	return n
+}
+
+func (r *appendResult) outOfOrder() int64 {
+	return r.refused[refusedTooOld] + r.refused[refusedOutOfBounds] + r.refused[refusedOutOfOrder] + r.refused[refusedDuplicate]
+}
+
+// err says how many samples were refused and why; it names no label or
+// value, which may be chosen by users.
+func (r *appendResult) err(appended int64, window time.Duration) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "promstore: the TSDB refused %d of %d samples:", r.total(), r.total()+appended)
+	sep := " "
+	for why, n := range r.refused {
+		if n == 0 {
+			continue
+		}
+		text := refusalText[why]
+		if refusal(why) == refusedTooOld {
+			text = fmt.Sprintf(text, window)
+		}
+		fmt.Fprintf(&b, "%s%d %s (%s)", sep, n, text, refusalNames[why])
+		sep = ", "
+	}
+	return errors.New(b.String())
+}
+
+func refusalOf(err error) refusal {
+	switch {
+	case errors.Is(err, storage.ErrTooOldSample):
+		return refusedTooOld
+	case errors.Is(err, storage.ErrOutOfBounds):
+		return refusedOutOfBounds
+	case errors.Is(err, storage.ErrOutOfOrderSample):
+		return refusedOutOfOrder
+	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+		return refusedDuplicate
+	}
+	return refusedInvalid
+}
+
+// hasStart reports whether samples of a series of type t carry a start
+// time the TSDB turns into a zero sample (created-timestamp zero
+// ingestion): counters and histograms, never gauges or summary quantiles.
+func hasStart(t writev2.Metadata_MetricType) bool {
+	return t == writev2.Metadata_METRIC_TYPE_COUNTER || t == writev2.Metadata_METRIC_TYPE_HISTOGRAM
 }
 
 // appendAll appends every sample, histogram and exemplar of tsMap. Append
-// only touches the in-memory head; the WAL is written by Commit.
-func (p *promstore) appendAll(app storage.AppenderV2, tsMap map[string]*prompb.TimeSeries) appendResult {
+// only touches the in-memory head; the WAL is written by Commit. A counter
+// or histogram sample passes its start time, so the head first appends a
+// zero at the start time when that is newer than the series' last sample
+// (a new series or a reset) and silently skips it otherwise.
+func (p *promstore) appendAll(app storage.AppenderV2, tsMap map[string]*writev2.TimeSeries, symbols []string) appendResult {
 	var (
 		res       appendResult
 		b         = labels.NewScratchBuilder(0)
@@ -268,20 +358,30 @@ func (p *promstore) appendAll(app storage.AppenderV2, tsMap map[string]*prompb.T
 	)
 	exApp, _ := app.(storage.ExemplarAppenderV2)
 	for _, ts := range tsMap {
-		ls := ts.ToLabels(&b, nil)
+		ls, err := ts.ToLabels(&b, symbols)
+		if err != nil {
+			res.refused[refusedInvalid] += int64(len(ts.Samples) + len(ts.Histograms))
+			res.lastErr = err
+			continue
+		}
 		if !ls.Has(model.MetricNameLabel) || !ls.IsValid(model.UTF8Validation) {
-			res.invalid += int64(len(ts.Samples) + len(ts.Histograms))
+			res.refused[refusedInvalid] += int64(len(ts.Samples) + len(ts.Histograms))
 			res.lastErr = fmt.Errorf("invalid labels %s", ls.String())
 			continue
 		}
 		if name, dup := ls.HasDuplicateLabelNames(); dup {
-			res.invalid += int64(len(ts.Samples) + len(ts.Histograms))
+			res.refused[refusedInvalid] += int64(len(ts.Samples) + len(ts.Histograms))
 			res.lastErr = fmt.Errorf("duplicate label %q in %s", name, ls.String())
 			continue
 		}
+		withStart := hasStart(ts.Metadata.Type)
 		var ref storage.SeriesRef
 		for _, s := range ts.Samples {
-			r, err := app.Append(ref, ls, 0, s.Timestamp, s.Value, nil, nil, storage.AOptions{})
+			var st int64
+			if withStart {
+				st = s.StartTimestamp
+			}
+			r, err := app.Append(ref, ls, st, s.Timestamp, s.Value, nil, nil, storage.AOptions{})
 			if err != nil && !isPartial(err) {
 				res.reject(err)
 				continue
@@ -293,11 +393,15 @@ func (p *promstore) appendAll(app storage.AppenderV2, tsMap map[string]*prompb.T
 			var (
 				r   storage.SeriesRef
 				err error
+				st  int64
 			)
+			if withStart {
+				st = h.StartTimestamp
+			}
 			if h.IsFloatHistogram() {
-				r, err = app.Append(ref, ls, 0, h.Timestamp, 0, nil, h.ToFloatHistogram(), storage.AOptions{})
+				r, err = app.Append(ref, ls, st, h.Timestamp, 0, nil, h.ToFloatHistogram(), storage.AOptions{})
 			} else {
-				r, err = app.Append(ref, ls, 0, h.Timestamp, 0, h.ToIntHistogram(), nil, storage.AOptions{})
+				r, err = app.Append(ref, ls, st, h.Timestamp, 0, h.ToIntHistogram(), nil, storage.AOptions{})
 			}
 			if err != nil && !isPartial(err) {
 				res.reject(err)
@@ -311,7 +415,11 @@ func (p *promstore) appendAll(app storage.AppenderV2, tsMap map[string]*prompb.T
 		}
 		exemplars = exemplars[:0]
 		for _, e := range ts.Exemplars {
-			exemplars = append(exemplars, e.ToExemplar(&b, nil))
+			ex, err := e.ToExemplar(&b, symbols)
+			if err != nil {
+				continue
+			}
+			exemplars = append(exemplars, ex)
 		}
 		slices.SortFunc(exemplars, exemplar.Compare)
 		// Exemplar storage is best effort, as in Prometheus' remote-write

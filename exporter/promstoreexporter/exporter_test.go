@@ -201,7 +201,11 @@ func TestExportThenQuery(t *testing.T) {
 		})
 		md, err := c.Metadata(ctx, "", "")
 		require.NoError(t, err)
-		assert.Empty(t, md)
+		assert.Equal(t, map[string][]promv1.Metadata{
+			"pulse_latency_seconds": {{Type: "histogram", Unit: "seconds"}},
+			"pulse_queue_depth":     {{Type: "gauge"}},
+			"pulse_requests_total":  {{Type: "counter"}},
+		}, md)
 		bi, err := c.Buildinfo(ctx)
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(bi.Version, "3."), bi.Version)
@@ -300,16 +304,24 @@ func TestDataSurvivesRestart(t *testing.T) {
 
 // newStarted is the exporter without exporterhelper, for tests that look
 // at its counters.
-func newStarted(t *testing.T) (*promstore, *Config) {
+func newStarted(t *testing.T, configure ...func(*Config)) (*promstore, *Config) {
 	t.Helper()
 	cfg := testConfig(t, t.TempDir())
-	p := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	for _, f := range configure {
+		f(cfg)
+	}
+	p, err := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
 	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
 	return p, cfg
 }
 
-func TestOutOfOrderSamplesDoNotFailTheBatch(t *testing.T) {
-	p, cfg := newStarted(t)
+// TestRefusedSamplesFailTheBatchPermanently: with no out-of-order window,
+// samples older than their series' newest one are refused; the rest of the
+// batch is stored and the export fails with a permanent error that says
+// how many and why, so a 200 upstream never hides a dropped sample.
+func TestRefusedSamplesFailTheBatchPermanently(t *testing.T) {
+	p, cfg := newStarted(t, func(c *Config) { c.OutOfOrderTimeWindow = 0 })
 	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
 	t0, t1 := testTimes()
 	ctx := context.Background()
@@ -320,9 +332,13 @@ func TestOutOfOrderSamplesDoNotFailTheBatch(t *testing.T) {
 	assert.Equal(t, int64(15), p.stats.samples.Load())
 	assert.Zero(t, p.stats.outOfOrder.Load())
 
-	// Sent again: the t0 points are now out of order and rejected; the t1
+	// Sent again: the t0 points are now out of order and refused; the t1
 	// points are identical to stored ones, which the TSDB accepts as no-ops.
-	require.NoError(t, p.pushMetrics(ctx, testMetrics(t0, t1)))
+	err := p.pushMetrics(ctx, testMetrics(t0, t1))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "refused 7 of 15 samples: 7 older than the newest sample of their series (out_of_order)")
+	assert.NotContains(t, err.Error(), "checkout", "no label values in the error")
 	assert.Equal(t, int64(7), p.stats.outOfOrder.Load())
 
 	// A different value at a stored timestamp is a duplicate-sample error.
@@ -335,12 +351,15 @@ func TestOutOfOrderSamplesDoNotFailTheBatch(t *testing.T) {
 	dp := g.SetEmptyGauge().DataPoints().AppendEmpty()
 	dp.SetTimestamp(pcommon.NewTimestampFromTime(t1))
 	dp.SetDoubleValue(99)
-	require.NoError(t, p.pushMetrics(ctx, dup))
+	err = p.pushMetrics(ctx, dup)
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "1 a different value at a timestamp already stored (duplicate)")
 	assert.Equal(t, int64(8), p.stats.outOfOrder.Load())
 
 	// Older points next to a new one: the new one is stored.
 	before := p.stats.samples.Load()
-	require.NoError(t, p.pushMetrics(ctx, testMetrics(t0, t1.Add(30*time.Second))))
+	require.Error(t, p.pushMetrics(ctx, testMetrics(t0, t1.Add(30*time.Second))))
 	assert.Equal(t, before+8, p.stats.samples.Load())
 
 	c := apiClient(t, cfg)

@@ -38,6 +38,9 @@ func createDefaultConfig() component.Config {
 		RetryConfig: configretry.NewDefaultBackOffConfig(),
 		Directory:   defaultDirectory,
 		Retention:   RetentionConfig{Time: defaultRetentionTime},
+		// Snapshots (model, business, system metrics) may arrive days late.
+		OutOfOrderTimeWindow: defaultOutOfOrderTimeWindow,
+		MetadataLimit:        defaultMetadataLimit,
 		Query: QueryConfig{
 			Timeout:        defaultQueryTimeout,
 			MaxSamples:     defaultMaxSamples,
@@ -57,7 +60,10 @@ func createDefaultConfig() component.Config {
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
 	c := cfg.(*Config)
-	e := newExporter(c, set)
+	e, err := newExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
 	return exporterhelper.NewMetrics(ctx, set, cfg,
 		e.pushMetrics,
 		exporterhelper.WithStart(e.start),
