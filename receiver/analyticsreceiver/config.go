@@ -31,6 +31,11 @@ type Config struct {
 	// DefaultRetention is the oldest a timestamp may be for records without
 	// dataRetentionDays (recommendations and snapshots).
 	DefaultRetention time.Duration `mapstructure:"default_retention"`
+	// MaxSnapshotAge is the oldest a snapshot (model-metrics,
+	// business-metrics, system-metrics) may be. Keep it at most the
+	// promstore exporter's out_of_order_time_window (both 7 days by
+	// default), or the store refuses what the receiver accepted.
+	MaxSnapshotAge time.Duration `mapstructure:"max_snapshot_age"`
 	// RetryAfter is what 429 and 503 answers put in Retry-After.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
 	// MaxConcurrentRequests bounds the requests handled at once; beyond it
@@ -78,6 +83,9 @@ func (cfg *Config) Validate() error {
 	if cfg.DefaultRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("default_retention: must be at least 24h, got %s", cfg.DefaultRetention))
 	}
+	if cfg.MaxSnapshotAge <= 0 {
+		errs = append(errs, fmt.Errorf("max_snapshot_age: must be positive, got %s", cfg.MaxSnapshotAge))
+	}
 	if cfg.MaxConcurrentRequests < 0 {
 		errs = append(errs, fmt.Errorf("max_concurrent_requests: must not be negative (0: no limit), got %d", cfg.MaxConcurrentRequests))
 	}
@@ -95,5 +103,6 @@ func (cfg *Config) decoderOptions() decoder.Options {
 		MaxArrayLength:   cfg.MaxArrayLength,
 		MaxFutureSkew:    cfg.MaxFutureSkew,
 		DefaultRetention: cfg.DefaultRetention,
+		MaxSnapshotAge:   cfg.MaxSnapshotAge,
 	}
 }

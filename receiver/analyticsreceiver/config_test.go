@@ -25,6 +25,7 @@ func TestLoadConfig(t *testing.T) {
 	custom.MaxArrayLength = 20
 	custom.MaxFutureSkew = time.Minute
 	custom.DefaultRetention = 72 * time.Hour
+	custom.MaxSnapshotAge = 48 * time.Hour
 	custom.RetryAfter = 5 * time.Second
 	custom.MaxConcurrentRequests = 16
 	custom.CORS = configoptional.Some(confighttp.CORSConfig{AllowedOrigins: []string{"https://app.example.com"}})
@@ -69,6 +70,7 @@ func TestConfigErrors(t *testing.T) {
 			"max_array_length: must be positive, got 0",
 			"max_future_skew: must be positive, got -1s",
 			"default_retention: must be at least 24h, got 1h0m0s",
+			"max_snapshot_age: must be positive, got -1s",
 			"retry_after: must be at least 1s, got 100ms",
 			"max_concurrent_requests: must not be negative (0: no limit), got -1",
 		}},

@@ -39,6 +39,7 @@ func createDefaultConfig() component.Config {
 		MaxArrayLength:        decoder.DefaultMaxArrayLength,
 		MaxFutureSkew:         decoder.DefaultMaxFutureSkew,
 		DefaultRetention:      decoder.DefaultDefaultRetention,
+		MaxSnapshotAge:        decoder.DefaultMaxSnapshotAge,
 		RetryAfter:            defaultRetryAfter,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,
 	}

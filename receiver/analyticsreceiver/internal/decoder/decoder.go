@@ -91,6 +91,11 @@ type Options struct {
 	// DefaultRetention is the oldest a timestamp may be when the record has
 	// no dataRetentionDays of its own.
 	DefaultRetention time.Duration
+	// MaxSnapshotAge is the oldest a snapshot (model, business or system
+	// metrics) may be: the metrics store refuses samples older than its
+	// out-of-order window, so an older snapshot would be acknowledged and
+	// lost.
+	MaxSnapshotAge time.Duration
 }
 
 const (
@@ -100,6 +105,8 @@ const (
 	DefaultMaxArrayLength   = 1000
 	DefaultMaxFutureSkew    = 5 * time.Minute
 	DefaultDefaultRetention = 730 * 24 * time.Hour
+	// DefaultMaxSnapshotAge is promstore's default out_of_order_time_window.
+	DefaultMaxSnapshotAge = 7 * 24 * time.Hour
 )
 
 func (o Options) withDefaults() Options {
@@ -120,6 +127,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DefaultRetention <= 0 {
 		o.DefaultRetention = DefaultDefaultRetention
+	}
+	if o.MaxSnapshotAge <= 0 {
+		o.MaxSnapshotAge = DefaultMaxSnapshotAge
 	}
 	return o
 }

@@ -547,6 +547,19 @@ func ruleCases() []ruleCase {
 				{Field: "responseTimestamp", Value: strconv.FormatInt(nowMS-3*day+1000, 10), Reason: "is older than the retention period of 2 days"},
 			}},
 
+		{name: "snapshot at max_snapshot_age", kind: BusinessMetrics,
+			rec: set(set(set(validBusiness(), "timestamp", nowMS-7*day), "periodStart", nowMS-8*day), "periodEnd", nowMS-7*day),
+			want: nil},
+		{name: "snapshot older than max_snapshot_age", kind: BusinessMetrics,
+			rec: set(set(set(validBusiness(), "timestamp", nowMS-7*day-1), "periodStart", nowMS-8*day), "periodEnd", nowMS-7*day-1),
+			want: fe("timestamp", strconv.FormatInt(nowMS-7*day-1, 10), "is older than max_snapshot_age (168h0m0s): the store cannot take it")},
+		{name: "system snapshot older than custom max_snapshot_age", kind: SystemMetrics, opts: Options{MaxSnapshotAge: time.Hour},
+			rec: set(set(set(validSystem(), "timestamp", nowMS-hour-1), "timeWindow.start", nowMS-2*hour), "timeWindow.end", nowMS-hour-1),
+			want: fe("timestamp", strconv.FormatInt(nowMS-hour-1, 10), "is older than max_snapshot_age (1h0m0s): the store cannot take it")},
+		{name: "model snapshot within custom max_snapshot_age", kind: ModelMetrics, opts: Options{MaxSnapshotAge: time.Hour},
+			rec: set(set(set(validModel(), "timestamp", nowMS-hour), "evaluationPeriod.startTime", nowMS-2*hour), "evaluationPeriod.endTime", nowMS-hour),
+			want: nil},
+
 		// Unknown and duplicate fields.
 		{name: "unknown root", kind: Events, rec: set(validEvent(), "favorite_color", "blue"),
 			want: fe("favorite_color", "", "unknown field")},
@@ -1281,6 +1294,7 @@ func TestOptionDefaults(t *testing.T) {
 	want := Options{
 		MaxEvents: DefaultMaxEvents, MaxDepth: DefaultMaxDepth, MaxStringLength: DefaultMaxStringLength,
 		MaxArrayLength: DefaultMaxArrayLength, MaxFutureSkew: DefaultMaxFutureSkew, DefaultRetention: DefaultDefaultRetention,
+		MaxSnapshotAge: DefaultMaxSnapshotAge,
 	}
 	if got != want {
 		t.Errorf("defaults = %+v", got)

@@ -110,17 +110,17 @@ var hooks = [...]func(w *walker, seen uint64){
 		w.notBefore(recRespTime, recTimestamp)
 	},
 	ModelMetrics: func(w *walker, _ uint64) {
-		w.checkTime(modelTimestamp, w.opts.DefaultRetention)
+		w.checkSnapshotTime(modelTimestamp)
 		w.notBefore(modelEnd, modelStart)
 		w.notBefore(modelTimestamp, modelStart)
 	},
 	BusinessMetrics: func(w *walker, _ uint64) {
-		w.checkTime(bizTimestamp, w.opts.DefaultRetention)
+		w.checkSnapshotTime(bizTimestamp)
 		w.notBefore(bizEnd, bizStart)
 		w.notBefore(bizTimestamp, bizStart)
 	},
 	SystemMetrics: func(w *walker, _ uint64) {
-		w.checkTime(sysTimestamp, w.opts.DefaultRetention)
+		w.checkSnapshotTime(sysTimestamp)
 		w.notBefore(sysEnd, sysStart)
 		w.notBefore(sysTimestamp, sysStart)
 		w.uniqueErrorTypes()
@@ -141,6 +141,22 @@ func (w *walker) checkTime(slot int, retention time.Duration) {
 	case t.Before(w.now.Add(-retention)):
 		w.fail(f.path, f, v, "is older than the retention period of "+retentionDays(retention))
 	}
+}
+
+// checkSnapshotTime is checkTime for a snapshot's timestamp, which must
+// also not be older than MaxSnapshotAge: the store would refuse it.
+func (w *walker) checkSnapshotTime(slot int) {
+	v := w.vals[slot]
+	if v == nil {
+		return
+	}
+	t := time.UnixMilli(int64(w.nums[slot]))
+	if age := w.opts.MaxSnapshotAge; age < w.opts.DefaultRetention && t.Before(w.now.Add(-age)) && !t.Before(w.now.Add(-w.opts.DefaultRetention)) {
+		f := w.sp.flat[slot]
+		w.fail(f.path, f, v, "is older than max_snapshot_age ("+age.String()+"): the store cannot take it")
+		return
+	}
+	w.checkTime(slot, w.opts.DefaultRetention)
 }
 
 func retentionDays(d time.Duration) string {
