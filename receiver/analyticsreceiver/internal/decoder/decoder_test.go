@@ -548,16 +548,16 @@ func ruleCases() []ruleCase {
 			}},
 
 		{name: "snapshot at max_snapshot_age", kind: BusinessMetrics,
-			rec: set(set(set(validBusiness(), "timestamp", nowMS-7*day), "periodStart", nowMS-8*day), "periodEnd", nowMS-7*day),
+			rec:  set(set(set(validBusiness(), "timestamp", nowMS-7*day), "periodStart", nowMS-8*day), "periodEnd", nowMS-7*day),
 			want: nil},
 		{name: "snapshot older than max_snapshot_age", kind: BusinessMetrics,
-			rec: set(set(set(validBusiness(), "timestamp", nowMS-7*day-1), "periodStart", nowMS-8*day), "periodEnd", nowMS-7*day-1),
+			rec:  set(set(set(validBusiness(), "timestamp", nowMS-7*day-1), "periodStart", nowMS-8*day), "periodEnd", nowMS-7*day-1),
 			want: fe("timestamp", strconv.FormatInt(nowMS-7*day-1, 10), "is older than max_snapshot_age (168h0m0s): the store cannot take it")},
 		{name: "system snapshot older than custom max_snapshot_age", kind: SystemMetrics, opts: Options{MaxSnapshotAge: time.Hour},
-			rec: set(set(set(validSystem(), "timestamp", nowMS-hour-1), "timeWindow.start", nowMS-2*hour), "timeWindow.end", nowMS-hour-1),
+			rec:  set(set(set(validSystem(), "timestamp", nowMS-hour-1), "timeWindow.start", nowMS-2*hour), "timeWindow.end", nowMS-hour-1),
 			want: fe("timestamp", strconv.FormatInt(nowMS-hour-1, 10), "is older than max_snapshot_age (1h0m0s): the store cannot take it")},
 		{name: "model snapshot within custom max_snapshot_age", kind: ModelMetrics, opts: Options{MaxSnapshotAge: time.Hour},
-			rec: set(set(set(validModel(), "timestamp", nowMS-hour), "evaluationPeriod.startTime", nowMS-2*hour), "evaluationPeriod.endTime", nowMS-hour),
+			rec:  set(set(set(validModel(), "timestamp", nowMS-hour), "evaluationPeriod.startTime", nowMS-2*hour), "evaluationPeriod.endTime", nowMS-hour),
 			want: nil},
 
 		// Unknown and duplicate fields.
