@@ -277,6 +277,27 @@ func rwShippedConfig(t *testing.T, c *collector, sinkAddr string, ports map[stri
 	return *cfg
 }
 
+// remoteWriteSecrets makes a directory holding the secrets
+// config/remote-write.yaml reads, and points its environment at them and
+// at the Prometheus API api.
+func remoteWriteSecrets(t *testing.T, api string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"privacy.key", "forget.key", "admin.token"} {
+		if err := os.WriteFile(filepath.Join(dir, "data", f), []byte(strings.Repeat("s3cr3t", 8)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PULSE_REMOTE_WRITE_URL", api+"/api/v1/write")
+	t.Setenv("PULSE_PRIVACY_KEY_FILE", filepath.Join(dir, "data", "privacy.key"))
+	t.Setenv("PULSE_FORGET_KEY_FILE", filepath.Join(dir, "data", "forget.key"))
+	t.Setenv("PULSE_ADMIN_TOKEN_FILE", filepath.Join(dir, "data", "admin.token"))
+	return dir
+}
+
 // shippedConfig reads config/<name> as shipped; replace swaps a string that
 // must occur in it exactly once (so a changed config fails loudly here).
 func shippedConfig(t *testing.T, name string) (cfg *string, replace func(old, new string)) {
@@ -433,19 +454,7 @@ func remoteWriteOutage(t *testing.T, outage, recoveryLimit time.Duration, restar
 	prom.start(t)
 	api := "http://" + prom.addr
 
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"privacy.key", "forget.key", "admin.token"} {
-		if err := os.WriteFile(filepath.Join(dir, "data", f), []byte(strings.Repeat("s3cr3t", 8)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PULSE_REMOTE_WRITE_URL", api+"/api/v1/write")
-	t.Setenv("PULSE_PRIVACY_KEY_FILE", filepath.Join(dir, "data", "privacy.key"))
-	t.Setenv("PULSE_FORGET_KEY_FILE", filepath.Join(dir, "data", "forget.key"))
-	t.Setenv("PULSE_ADMIN_TOKEN_FILE", filepath.Join(dir, "data", "admin.token"))
+	dir := remoteWriteSecrets(t, api)
 	events, health := freePort(t), freePort(t)
 	ports := map[string]string{"otlp-grpc": freePort(t), "otlp-http": freePort(t), "forget": freePort(t), "telemetry": freePort(t)}
 	truth := &sink{}

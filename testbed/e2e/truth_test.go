@@ -245,19 +245,7 @@ func TestKPIsEqualTheTruth(t *testing.T) {
 	t.Run("prometheus", func(t *testing.T) {
 		prom := newPromProc(t)
 		prom.start(t)
-		dir := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range []string{"privacy.key", "forget.key", "admin.token"} {
-			if err := os.WriteFile(filepath.Join(dir, "data", f), []byte(strings.Repeat("truth", 8)+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		t.Setenv("PULSE_REMOTE_WRITE_URL", "http://"+prom.addr+"/api/v1/write")
-		t.Setenv("PULSE_PRIVACY_KEY_FILE", filepath.Join(dir, "data", "privacy.key"))
-		t.Setenv("PULSE_FORGET_KEY_FILE", filepath.Join(dir, "data", "forget.key"))
-		t.Setenv("PULSE_ADMIN_TOKEN_FILE", filepath.Join(dir, "data", "admin.token"))
+		dir := remoteWriteSecrets(t, "http://"+prom.addr)
 		ports := map[string]string{"otlp-grpc": freePort(t), "otlp-http": freePort(t), "forget": freePort(t), "telemetry": freePort(t)}
 		c := startCollectorWith(t, &sink{}, func(c *collector, sinkAddr string) string {
 			c.dir = dir
