@@ -21,6 +21,7 @@ import (
 type truthMix struct {
 	batches   [][]map[string]any // /v1/events bodies, sent in order
 	recs      []map[string]any   // /v1/recommendations body
+	model     map[string]any     // /v1/model-metrics body
 	counted   int                // events that pass consent
 	responses float64            // later responses
 	want      map[string]float64 // KPI name ▶ truth
@@ -180,6 +181,25 @@ func newTruthMix(now time.Time) *truthMix {
 		m.responses++
 	}
 
+	// A model evaluation snapshot: its KPIs read the values sent.
+	acc, prec, rec, f1 := float64(80+r.IntN(20))/100, float64(80+r.IntN(20))/100, float64(80+r.IntN(20))/100, float64(80+r.IntN(20))/100
+	latency, throughput, errRate, drift := float64(20+r.IntN(80)), float64(50+r.IntN(200)), float64(r.IntN(50))/1000, float64(r.IntN(30))/100
+	violations := 1 + r.IntN(4)
+	m.model = map[string]any{
+		"modelId": "workout-recommender", "modelVersion": "3.2.0", "modelType": "recommendation",
+		"accuracyScore": acc, "precisionScore": prec, "recallScore": rec, "f1Score": f1,
+		"predictionLatency": latency, "throughput": throughput, "errorRate": errRate, "acceptanceRate": 0.5,
+		"modificationRate": 0.2, "satisfactionScore": 4.1,
+		"dataDrift":        map[string]any{"detected": drift > 0.2, "severity": "low", "affectedFeatures": []string{}, "driftScore": drift},
+		"safetyMetrics":    map[string]any{"violationCount": violations, "safetyScore": 98.5, "riskLevel": "low"},
+		"resourceUsage":    map[string]any{"cpuUtilization": 40, "memoryUsage": 1 << 30},
+		"evaluationPeriod": map[string]any{"startTime": now.Add(-time.Hour).UnixMilli(), "endTime": now.Add(-time.Minute).UnixMilli(), "sampleSize": 1000},
+		"timestamp":        now.Add(-time.Minute).UnixMilli(),
+	}
+	m.want["model_accuracy"], m.want["model_precision"], m.want["model_recall"], m.want["model_f1"] = acc, prec, rec, f1
+	m.want["model_latency"], m.want["model_throughput"], m.want["model_error_rate"], m.want["drift_score"] = latency, throughput, errRate, drift
+	m.want["safety_violations"] = float64(violations)
+
 	m.want["page_views"] = pageViews
 	m.want["unique_page_views"] = uniqueViews
 	m.want["error_rate"] = errors / float64(m.counted)
@@ -294,6 +314,9 @@ func runTruth(t *testing.T, m *truthMix, c *collector, api string) map[string]fl
 	if status, a := post(t, "http://"+c.events+"/v1/recommendations", string(body)); status != http.StatusOK || a.Accepted != len(m.recs) {
 		t.Fatalf("recommendations: status %d, accepted %d of %d: %+v", status, a.Accepted, len(m.recs), a.Rejected)
 	}
+	if status, a := post(t, "http://"+c.events+"/v1/model-metrics", string(mustMarshal(m.model))); status != http.StatusOK || a.Accepted != 1 {
+		t.Fatalf("model snapshot: status %d: %+v", status, a)
+	}
 	// SDK retries: the first batch and the recommendations again, exactly
 	// as sent. They are acknowledged and must count nothing.
 	retries := 0
@@ -310,7 +333,8 @@ func runTruth(t *testing.T, m *truthMix, c *collector, api string) map[string]fl
 	settle(t, "every counted event and recommendation stored", func() bool {
 		ev, ok1 := instant(t, api, "sum(pulse_events_total)")
 		rec, ok2 := instant(t, api, "sum(pulse_recommendations_total)")
-		return ok1 && ok2 && ev == float64(m.counted) && rec == m.want["recommendation_count"]
+		_, ok3 := instant(t, api, "pulse_ai_model_accuracy_ratio")
+		return ok1 && ok2 && ok3 && ev == float64(m.counted) && rec == m.want["recommendation_count"]
 	})
 	// Gauges (active users) are exported with every full export; wait for
 	// them too.
