@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/pulse-otel/pulse/internal/schema"
 )
 
 // dedupKind is the key space of an id: an event id, a full recommendation's
@@ -28,16 +30,12 @@ var dedupKindNames = [numDedupKinds]string{"event", "recommendation", "response"
 // with xxhash).
 var kindSalt = [numDedupKinds]uint64{0, 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f}
 
-// redactedMarker starts what the privacy processor writes in place of a
-// value, or part of one, that looked like PII ("[REDACTED:credit_card]"
-// for a 16-digit id that passes the Luhn check). Distinct ids masked alike
-// are not the same record.
-const redactedMarker = "[REDACTED"
-
 // usableID reports whether id can identify a record: not empty and not
-// masked by the privacy processor (hashed ids stay distinct and are usable).
+// masked by the privacy processor ("[REDACTED:credit_card]" for a 16-digit
+// id that passes the Luhn check: distinct ids masked alike are not the
+// same record; hashed ids stay distinct and are usable).
 func usableID(id string) bool {
-	return id != "" && !strings.Contains(id, redactedMarker)
+	return id != "" && !strings.Contains(id, schema.RedactedMarker)
 }
 
 // idHash is the stable (restart-proof, seedless) 64-bit hash of an id.

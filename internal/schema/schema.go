@@ -16,6 +16,10 @@ const (
 	// EventRecommendationResponse is a user's response sent later for an
 	// earlier recommendation.id.
 	EventRecommendationResponse = "pulse.recommendation.response"
+	// RedactedMarker begins every value the privacy processor writes in
+	// place of PII ("[REDACTED]", "[REDACTED:email]"): readers such as the
+	// connector's de-duplication recognise a masked id by it.
+	RedactedMarker = "[REDACTED"
 )
 
 // Resource attributes of analytics events.

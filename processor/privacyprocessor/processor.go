@@ -164,7 +164,7 @@ func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor
 			a = v
 		}
 		p.typeAct[t] = parseAction(a)
-		p.maskStr[t] = "[REDACTED:" + t.String() + "]"
+		p.maskStr[t] = schema.RedactedMarker + ":" + t.String() + "]"
 		if p.typeAct[t] != actOff {
 			opts.Types = append(opts.Types, t)
 		}
@@ -172,7 +172,7 @@ func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor
 	for _, c := range cfg.PII.Custom {
 		opts.Custom = append(opts.Custom, pii.Pattern{Name: c.Name, Regex: c.Regex})
 		p.custAct = append(p.custAct, parseAction(c.Action))
-		p.custStr = append(p.custStr, "[REDACTED:"+c.Name+"]")
+		p.custStr = append(p.custStr, schema.RedactedMarker+":"+c.Name+"]")
 	}
 	if len(opts.Types) == 0 {
 		opts.Types = []pii.Type{} // none enabled; nil would mean all
@@ -418,7 +418,7 @@ func (p *privacyProcessor) processLogRecord(lr plog.LogRecord, lvl *level, bs *b
 		switch body.Type() {
 		case pcommon.ValueTypeStr, pcommon.ValueTypeMap, pcommon.ValueTypeSlice, pcommon.ValueTypeBytes:
 			if p.value(body, &st, bs) {
-				body.SetStr("[REDACTED]")
+				body.SetStr(schema.RedactedMarker + "]")
 				st.masked++
 			}
 		}
@@ -683,7 +683,7 @@ func (p *privacyProcessor) sensitive(v pcommon.Value, st *stats, bs *batchStats)
 	case actHash:
 		v.SetStr(p.hasher.sum(v.AsString()))
 	default:
-		v.SetStr("[REDACTED]")
+		v.SetStr(schema.RedactedMarker + "]")
 	}
 	st.masked++
 	return false
@@ -697,7 +697,7 @@ func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) boo
 		return p.str(p.scanner, v, st, bs)
 	case pcommon.ValueTypeBytes:
 		// Opaque bytes cannot be scanned reliably; they may hold anything.
-		v.SetStr("[REDACTED:bytes]")
+		v.SetStr(schema.RedactedMarker + ":bytes]")
 		st.masked++
 		return false
 	case pcommon.ValueTypeMap:
