@@ -131,25 +131,19 @@ func TestOpenSessionGauges(t *testing.T) {
 	record(ld, "ios", schema.EventAnalytics, 20*time.Second, navigation("C"))
 	require.NoError(t, c.ConsumeLogs(ctx, ld))
 	c.flush(ctx, goldenNow, false)
-	assert.Equal(t, map[string]float64{"web": 2, "ios": 1}, latest(sink, "pulse.sessions.open", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 30, "ios": 0}, latest(sink, "pulse.sessions.open.duration", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 1, "ios": 1}, latest(sink, "pulse.sessions.open.bounced", lPlatform))
+	assertOpenSessions(t, sink, map[string]float64{"web": 2, "ios": 1}, map[string]float64{"web": 30, "ios": 0}, map[string]float64{"web": 1, "ios": 1})
 
 	// B gets a second event, 10 s after its first: no longer a bounce.
 	ld = plog.NewLogs()
 	record(ld, "web", schema.EventAnalytics, 30*time.Second, navigation("B"))
 	require.NoError(t, c.ConsumeLogs(ctx, ld))
 	c.flush(ctx, goldenNow, false)
-	assert.Equal(t, map[string]float64{"web": 2, "ios": 1}, latest(sink, "pulse.sessions.open", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 40, "ios": 0}, latest(sink, "pulse.sessions.open.duration", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 0, "ios": 1}, latest(sink, "pulse.sessions.open.bounced", lPlatform))
+	assertOpenSessions(t, sink, map[string]float64{"web": 2, "ios": 1}, map[string]float64{"web": 40, "ios": 0}, map[string]float64{"web": 0, "ios": 1})
 
 	// Past session_timeout every session ends: the gauges go to 0, and
 	// the ended sessions are in the ended-session metrics.
 	c.flush(ctx, goldenNow.Add(time.Hour), false)
-	assert.Equal(t, map[string]float64{"web": 0, "ios": 0}, latest(sink, "pulse.sessions.open", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 0, "ios": 0}, latest(sink, "pulse.sessions.open.duration", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 0, "ios": 0}, latest(sink, "pulse.sessions.open.bounced", lPlatform))
+	assertOpenSessions(t, sink, map[string]float64{"web": 0, "ios": 0}, map[string]float64{"web": 0, "ios": 0}, map[string]float64{"web": 0, "ios": 0})
 	assert.Equal(t, map[string]float64{"ios": 1}, latest(sink, "pulse.sessions.bounced", lPlatform))
 }
 
@@ -235,4 +229,13 @@ func TestUsersSeenCountsTheFilterAcrossRestarts(t *testing.T) {
 	// The estimate of 500 users (exact to about 0.1 %), plus 2 new ones;
 	// the 10 returning users add nothing.
 	assert.InDelta(t, 502, run(append(users[:10:10], "new-1", "new-2")...), 2)
+}
+
+// assertOpenSessions checks the latest open-session gauges by platform:
+// sessions, their duration so far and those with a single event.
+func assertOpenSessions(t *testing.T, sink *consumertest.MetricsSink, open, duration, bounced map[string]float64) {
+	t.Helper()
+	assert.Equal(t, open, latest(sink, "pulse.sessions.open", lPlatform))
+	assert.Equal(t, duration, latest(sink, "pulse.sessions.open.duration", lPlatform))
+	assert.Equal(t, bounced, latest(sink, "pulse.sessions.open.bounced", lPlatform))
 }
