@@ -71,7 +71,7 @@ var registry = sortedByName([]KPI{
 		Name:        "new_users",
 		Description: "Users seen for the first time in the window. The new-user filter takes about 0.1 % of new users for returning ones (false positives at expected_users), so this undercounts slightly; without connector storage every user is new again after a restart.",
 		Unit:        "{user}",
-		Expr:        delta(`pulse_users_new_total`),
+		Expr:        exactIncrease(`pulse_users_new_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_users_new_total"},
 		SeedField:   seedNewUsers,
@@ -80,7 +80,7 @@ var registry = sortedByName([]KPI{
 		Name:        "returning_users",
 		Description: "Active users in the window minus users first seen in it, at least 0. Both terms are estimates (HyperLogLog; 0.1 % of new users taken for returning), and the active-user window advances in buckets while increase() covers exactly the window.",
 		Unit:        "{user}",
-		Expr:        `clamp_min(sum(pulse_users_active{window="$window"}) - (` + delta(`pulse_users_new_total`) + ` or vector(0)), 0)`,
+		Expr:        `clamp_min(sum(pulse_users_active{window="$window"}) - (` + exactIncrease(`pulse_users_new_total`) + ` or vector(0)), 0)`,
 		Window:      "1d",
 		Windows:     activeUserWindows,
 		Metrics:     []string{"pulse_users_active", "pulse_users_new_total"},
@@ -92,7 +92,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_session_duration",
 		Description: "Mean duration of the sessions that ended in the window and of the sessions still open, first to last event (the time on the last page is not part of it). A session ends after session_timeout (30m) without events, or when the session table is full; an open session counts with its duration so far, so a session open at the window's start counts whole.",
 		Unit:        "s",
-		Expr:        `((` + delta(`pulse_session_duration_seconds_sum`) + ` or vector(0)) + (sum(pulse_sessions_open_duration_seconds) or vector(0))) / ((` + delta(`pulse_session_duration_seconds_count`) + ` or vector(0)) + (sum(pulse_sessions_open) or vector(0)))`,
+		Expr:        `((` + exactIncrease(`pulse_session_duration_seconds_sum`) + ` or vector(0)) + (sum(pulse_sessions_open_duration_seconds) or vector(0))) / ((` + exactIncrease(`pulse_session_duration_seconds_count`) + ` or vector(0)) + (sum(pulse_sessions_open) or vector(0)))`,
 		Window:      "1d",
 		Metrics:     []string{"pulse_session_duration_seconds_count", "pulse_session_duration_seconds_sum", "pulse_sessions_open", "pulse_sessions_open_duration_seconds"},
 		SeedField:   seedAvgSessionDuration,
@@ -101,7 +101,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_sessions_per_user",
 		Description: "Sessions started in the window per distinct user active in it. Sessions are counted by session.id and users by user.id, so anonymous sessions (no user.id) raise the ratio.",
 		Unit:        "{session}/{user}",
-		Expr:        delta(`pulse_sessions_total`) + ` / sum(pulse_users_active{window="$window"})`,
+		Expr:        exactIncrease(`pulse_sessions_total`) + ` / sum(pulse_users_active{window="$window"})`,
 		Window:      "1d",
 		Windows:     activeUserWindows,
 		Metrics:     []string{"pulse_sessions_total", "pulse_users_active"},
@@ -111,7 +111,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_time_on_site",
 		Description: "Time on site per visit, as the seed means it: the total duration of the sessions that ended in the window and of those still open, divided by their number; so it equals avg_session_duration. Session time runs from the first to the last event, so the time on each session's last page is missing.",
 		Unit:        "s",
-		Expr:        `((` + delta(`pulse_session_duration_seconds_sum`) + ` or vector(0)) + (sum(pulse_sessions_open_duration_seconds) or vector(0))) / ((` + delta(`pulse_session_duration_seconds_count`) + ` or vector(0)) + (sum(pulse_sessions_open) or vector(0)))`,
+		Expr:        `((` + exactIncrease(`pulse_session_duration_seconds_sum`) + ` or vector(0)) + (sum(pulse_sessions_open_duration_seconds) or vector(0))) / ((` + exactIncrease(`pulse_session_duration_seconds_count`) + ` or vector(0)) + (sum(pulse_sessions_open) or vector(0)))`,
 		Window:      "1d",
 		Metrics:     []string{"pulse_session_duration_seconds_count", "pulse_session_duration_seconds_sum", "pulse_sessions_open", "pulse_sessions_open_duration_seconds"},
 		SeedField:   seedAvgTimeOnSite,
@@ -120,7 +120,7 @@ var registry = sortedByName([]KPI{
 		Name:        "bounce_rate",
 		Description: "Share of the sessions that ended in the window, and of those still open, that had a single event.",
 		Unit:        "1",
-		Expr:        `((` + delta(`pulse_sessions_bounced_total`) + ` or vector(0)) + (sum(pulse_sessions_open_bounced) or vector(0))) / ((` + delta(`pulse_session_duration_seconds_count`) + ` or vector(0)) + (sum(pulse_sessions_open) or vector(0)))`,
+		Expr:        `((` + exactIncrease(`pulse_sessions_bounced_total`) + ` or vector(0)) + (sum(pulse_sessions_open_bounced) or vector(0))) / ((` + exactIncrease(`pulse_session_duration_seconds_count`) + ` or vector(0)) + (sum(pulse_sessions_open) or vector(0)))`,
 		Window:      "1d",
 		Metrics:     []string{"pulse_session_duration_seconds_count", "pulse_sessions_bounced_total", "pulse_sessions_open", "pulse_sessions_open_bounced"},
 		SeedField:   seedBounceRate,
@@ -129,7 +129,7 @@ var registry = sortedByName([]KPI{
 		Name:        "page_views",
 		Description: "Navigation events (behavior type navigation: page or screen views).",
 		Unit:        "{view}",
-		Expr:        delta(`pulse_page_views_total`),
+		Expr:        exactIncrease(`pulse_page_views_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_page_views_total"},
 		SeedField:   seedPageViews,
@@ -138,7 +138,7 @@ var registry = sortedByName([]KPI{
 		Name:        "unique_page_views",
 		Description: "Page views of a path not yet viewed in the same session. Needs session.id and pageData.path; the connector remembers the first 8 distinct paths of a session, so in longer sessions repeated views of further paths count again.",
 		Unit:        "{view}",
-		Expr:        delta(`pulse_page_unique_views_total`),
+		Expr:        exactIncrease(`pulse_page_unique_views_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_page_unique_views_total"},
 		SeedField:   seedUniquePageViews,
@@ -147,7 +147,7 @@ var registry = sortedByName([]KPI{
 		Name:        "conversion_rate",
 		Description: "Share of the sessions started in the window that converted: sessions with at least one conversion event (any goal type, counted once at the session's first conversion) over sessions started. Conversions without session.id count in neither.",
 		Unit:        "1",
-		Expr:        `(` + delta(`pulse_sessions_converted_total`) + ` or vector(0)) / ` + delta(`pulse_sessions_total`),
+		Expr:        `(` + exactIncrease(`pulse_sessions_converted_total`) + ` or vector(0)) / ` + exactIncrease(`pulse_sessions_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_sessions_converted_total", "pulse_sessions_total"},
 		SeedField:   seedConversionRate,
@@ -167,7 +167,7 @@ var registry = sortedByName([]KPI{
 		Name:        "purchase_revenue",
 		Description: "Sum of the goal values of purchase conversions (goal_type purchase) in the window, in the currency the apps send goalValue in; conversions without goalValue add nothing.",
 		Unit:        "{currency}",
-		Expr:        delta(`pulse_conversion_value_total{goal_type="purchase"}`),
+		Expr:        exactIncrease(`pulse_conversion_value_total{goal_type="purchase"}`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_conversion_value_total"},
 		SeedField:   seedRevenue,
@@ -176,7 +176,7 @@ var registry = sortedByName([]KPI{
 		Name:        "transactions",
 		Description: "Completed purchases in the window: purchase conversions (goal_type purchase) that carry a goalValue above 0. Funnel steps before the purchase (cart, checkout started) are sent without goalValue and are not transactions; send goalValue on the completing step only.",
 		Unit:        "{conversion}",
-		Expr:        delta(`pulse_conversions_valued_total{goal_type="purchase"}`),
+		Expr:        exactIncrease(`pulse_conversions_valued_total{goal_type="purchase"}`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_conversions_valued_total"},
 		SeedField:   seedTransactions,
@@ -185,7 +185,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_order_value",
 		Description: "purchase_revenue / transactions: mean goal value of completed purchases (purchase conversions with a goalValue above 0).",
 		Unit:        "{currency}",
-		Expr:        delta(`pulse_conversion_value_total{goal_type="purchase"}`) + ` / ` + delta(`pulse_conversions_valued_total{goal_type="purchase"}`),
+		Expr:        exactIncrease(`pulse_conversion_value_total{goal_type="purchase"}`) + ` / ` + exactIncrease(`pulse_conversions_valued_total{goal_type="purchase"}`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_conversion_value_total", "pulse_conversions_valued_total"},
 		SeedField:   seedAvgOrderValue,
@@ -194,7 +194,7 @@ var registry = sortedByName([]KPI{
 		Name:        "subscription_changes",
 		Description: "Subscription conversions (goal_type subscription) in the window: new subscriptions, and upgrades or renewals when apps send them as such conversions. Cancellations are not conversions and are not counted; the catalog has no subscription-change metric (a business snapshot with its own metric_name is the place for net changes).",
 		Unit:        "{conversion}",
-		Expr:        delta(`pulse_conversions_total{goal_type="subscription"}`),
+		Expr:        exactIncrease(`pulse_conversions_total{goal_type="subscription"}`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_conversions_total"},
 		SeedField:   seedSubscriptionChanges,
@@ -252,7 +252,7 @@ var registry = sortedByName([]KPI{
 		Name:        "error_rate",
 		Description: "Share of analytics events that are error_tracking events (event_type label; needs event_type in the connector's event_dimensions, which the default has). system_error_rate is the request error rate of the system snapshots.",
 		Unit:        "1",
-		Expr:        `(` + delta(`pulse_events_total{event_type="error_tracking"}`) + ` or vector(0)) / ` + delta(`pulse_events_total`),
+		Expr:        `(` + exactIncrease(`pulse_events_total{event_type="error_tracking"}`) + ` or vector(0)) / ` + exactIncrease(`pulse_events_total`),
 		Window:      "5m",
 		Metrics:     []string{"pulse_events_total"},
 		SeedField:   "analyticsEvents.eventType",
@@ -269,7 +269,7 @@ var registry = sortedByName([]KPI{
 		Name:        "event_duration_p95",
 		Description: "95th percentile of the events' properties.duration, interpolated in the histogram buckets (10 ms to 300 s).",
 		Unit:        "ms",
-		Expr:        `histogram_quantile(0.95, ` + deltaBy("le", `pulse_event_duration_milliseconds_bucket`) + `)`,
+		Expr:        `histogram_quantile(0.95, ` + exactIncreaseBy("le", `pulse_event_duration_milliseconds_bucket`) + `)`,
 		Window:      "5m",
 		Metrics:     []string{"pulse_event_duration_milliseconds_bucket"},
 		SeedField:   "analyticsEvents.properties.duration",
@@ -278,7 +278,7 @@ var registry = sortedByName([]KPI{
 		Name:        "data_completeness",
 		Description: "Share of the optional event fields (user_id, user_agent, page, feature, value, duration, behavior) that analytics events carried; group by field for each field's completeness.",
 		Unit:        "1",
-		Expr:        delta(`pulse_quality_fields_total{present="true"}`) + ` / ` + delta(`pulse_quality_fields_total`),
+		Expr:        exactIncrease(`pulse_quality_fields_total{present="true"}`) + ` / ` + exactIncrease(`pulse_quality_fields_total`),
 		Window:      "1h",
 		Metrics:     []string{"pulse_quality_fields_total"},
 	},
@@ -286,7 +286,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_quality_score",
 		Description: "Mean quality score (0 to 100) of the analytics events that carry one.",
 		Unit:        "",
-		Expr:        delta(`pulse_quality_score_sum`) + ` / ` + delta(`pulse_quality_score_count`),
+		Expr:        exactIncrease(`pulse_quality_score_sum`) + ` / ` + exactIncrease(`pulse_quality_score_count`),
 		Window:      "1h",
 		Metrics:     []string{"pulse_quality_score_count", "pulse_quality_score_sum"},
 		SeedField:   "analyticsEvents.qualityScore",
@@ -295,7 +295,7 @@ var registry = sortedByName([]KPI{
 		Name:        "freshness_p95",
 		Description: "95th percentile of event time to export (the connector flush that first includes the event) for events and recommendations. Buckets end at 3600 s: older events read as 3600.",
 		Unit:        "s",
-		Expr:        `histogram_quantile(0.95, ` + deltaBy("le", `pulse_event_freshness_seconds_bucket`) + `)`,
+		Expr:        `histogram_quantile(0.95, ` + exactIncreaseBy("le", `pulse_event_freshness_seconds_bucket`) + `)`,
 		Window:      "5m",
 		Metrics:     []string{"pulse_event_freshness_seconds_bucket"},
 	},
@@ -303,7 +303,7 @@ var registry = sortedByName([]KPI{
 		Name:        "timeliness_p95",
 		Description: "95th percentile of receive time minus event time (serverTimestamp - timestamp) of analytics events. Buckets end at 3600 s: later events read as 3600.",
 		Unit:        "s",
-		Expr:        `histogram_quantile(0.95, ` + deltaBy("le", `pulse_event_timeliness_seconds_bucket`) + `)`,
+		Expr:        `histogram_quantile(0.95, ` + exactIncreaseBy("le", `pulse_event_timeliness_seconds_bucket`) + `)`,
 		Window:      "5m",
 		Metrics:     []string{"pulse_event_timeliness_seconds_bucket"},
 		SeedField:   "analyticsEvents.serverTimestamp",
@@ -312,7 +312,7 @@ var registry = sortedByName([]KPI{
 		Name:        "overflow_rate",
 		Description: "Updates the connector folded into _other series in the window (a label over max_values_per_label, or all series over max_series); 0 when nothing overflowed. Above 0 means some label values are no longer told apart.",
 		Unit:        "{data_point}",
-		Expr:        delta(`pulse_connector_overflow_total`) + ` or vector(0)`,
+		Expr:        exactIncrease(`pulse_connector_overflow_total`) + ` or vector(0)`,
 		Window:      "5m",
 		Metrics:     []string{"pulse_connector_overflow_total"},
 	},
@@ -322,7 +322,7 @@ var registry = sortedByName([]KPI{
 		Name:        "recommendation_count",
 		Description: "Recommendations shown (full pulse.recommendation records).",
 		Unit:        "{recommendation}",
-		Expr:        delta(`pulse_recommendations_total`),
+		Expr:        exactIncrease(`pulse_recommendations_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_recommendations_total"},
 		SeedField:   seedRecommendationCount,
@@ -331,7 +331,7 @@ var registry = sortedByName([]KPI{
 		Name:        "acceptance_rate",
 		Description: "Accepted responses per recommendation shown in the window, as the seed means it (accepted / recommendations shown; a recommendation without a response counts as not accepted). Responses count when they arrive, so near the window's start they may answer recommendations shown before it. The model snapshots' own figure is pulse_ai_model_acceptance_rate_ratio.",
 		Unit:        "1",
-		Expr:        `(` + delta(`pulse_recommendation_responses_total{response="accepted"}`) + ` or vector(0)) / ` + delta(`pulse_recommendations_total`),
+		Expr:        `(` + exactIncrease(`pulse_recommendation_responses_total{response="accepted"}`) + ` or vector(0)) / ` + exactIncrease(`pulse_recommendations_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_recommendation_responses_total", "pulse_recommendations_total"},
 		SeedField:   seedAcceptanceRate,
@@ -340,7 +340,7 @@ var registry = sortedByName([]KPI{
 		Name:        "modification_rate",
 		Description: "Modified responses per recommendation shown in the window (modified / recommendations shown).",
 		Unit:        "1",
-		Expr:        `(` + delta(`pulse_recommendation_responses_total{response="modified"}`) + ` or vector(0)) / ` + delta(`pulse_recommendations_total`),
+		Expr:        `(` + exactIncrease(`pulse_recommendation_responses_total{response="modified"}`) + ` or vector(0)) / ` + exactIncrease(`pulse_recommendations_total`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_recommendation_responses_total", "pulse_recommendations_total"},
 		SeedField:   "aiModelMetrics.modificationRate",
@@ -349,7 +349,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_confidence",
 		Description: "Mean model confidence of the recommendations shown in the window.",
 		Unit:        "1",
-		Expr:        delta(`pulse_recommendation_confidence_sum`) + ` / ` + delta(`pulse_recommendation_confidence_count`),
+		Expr:        exactIncrease(`pulse_recommendation_confidence_sum`) + ` / ` + exactIncrease(`pulse_recommendation_confidence_count`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_recommendation_confidence_count", "pulse_recommendation_confidence_sum"},
 		SeedField:   seedAvgConfidence,
@@ -358,7 +358,7 @@ var registry = sortedByName([]KPI{
 		Name:        "avg_recommendation_rating",
 		Description: "Mean feedback rating (1 to 5) of the responses received in the window: the event-based counterpart of the model snapshots' satisfaction.",
 		Unit:        "{rating}",
-		Expr:        delta(`pulse_recommendation_rating_sum`) + ` / ` + delta(`pulse_recommendation_rating_count`),
+		Expr:        exactIncrease(`pulse_recommendation_rating_sum`) + ` / ` + exactIncrease(`pulse_recommendation_rating_count`),
 		Window:      "1d",
 		Metrics:     []string{"pulse_recommendation_rating_count", "pulse_recommendation_rating_sum"},
 		SeedField:   "aiModelMetrics.satisfactionScore",
@@ -464,7 +464,7 @@ func sortedByName(ks []KPI) []KPI {
 	return ks
 }
 
-// delta is the increase of the counter sel over the window, summed, exactly:
+// exactIncrease is the increase of the counter sel over the window, summed, exactly:
 // per series, the last sample in the window minus the last one before it
 // (a series that started in the window counts from 0, a reset from 0
 // again), without the extrapolation of increase() and rate(), which
@@ -473,15 +473,17 @@ func sortedByName(ks []KPI) []KPI {
 // range selectors of recent Prometheus releases compute, written in PromQL
 // every Prometheus-compatible store understands (Prometheus 2.x,
 // VictoriaMetrics, Mimir, Thanos).
-func delta(sel string) string { return "sum(" + deltaSeries(sel) + ")" }
+func exactIncrease(sel string) string { return "sum(" + exactIncreaseSeries(sel) + ")" }
 
-// deltaBy is delta summed by the labels by (comma-separated).
-func deltaBy(by, sel string) string { return "sum by (" + by + ") (" + deltaSeries(sel) + ")" }
+// exactIncreaseBy is exactIncrease summed by the labels by (comma-separated).
+func exactIncreaseBy(by, sel string) string {
+	return "sum by (" + by + ") (" + exactIncreaseSeries(sel) + ")"
+}
 
-// deltaSeries is the per-series exact increase of sel over the window. The
+// exactIncreaseSeries is the per-series exact increase of sel over the window. The
 // "* 1" drops the metric name from the fallback, as the subtraction does
 // from the difference, so "or" never keeps both.
-func deltaSeries(sel string) string {
+func exactIncreaseSeries(sel string) string {
 	last := "last_over_time(" + sel + "[$window])"
 	return "((" + last + " - " + sel + " offset $window) >= 0 or " + last + " * 1)"
 }
