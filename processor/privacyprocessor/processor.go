@@ -26,6 +26,7 @@ import (
 
 	"github.com/pulse-otel/pulse/extension/forgetextension"
 	"github.com/pulse-otel/pulse/internal/pii"
+	"github.com/pulse-otel/pulse/internal/receipt"
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
@@ -87,6 +88,12 @@ var dropReasonNames = [numDropReasons]string{"", "consent_event_type", "consent_
 // byIdentifier reports whether r is a reason an identifier gave: the reasons
 // a resource's attributes pass on to every record under it.
 func (r dropReason) byIdentifier() bool { return r >= dropInvalidIdentifier }
+
+// reported says whether the client that sent a dropped record is told why.
+// Every reason but forgotten follows from the record itself; telling a
+// client that a user's events are dropped because they asked to be
+// forgotten would tell anyone holding an ingest key who asked.
+func (r dropReason) reported() bool { return r != keep && r != dropForgotten }
 
 // level is a compiled consent level.
 type level struct {
@@ -323,6 +330,11 @@ const sensitiveSlot = pii.Custom + 1
 
 func (p *privacyProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	var bs batchStats
+	// rc, when the receiver passed one, learns which records were dropped
+	// and why, so that its answer counts only what is kept. Records are
+	// numbered before any is removed.
+	rc := receipt.FromContext(ctx)
+	n := 0
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -330,7 +342,12 @@ func (p *privacyProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			sls.At(j).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				return p.processLog(lr, res, &bs) != keep
+				reason := p.processLog(lr, res, &bs)
+				if rc != nil && reason.reported() {
+					rc.Drop(n, dropReasonNames[reason])
+				}
+				n++
+				return reason != keep
 			})
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/pulse-otel/pulse/internal/receipt"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
@@ -236,7 +237,8 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		return
 	}
 
-	if err := r.consume(req.Context(), kind, res); err != nil {
+	rc := &receipt.Receipt{}
+	if err := r.consume(receipt.NewContext(req.Context(), rc), kind, res); err != nil {
 		if consumererror.IsPermanent(err) {
 			writeError(w, http.StatusBadRequest, "the pipeline refused the data permanently")
 			return
@@ -245,7 +247,8 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		writeError(w, http.StatusServiceUnavailable, "the pipeline is not accepting data now; retry after "+r.retryAfter+"s")
 		return
 	}
-	writeJSON(w, http.StatusOK, answer{Accepted: res.Accepted, Rejected: res.Rejected})
+	drops := dropped(rc, res)
+	writeJSON(w, http.StatusOK, answer{Accepted: res.Accepted - len(drops), Rejected: res.Rejected, Dropped: drops})
 }
 
 // consume hands the request's data to the next consumer; an error means none
@@ -267,7 +270,9 @@ func (r *analyticsReceiver) consume(ctx context.Context, kind decoder.Kind, res 
 type answer struct {
 	Accepted int                 `json:"accepted"`
 	Rejected []decoder.Rejection `json:"rejected"`
-	Error    string              `json:"error,omitempty"`
+	// Dropped: valid events a later stage's policy did not store.
+	Dropped []Dropped `json:"dropped,omitempty"`
+	Error   string    `json:"error,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -168,6 +168,10 @@ type Result struct {
 	Rejected []Rejection
 	// Items counts log records or metric data points produced.
 	Items int
+	// RecordIndex gives, for a log endpoint, the request index of each log
+	// record in Logs, in the order of its resource, scope and record
+	// slices: the numbering of a receipt.Drop.
+	RecordIndex []int
 }
 
 // Decoder turns request bodies into pdata. It is safe for concurrent use.
@@ -245,10 +249,13 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: append([]FieldError(nil), errs...)})
 			continue
 		}
-		res.Items += e.emit(w)
+		res.Items += e.emit(w, i)
 		res.Accepted++
 	}
 	res.Logs, res.Metrics = e.logs, e.md
+	if kind.IsLogs() {
+		res.RecordIndex = e.recordIndex()
+	}
 	return res, nil
 }
 

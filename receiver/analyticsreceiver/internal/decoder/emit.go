@@ -35,7 +35,10 @@ type emitter struct {
 	hint  int
 
 	logs   plog.Logs
-	logRes map[resKey]plog.LogRecordSlice
+	logRes map[resKey]*logGroup
+	// logIdx holds, per resource in the order of logs' ResourceLogs, the
+	// request index of each of its records (Result.RecordIndex).
+	logIdx [][]int
 
 	md     pmetric.Metrics
 	metRes map[resKey]*scopeMetrics
@@ -48,7 +51,7 @@ func newEmitter(kind Kind, sp *spec, bodyLen, events int, now time.Time) *emitte
 	e.arena.buf = make([]byte, 0, bodyLen)
 	if kind.IsLogs() {
 		e.logs = plog.NewLogs()
-		e.logRes = make(map[resKey]plog.LogRecordSlice, 1)
+		e.logRes = make(map[resKey]*logGroup, 1)
 	} else {
 		e.md = pmetric.NewMetrics()
 		e.metRes = make(map[resKey]*scopeMetrics, 1)
@@ -88,31 +91,61 @@ func (e *emitter) putResource(r pcommon.Resource, k resKey) {
 	}
 }
 
-// emit appends one valid event and returns the number of items it became.
-func (e *emitter) emit(w *walker) int {
+// emit appends the valid event at request index i and returns the number
+// of items it became.
+func (e *emitter) emit(w *walker, i int) int {
 	if e.kind.IsLogs() {
-		e.emitLog(w)
+		e.emitLog(w, i)
 		return 1
 	}
 	return e.emitMetrics(w)
 }
 
+// logGroup is the records of one resource and its index in logIdx.
+type logGroup struct {
+	lrs plog.LogRecordSlice
+	idx int
+}
+
+// recordIndex returns the request index of every log record, in the order
+// of the records in logs.
+func (e *emitter) recordIndex() []int {
+	n := 0
+	for _, g := range e.logIdx {
+		n += len(g)
+	}
+	out := make([]int, 0, n)
+	for _, g := range e.logIdx {
+		out = append(out, g...)
+	}
+	return out
+}
+
 // downstreamAttrs is how many attributes later components add to a record.
 const downstreamAttrs = 4
 
-func (e *emitter) emitLog(w *walker) {
+func (e *emitter) emitLog(w *walker, i int) {
 	k := e.resource(w)
-	lrs, ok := e.logRes[k]
+	g, ok := e.logRes[k]
 	if !ok {
 		rl := e.logs.ResourceLogs().AppendEmpty()
 		e.putResource(rl.Resource(), k)
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(ScopeName)
-		lrs = sl.LogRecords()
-		lrs.EnsureCapacity(e.hint)
-		e.logRes[k] = lrs
+		g = &logGroup{lrs: sl.LogRecords(), idx: len(e.logIdx)}
+		// The events of a request mostly share one resource: size the
+		// first for all of them, and let the others grow, so that a
+		// request of n resources costs O(n), not O(n²).
+		hint := 0
+		if len(e.logIdx) == 0 {
+			hint = e.hint
+		}
+		g.lrs.EnsureCapacity(hint)
+		e.logRes[k] = g
+		e.logIdx = append(e.logIdx, make([]int, 0, hint))
 	}
-	lr := lrs.AppendEmpty()
+	e.logIdx[g.idx] = append(e.logIdx[g.idx], i)
+	lr := g.lrs.AppendEmpty()
 	lr.SetObservedTimestamp(e.now)
 
 	var q float64
