@@ -199,7 +199,7 @@ func BenchmarkDedupMemory(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(d.cur)+len(d.prev)), "B/id")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(d.len()), "B/id")
 		runtime.KeepAlive(d)
 	}
 }
@@ -224,4 +224,132 @@ func BenchmarkSaveFullState(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(client.m[stateKey]))/1e6, "MB")
+}
+
+// TestDedupMatchesTwoMaps checks the flat tables against the two-map model
+// they replaced: the same answers for ids repeated across generations,
+// rotations by window and by a full generation, and a save and load.
+func TestDedupMatchesTwoMaps(t *testing.T) {
+	type model struct {
+		start     int64
+		cur, prev map[uint64]bool
+	}
+	const window, maxIDs = int64(time.Hour), 3000
+	m := model{cur: map[uint64]bool{}, prev: map[uint64]bool{}}
+	rotate := func(now int64) {
+		stale := now-m.start >= 2*window
+		m.prev, m.cur = m.cur, map[uint64]bool{}
+		if stale {
+			m.prev = map[uint64]bool{}
+		}
+		m.start = now
+	}
+	modelSeen := func(h uint64, now int64) bool {
+		if m.start == 0 {
+			m.start = now
+		}
+		if now-m.start >= window {
+			rotate(now)
+		}
+		if m.cur[h] || m.prev[h] {
+			return true
+		}
+		if len(m.cur) >= maxIDs {
+			rotate(now)
+		}
+		m.cur[h] = true
+		return false
+	}
+	d := newDedup(time.Hour, maxIDs)
+	rng := uint64(1)
+	now := int64(1)
+	for i := range 200_000 {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		id := fmt.Sprint("id-", rng>>40%9000) // repeats often
+		if i%5000 == 0 {
+			now += window / 3
+		}
+		if i%70_000 == 0 {
+			now += 3 * window // idle: both generations stale
+		}
+		if i == 100_000 {
+			b, err := d.MarshalBinary()
+			require.NoError(t, err)
+			d = newDedup(time.Hour, maxIDs)
+			require.NoError(t, d.UnmarshalBinary(b))
+		}
+		want := modelSeen(idHash(kindEvent, id), now)
+		require.Equal(t, want, d.seen(kindEvent, id, now), "record %d", i)
+		require.Equal(t, len(m.cur)+len(m.prev), d.len(), "record %d", i)
+	}
+}
+
+func TestHashSetEdges(t *testing.T) {
+	var s hashSet
+	assert.False(t, s.find(setKey(0), s.home(setKey(0))), "an empty set holds nothing")
+	s.insert(setKey(0))
+	assert.True(t, s.find(setKey(0), s.home(setKey(0))), "the hash 0 is kept as 1")
+	// Keys whose home is the last slot wrap around to the first ones.
+	last := ^uint64(0)
+	for k := range uint64(5) {
+		s.insert(last - k)
+	}
+	for k := range uint64(5) {
+		assert.True(t, s.find(last-k, s.home(last-k)), k)
+	}
+	assert.False(t, s.find(last-9, s.home(last-9)))
+	size := len(s.slots)
+	for k := range uint64(5000) {
+		s.insert(k<<40 | 7)
+	}
+	assert.Equal(t, 5006, s.n)
+	assert.LessOrEqual(t, 2*s.n, len(s.slots), "at most half full")
+	for k := range uint64(5000) {
+		require.True(t, s.find(k<<40|7, s.home(k<<40|7)), k)
+	}
+	grown := len(s.slots)
+	assert.Greater(t, grown, size)
+	s.reset()
+	assert.Zero(t, s.n)
+	assert.Len(t, s.slots, grown, "reset keeps the array")
+	assert.False(t, s.find(last, s.home(last)))
+}
+
+// TestDedupStateFormat pins the saved layout (start, then each generation
+// as a count and its hashes), which states saved before the flat tables
+// share.
+func TestDedupStateFormat(t *testing.T) {
+	buf := binary.LittleEndian.AppendUint64(nil, 42)
+	buf = binary.AppendUvarint(buf, 2)
+	buf = binary.LittleEndian.AppendUint64(buf, idHash(kindEvent, "a"))
+	buf = binary.LittleEndian.AppendUint64(buf, idHash(kindEvent, "b"))
+	buf = binary.AppendUvarint(buf, 1)
+	buf = binary.LittleEndian.AppendUint64(buf, idHash(kindResponse, "c"))
+	d := newDedup(time.Hour, 1000)
+	require.NoError(t, d.UnmarshalBinary(buf))
+	assert.Equal(t, int64(42), d.start)
+	assert.Equal(t, 3, d.len())
+	again, err := d.MarshalBinary()
+	require.NoError(t, err)
+	assert.Len(t, again, len(buf))
+	assert.True(t, d.seen(kindEvent, "b", 43))
+	assert.True(t, d.seen(kindResponse, "c", 43), "the previous generation")
+	assert.False(t, d.seen(kindEvent, "c", 43))
+}
+
+// TestDedupCheckAllocatesNothing: at steady state (generations at their
+// size) the check allocates nothing, for new and for repeated ids.
+func TestDedupCheckAllocatesNothing(t *testing.T) {
+	ids := uuidLike(1 << 14)
+	d := newDedup(24*time.Hour, 2000)
+	for _, id := range ids {
+		d.seen(kindEvent, id, 1)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(10_000, func() {
+		d.seen(kindEvent, ids[i&(len(ids)-1)], 1)
+		d.seen(kindEvent, ids[i&(len(ids)-1)], 1)
+		i++
+	})
+	assert.Zero(t, allocs)
 }
