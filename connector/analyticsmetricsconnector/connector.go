@@ -102,6 +102,7 @@ type analyticsConnector struct {
 	client     storage.Client
 	stop       chan struct{}
 	done       chan struct{}
+	cancelLoop context.CancelFunc // ends the loop's export in progress
 	lastFull   time.Time
 	lastSave   time.Time
 	startOnce  sync.Once
@@ -183,32 +184,61 @@ func (c *analyticsConnector) Start(ctx context.Context, host component.Host) err
 	c.mu.Unlock()
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
 	c.lastFull, c.lastSave = time.Now(), time.Now()
-	go c.loop()
+	var loopCtx context.Context
+	loopCtx, c.cancelLoop = context.WithCancel(context.Background())
+	go c.loop(loopCtx)
 	return nil
 }
 
-// Shutdown exports what is pending, saves state and stops.
+// shutdownFlushTimeout bounds Shutdown's final export when the Shutdown
+// context has no earlier deadline: the next consumer (promstore, remote
+// write) may retry for minutes against a store that is down.
+var shutdownFlushTimeout = 10 * time.Second
+
+// Shutdown stops the flush loop, saves state, exports what is pending and
+// stops. Waiting for the loop's export in progress and the final export
+// together take at most until ctx ends or shutdownFlushTimeout, whichever
+// is first: a next consumer retrying against a store that is down cannot
+// hold the collector's shutdown. The state is saved before the final
+// export, so a final export cut short loses only the counts since the last
+// accepted export (logged), never the users seen or ids counted.
 func (c *analyticsConnector) Shutdown(ctx context.Context) error {
 	var err error
 	c.shutOnce.Do(func() {
 		if c.stop == nil {
 			return
 		}
+		fctx, cancel := context.WithTimeout(ctx, shutdownFlushTimeout)
+		defer cancel()
+		stopLoop := context.AfterFunc(fctx, c.cancelLoop)
+		defer stopLoop()
 		close(c.stop)
 		<-c.done
-		c.flush(ctx, time.Now(), true)
+		if c.client != nil {
+			// Local storage, not the store behind the next consumer:
+			// saved even when ctx has ended.
+			err = c.save(context.WithoutCancel(ctx))
+		}
+		c.flush(fctx, time.Now(), true)
 		c.mu.Lock()
+		failed, exportErr, series := c.exportFailed, c.exportErr, c.agg.total
 		c.closed = true
 		close(c.flushed)
 		c.mu.Unlock()
+		if failed {
+			c.set.Logger.Error("Final export at shutdown failed: the counts since the last accepted export were not exported (counters start again from 0 in the next process)",
+				zap.Int("series", series), zap.Duration("limit", shutdownFlushTimeout), zap.Error(exportErr))
+		}
 		if c.client != nil {
-			err = errors.Join(c.save(ctx), c.client.Close(ctx))
+			err = errors.Join(err, c.client.Close(context.WithoutCancel(ctx)))
 		}
 	})
 	return err
 }
 
-func (c *analyticsConnector) loop() {
+// loop flushes and saves until Shutdown; ctx ends when Shutdown's bound is
+// reached, which cuts an export in progress short.
+func (c *analyticsConnector) loop(ctx context.Context) {
 	defer close(c.done)
 	t := time.NewTicker(c.cfg.FlushInterval)
 	defer t.Stop()
@@ -221,10 +251,10 @@ func (c *analyticsConnector) loop() {
 			if full {
 				c.lastFull = now
 			}
-			c.flush(context.Background(), now, full)
+			c.flush(ctx, now, full)
 			if c.client != nil && now.Sub(c.lastSave) >= c.cfg.SaveInterval {
 				c.lastSave = now
-				if err := c.save(context.Background()); err != nil {
+				if err := c.save(context.WithoutCancel(ctx)); err != nil {
 					c.set.Logger.Warn("Saving connector state failed; new-user and active-user state since the last save would be lost on restart", zap.Error(err))
 				}
 			}
