@@ -80,9 +80,14 @@ data/alerts/rules.yaml: $(PULSECTL) $(wildcard config/alerts/*)
 data/%.key data/%.token:
 	@mkdir -p data && umask 077 && head -c 32 /dev/urandom | base64 > $@ && echo "created $@"
 
-# The end-to-end tests start $(BIN) as a process.
+# Unit tests run with the race detector. The packages that start $(BIN)
+# as a process (the end-to-end tests and the bench smoke test) run without
+# it: the binary is not built with -race, and it would only slow their load
+# generators down.
+PROC_PKGS := ./testbed/e2e/ ./testbed/bench/
 test: $(BIN) $(PULSECTL) lint
-	PULSE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e '/testbed/e2e$$' -e '/testbed/bench$$')
+	PULSE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m $(PROC_PKGS)
 
 test-unit:
 	$(GO) test -count=1 ./...
