@@ -353,3 +353,11 @@ func TestDedupCheckAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestRekind(t *testing.T) {
+	for _, id := range []string{"r-1", "", "a long recommendation id"} {
+		h := idHash(kindRecommendation, id)
+		assert.Equal(t, idHash(kindResponse, id), rekind(h, kindRecommendation, kindResponse), id)
+		assert.Equal(t, idHash(kindEvent, id), rekind(h, kindRecommendation, kindEvent), id)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -29,12 +30,12 @@ type labelSlot struct {
 // joinTable maps recommendation id hashes to the model labels of the
 // recommendation, for at most maxEntries recommendations of at most maxAge
 // seconds; the oldest are forgotten first. Label triples are interned
-// (recommendations share a few models), so an entry costs its map slot and
-// its place in the insertion queue.
+// (recommendations share a few models), so an entry costs its slot in a
+// flat table and its place in the insertion queue.
 type joinTable struct {
 	maxEntries int
 	maxAge     uint32 // seconds
-	entries    map[uint64]joinEntry
+	entries    joinSet
 	order      []uint64 // id hashes in insertion (so age) order, from head
 	head       int
 	slots      []labelSlot
@@ -43,30 +44,34 @@ type joinTable struct {
 }
 
 func newJoinTable(maxEntries int, maxAgeSeconds uint32) *joinTable {
-	return &joinTable{maxEntries: maxEntries, maxAge: maxAgeSeconds, entries: map[uint64]joinEntry{}, index: map[recLabels]uint32{}}
+	return &joinTable{maxEntries: maxEntries, maxAge: maxAgeSeconds, index: map[recLabels]uint32{}}
 }
+
+// len is the number of recommendations remembered.
+func (j *joinTable) len() int { return j.entries.n }
 
 // remember records the labels of recommendation h at now (unix seconds).
 // A recommendation remembered again keeps its place in the queue.
 func (j *joinTable) remember(h uint64, ls recLabels, now uint32) {
+	h = setKey(h)
 	j.expire(now)
-	if e, ok := j.entries[h]; ok {
+	if e := j.entries.get(h); e != nil {
 		j.release(e.labels)
-		j.entries[h] = joinEntry{at: e.at, labels: j.intern(ls)}
+		e.labels = j.intern(ls)
 		return
 	}
-	for len(j.entries) >= j.maxEntries {
+	for j.entries.n >= j.maxEntries {
 		j.evictOldest()
 	}
-	j.entries[h] = joinEntry{at: now, labels: j.intern(ls)}
+	j.entries.insert(h, joinEntry{at: now, labels: j.intern(ls)})
 	j.order = append(j.order, h)
 }
 
 // lookup returns the labels of recommendation h if it is remembered and
 // not older than maxAge.
 func (j *joinTable) lookup(h uint64, now uint32) (recLabels, bool) {
-	e, ok := j.entries[h]
-	if !ok || now > e.at && now-e.at > j.maxAge {
+	e := j.entries.get(setKey(h))
+	if e == nil || now > e.at && now-e.at > j.maxAge {
 		return recLabels{}, false
 	}
 	return j.slots[e.labels].labels, true
@@ -75,8 +80,8 @@ func (j *joinTable) lookup(h uint64, now uint32) (recLabels, bool) {
 // expire forgets the recommendations older than maxAge.
 func (j *joinTable) expire(now uint32) {
 	for j.head < len(j.order) {
-		e := j.entries[j.order[j.head]]
-		if now <= e.at || now-e.at <= j.maxAge {
+		e := j.entries.get(j.order[j.head])
+		if e != nil && (now <= e.at || now-e.at <= j.maxAge) {
 			return
 		}
 		j.evictOldest()
@@ -87,9 +92,9 @@ func (j *joinTable) evictOldest() {
 	h := j.order[j.head]
 	j.order[j.head] = 0
 	j.head++
-	if e, ok := j.entries[h]; ok {
+	if e := j.entries.get(h); e != nil {
 		j.release(e.labels)
-		delete(j.entries, h)
+		j.entries.remove(h)
 	}
 	// Compact once the consumed prefix is half the queue, so the queue
 	// stays within twice the entries.
@@ -127,10 +132,10 @@ func (j *joinTable) release(i uint32) {
 }
 
 // MarshalBinary writes the live label triples, then the entries (hash,
-// time, triple) in map order: iterating the map is sequential, looking each
-// queued hash up would be a cache miss per entry. Loading sorts by time.
+// time, triple) in table order: iterating the table is sequential, looking
+// each queued hash up would be a cache miss per entry. Loading sorts by time.
 func (j *joinTable) MarshalBinary() ([]byte, error) {
-	buf := make([]byte, 0, 2*binary.MaxVarintLen64+16*len(j.entries))
+	buf := make([]byte, 0, 2*binary.MaxVarintLen64+16*j.entries.n)
 	renum := make([]uint32, len(j.slots))
 	live := uint32(0)
 	buf = binary.AppendUvarint(buf, uint64(len(j.index)))
@@ -144,8 +149,12 @@ func (j *joinTable) MarshalBinary() ([]byte, error) {
 			buf = append(buf, l...)
 		}
 	}
-	buf = binary.AppendUvarint(buf, uint64(len(j.entries)))
-	for h, e := range j.entries {
+	buf = binary.AppendUvarint(buf, uint64(j.entries.n))
+	for _, s := range j.entries.slots {
+		h, e := s.h, s.e
+		if h == 0 {
+			continue
+		}
 		buf = binary.LittleEndian.AppendUint64(buf, h)
 		buf = binary.LittleEndian.AppendUint32(buf, e.at)
 		buf = binary.AppendUvarint(buf, uint64(renum[e.labels]))
@@ -199,7 +208,7 @@ func (j *joinTable) UnmarshalBinary(buf []byte) error {
 		if len(buf) < 12 {
 			return errTrunc
 		}
-		h, at := binary.LittleEndian.Uint64(buf), binary.LittleEndian.Uint32(buf[8:])
+		h, at := setKey(binary.LittleEndian.Uint64(buf)), binary.LittleEndian.Uint32(buf[8:])
 		buf = buf[12:]
 		t, err := uvarint()
 		if err != nil {
@@ -218,13 +227,101 @@ func (j *joinTable) UnmarshalBinary(buf []byte) error {
 	all = all[max(0, len(all)-j.maxEntries):]
 	fresh := newJoinTable(j.maxEntries, j.maxAge)
 	fresh.order = make([]uint64, 0, len(all))
+	fresh.entries.grow(len(all))
 	for _, e := range all {
-		if _, dup := fresh.entries[e.h]; dup {
+		if fresh.entries.get(e.h) != nil {
 			continue
 		}
-		fresh.entries[e.h] = joinEntry{at: e.at, labels: fresh.intern(triples[e.labels])}
+		fresh.entries.insert(e.h, joinEntry{at: e.at, labels: fresh.intern(triples[e.labels])})
 		fresh.order = append(fresh.order, e.h)
 	}
 	*j = *fresh
 	return nil
+}
+
+// joinSet maps nonzero id hashes (setKey) to entries: open addressing with
+// linear probing in one flat array, at most half full, as hashSet, with
+// removal by backward shift (no tombstones, so lookups never slow down).
+type joinSet struct {
+	slots []joinSlot // h 0 is an empty slot
+	shift uint8      // 64 - log2(len(slots))
+	n     int
+}
+
+type joinSlot struct {
+	h uint64
+	e joinEntry
+}
+
+// get returns h's entry, to read or update in place, or nil.
+func (s *joinSet) get(h uint64) *joinEntry {
+	if len(s.slots) == 0 {
+		return nil
+	}
+	mask := len(s.slots) - 1
+	for i := int(h >> s.shift); ; i = (i + 1) & mask {
+		switch s.slots[i].h {
+		case h:
+			return &s.slots[i].e
+		case 0:
+			return nil
+		}
+	}
+}
+
+// insert adds h, which is not in the set.
+func (s *joinSet) insert(h uint64, e joinEntry) {
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow(s.n + 1)
+	}
+	mask := len(s.slots) - 1
+	i := int(h >> s.shift)
+	for s.slots[i].h != 0 {
+		i = (i + 1) & mask
+	}
+	s.slots[i] = joinSlot{h, e}
+	s.n++
+}
+
+// remove deletes h if present, moving back the entries after it in its
+// run that could no longer be reached.
+func (s *joinSet) remove(h uint64) {
+	if len(s.slots) == 0 {
+		return
+	}
+	mask := len(s.slots) - 1
+	i := int(h >> s.shift)
+	for s.slots[i].h != h {
+		if s.slots[i].h == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; s.slots[j].h != 0; j = (j + 1) & mask {
+		// The entry at j may fill the hole at i unless its home lies
+		// cyclically in (i, j].
+		if home := int(s.slots[j].h >> s.shift); (j-home)&mask >= (j-i)&mask {
+			s.slots[i], i = s.slots[j], j
+		}
+	}
+	s.slots[i] = joinSlot{}
+	s.n--
+}
+
+// grow makes room for n entries at most half full, keeping the entries.
+func (s *joinSet) grow(n int) {
+	size := minSetSlots
+	for size < 2*n {
+		size <<= 1
+	}
+	if size <= len(s.slots) {
+		return
+	}
+	old := s.slots
+	s.slots, s.shift, s.n = make([]joinSlot, size), uint8(64-bits.TrailingZeros(uint(size))), 0
+	for _, sl := range old {
+		if sl.h != 0 {
+			s.insert(sl.h, sl.e)
+		}
+	}
 }

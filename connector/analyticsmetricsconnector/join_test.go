@@ -123,7 +123,7 @@ func TestJoinTableBounds(t *testing.T) {
 	_, ok = j.lookup(2, 121)
 	assert.False(t, ok, "older than max_age")
 	j.remember(4, recLabels{"n", "1", "t"}, 131) // expires 2 and 3
-	assert.Len(t, j.entries, 1)
+	assert.Equal(t, 1, j.len())
 	assert.Len(t, j.index, 1, "unused label triples are released")
 
 	b, err := j.MarshalBinary()
@@ -150,7 +150,7 @@ func BenchmarkJoinMemory(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(j.entries)), "B/entry")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(j.len()), "B/entry")
 		runtime.KeepAlive(j)
 	}
 }
@@ -179,7 +179,7 @@ func TestJoinTableLoadKeepsAgeOrder(t *testing.T) {
 	require.NoError(t, err)
 	k := newJoinTable(10, 1000) // a smaller max_entries after a restart
 	require.NoError(t, k.UnmarshalBinary(b))
-	assert.Len(t, k.entries, 10, "the newest 10")
+	assert.Equal(t, 10, k.len(), "the newest 10")
 	_, ok := k.lookup(40, 60)
 	assert.False(t, ok)
 	got, ok := k.lookup(41, 60)
@@ -190,4 +190,68 @@ func TestJoinTableLoadKeepsAgeOrder(t *testing.T) {
 	assert.False(t, ok, "the oldest is evicted first after a load")
 	_, ok = k.lookup(42, 61)
 	assert.True(t, ok)
+}
+
+// TestJoinTableMatchesMap checks the flat table against a map with an
+// insertion queue: the same answers under eviction by count and by age,
+// re-remembered recommendations, and a save and load; hashes are drawn
+// from few home slots so runs are long and wrap around the array.
+func TestJoinTableMatchesMap(t *testing.T) {
+	const maxEntries, maxAge = 700, 50
+	type entry struct {
+		at uint32
+		ls recLabels
+	}
+	model := map[uint64]entry{}
+	var queue []uint64
+	evict := func() {
+		delete(model, queue[0])
+		queue = queue[1:]
+	}
+	j := newJoinTable(maxEntries, maxAge)
+	rng := uint64(7)
+	now := uint32(1)
+	for i := range 60_000 {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		// 2,000 distinct hashes, homes crowded in the top and bottom slots.
+		h := (rng>>53)%2000 + 1
+		if h%2 == 0 {
+			h = ^h
+		}
+		if i%300 == 0 {
+			now += 7
+		}
+		if i == 30_000 {
+			b, err := j.MarshalBinary()
+			require.NoError(t, err)
+			j = newJoinTable(maxEntries, maxAge)
+			require.NoError(t, j.UnmarshalBinary(b))
+			// The load orders by time; the model's queue is already so.
+		}
+		if rng>>20%3 == 0 {
+			ls := recLabels{"m", fmt.Sprint(rng >> 40 % 5), "t"}
+			for len(queue) > 0 && now > model[queue[0]].at && now-model[queue[0]].at > maxAge {
+				evict()
+			}
+			if e, ok := model[h]; ok {
+				model[h] = entry{e.at, ls}
+			} else {
+				for len(model) >= maxEntries {
+					evict()
+				}
+				model[h] = entry{now, ls}
+				queue = append(queue, h)
+			}
+			j.remember(h, ls, now)
+		} else {
+			e, ok := model[h]
+			ok = ok && !(now > e.at && now-e.at > maxAge)
+			got, gotOK := j.lookup(h, now)
+			require.Equal(t, ok, gotOK, "record %d", i)
+			if ok {
+				require.Equal(t, e.ls, got, "record %d", i)
+			}
+		}
+		require.Equal(t, len(model), j.len(), "record %d", i)
+	}
 }
