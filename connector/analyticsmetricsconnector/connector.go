@@ -808,11 +808,11 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 	}
 	var h uint64
 	if recID != "" {
-		if c.dedup.seen(kind, recID, now.UnixNano()) {
+		h = idHash(kindRecommendation, recID) // the join's key; the dedup key is derived
+		if c.dedup.seenHash(rekind(h, kindRecommendation, kind), now.UnixNano()) {
 			a.add(mDuplicates, labelSet{dedupKindNames[kind]}, 1)
 			return
 		}
-		h = idHash(kindRecommendation, recID)
 	}
 	secs := uint32(max(now.Unix(), 0))
 	switch {
