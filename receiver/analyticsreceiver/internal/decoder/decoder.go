@@ -96,6 +96,8 @@ type Options struct {
 	// out-of-order window, so an older snapshot would be acknowledged and
 	// lost.
 	MaxSnapshotAge time.Duration
+	// Labels bound the label values of snapshot metrics (labels.go).
+	Labels LabelLimits
 }
 
 const (
@@ -172,17 +174,24 @@ type Result struct {
 	// record in Logs, in the order of its resource, scope and record
 	// slices: the numbering of a receipt.Drop.
 	RecordIndex []int
+	// Folded counts the accepted snapshots that had a label value replaced
+	// by "_other" (labels.go); Folds says which labels, how often.
+	Folded int
+	Folds  []LabelFold
 }
 
 // Decoder turns request bodies into pdata. It is safe for concurrent use.
 type Decoder struct {
 	opts    Options
 	parsers fastjson.ParserPool
+	labels  families
 }
 
 // New returns a Decoder with the given limits.
 func New(opts Options) *Decoder {
-	return &Decoder{opts: opts.withDefaults()}
+	d := &Decoder{opts: opts.withDefaults()}
+	d.labels = newFamilies(d.opts.Labels)
+	return d
 }
 
 // maxErrorsPerEvent caps the errors reported for one event.
@@ -233,6 +242,7 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 		order: make([][64]int8, sp.objects),
 	}
 	e := newEmitter(kind, sp, len(body), len(items), now)
+	e.fam = d.labels[kind]
 	res := &Result{}
 	for i, item := range items {
 		clear(w.vals)
@@ -253,6 +263,7 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 		res.Accepted++
 	}
 	res.Logs, res.Metrics = e.logs, e.md
+	res.Folded, res.Folds = e.folded, e.foldList()
 	if kind.IsLogs() {
 		res.RecordIndex = e.recordIndex()
 	}

@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/pulse-otel/pulse/internal/cardinality"
 	"github.com/pulse-otel/pulse/internal/schema"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
@@ -42,6 +44,15 @@ type emitter struct {
 
 	md     pmetric.Metrics
 	metRes map[resKey]*scopeMetrics
+
+	// Label bounds of a snapshot endpoint (labels.go); nil: none.
+	fam        *cardinality.Family
+	folds      foldCounts
+	itemFolded bool // the current snapshot had a value folded
+	folded     int  // snapshots with a value folded
+	// The request's "_other" series, so that each gets one point per time.
+	otherSets map[otherKey]struct{}
+	otherErrs map[otherKey]pmetric.NumberDataPoint
 }
 
 func newEmitter(kind Kind, sp *spec, bodyLen, events int, now time.Time) *emitter {
@@ -264,8 +275,8 @@ func msToTimestamp(ms float64) pcommon.Timestamp {
 	return pcommon.Timestamp(int64(whole)*1e6 + int64(math.Round((ms-whole)*1e6)))
 }
 
-func (e *emitter) scope(w *walker) *scopeMetrics {
-	k := e.resource(w)
+// scope returns the scope of the resource k, creating it on first use.
+func (e *emitter) scope(k resKey) *scopeMetrics {
 	sm, ok := e.metRes[k]
 	if !ok {
 		rm := e.md.ResourceMetrics().AppendEmpty()
@@ -290,9 +301,54 @@ func (sm *scopeMetrics) gauge(d *MetricDef) pmetric.NumberDataPointSlice {
 	return m.Gauge().DataPoints()
 }
 
+// labelVals holds one series' label values in the order of the endpoint's
+// cardinality family: resource fields, data point dims, error_type.
+type labelVals [cardinality.MaxLabels]string
+
+// otherKey identifies a series that holds "_other" at one time, so that a
+// request never carries two points of it: the store would refuse the
+// second as a duplicate sample.
+type otherKey struct {
+	vals labelVals
+	ts   pcommon.Timestamp
+}
+
+func hasOther(vals []string) bool {
+	for _, v := range vals {
+		if v == cardinality.Other {
+			return true
+		}
+	}
+	return false
+}
+
+// series is where the points of one label set go.
+type series struct {
+	sm   *scopeMetrics
+	dims [cardinality.MaxLabels][2]string
+	nd   int
+}
+
+// series returns the scope and data point attributes of the label values
+// vals (resource fields first, then the dims).
+func (e *emitter) series(vals []string) series {
+	var k resKey
+	nr := len(e.sp.res)
+	copy(k[:], vals[:nr])
+	s := series{sm: e.scope(k)}
+	for j, f := range e.sp.dims {
+		if v := vals[nr+j]; v != "" {
+			s.dims[s.nd] = [2]string{f.key, v}
+			s.nd++
+		}
+	}
+	return s
+}
+
 // emitMetrics appends one gauge point per numeric field of a snapshot.
+// Client-controlled label values are bounded first (labels.go): a value
+// past the limits becomes "_other".
 func (e *emitter) emitMetrics(w *walker) int {
-	sm := e.scope(w)
 	var tsSlot, startSlot int
 	switch e.kind {
 	case ModelMetrics:
@@ -305,21 +361,42 @@ func (e *emitter) emitMetrics(w *walker) int {
 	ts := msToTimestamp(w.nums[tsSlot])
 	start := msToTimestamp(w.nums[startSlot])
 
-	var dims [8][2]string
-	nd := 0
+	var lv labelVals
+	nl := 0
+	for _, f := range e.sp.res {
+		if v := w.vals[f.slot]; v != nil {
+			lv[nl] = e.text(f, v, w.nums[f.slot])
+		}
+		nl++
+	}
 	for _, f := range e.sp.dims {
 		if v := w.vals[f.slot]; v != nil {
-			dims[nd] = [2]string{f.key, e.text(f, v, w.nums[f.slot])}
-			nd++
+			lv[nl] = e.text(f, v, w.nums[f.slot])
 		}
+		nl++
 	}
-	point := func(d *MetricDef, extra int) pmetric.NumberDataPoint {
-		dp := sm.gauge(d).AppendEmpty()
+	e.itemFolded = false
+	e.admit(lv[:nl])
+	defer func() {
+		if e.itemFolded {
+			e.folded++
+		}
+	}()
+	// A second snapshot of an "_other" series at the same time adds no
+	// points: the first one's stand.
+	skip := false
+	if hasOther(lv[:nl]) {
+		skip = e.seen(otherKey{vals: lv, ts: ts})
+	}
+	base := e.series(lv[:nl])
+
+	point := func(s *series, d *MetricDef, extra int) pmetric.NumberDataPoint {
+		dp := s.sm.gauge(d).AppendEmpty()
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(ts)
 		attrs := dp.Attributes()
-		attrs.EnsureCapacity(nd + len(d.Attrs) + extra)
-		for _, kv := range dims[:nd] {
+		attrs.EnsureCapacity(s.nd + len(d.Attrs) + extra)
+		for _, kv := range s.dims[:s.nd] {
 			attrs.PutStr(kv[0], kv[1])
 		}
 		for _, kv := range d.Attrs {
@@ -343,20 +420,62 @@ func (e *emitter) emitMetrics(w *walker) int {
 			// errorTypes: one point per element, labelled by its type.
 			arr, _ := v.Array()
 			for _, el := range arr {
-				dp := point(f.metric, 1)
-				dp.Attributes().PutStr("error_type", e.arena.str(el.GetStringBytes("type")))
-				dp.SetIntValue(int64(el.GetFloat64("count")))
+				ev := lv
+				ev[nl] = e.arena.str(el.GetStringBytes("type"))
+				e.admit(ev[:nl+1])
+				errs := int64(el.GetFloat64("count"))
+				// Error types folded into "_other" add up in one point.
+				var key otherKey
+				if hasOther(ev[:nl+1]) {
+					key = otherKey{vals: ev, ts: ts}
+					if dp, ok := e.otherErrs[key]; ok {
+						dp.SetIntValue(dp.IntValue() + errs)
+						continue
+					}
+				}
+				s := &base
+				if !slices.Equal(ev[:nl], lv[:nl]) {
+					fs := e.series(ev[:nl])
+					s = &fs
+				}
+				dp := point(s, f.metric, 1)
+				dp.Attributes().PutStr(errorTypeLabel, ev[nl])
+				dp.SetIntValue(errs)
+				if key != (otherKey{}) {
+					if e.otherErrs == nil {
+						e.otherErrs = map[otherKey]pmetric.NumberDataPoint{}
+					}
+					e.otherErrs[key] = dp
+				}
 				n++
 			}
 			continue
+		}
+		if skip {
+			continue
+		}
+		switch f.kind {
 		case kindEnum:
-			point(f.metric, 0).SetDoubleValue(f.levels[int(num)])
+			point(&base, f.metric, 0).SetDoubleValue(f.levels[int(num)])
 		case kindCount, kindBool, kindStrings:
-			point(f.metric, 0).SetIntValue(int64(num))
+			point(&base, f.metric, 0).SetIntValue(int64(num))
 		default:
-			point(f.metric, 0).SetDoubleValue(num)
+			point(&base, f.metric, 0).SetDoubleValue(num)
 		}
 		n++
 	}
 	return n
+}
+
+// seen reports whether the request already has points of the "_other"
+// series k, and remembers it.
+func (e *emitter) seen(k otherKey) bool {
+	if _, ok := e.otherSets[k]; ok {
+		return true
+	}
+	if e.otherSets == nil {
+		e.otherSets = map[otherKey]struct{}{}
+	}
+	e.otherSets[k] = struct{}{}
+	return false
 }
