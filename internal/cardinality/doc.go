@@ -7,9 +7,10 @@
 //
 // # Use
 //
-//	f := cardinality.NewFamily([]cardinality.Label{{Name: "metric_name"}, {Name: "category", Bounded: true}}, 1000, 2000)
+//	labels := []cardinality.Label{{Name: "metric_name"}, {Name: "category", Bounded: true}}
+//	f := cardinality.NewFamily(labels, cardinality.Limits{MaxValues: 1000, MaxSets: 2000, MaxValueLength: 256})
 //	vals := []string{name, category}
-//	folds := f.Admit(vals, len(vals)) // vals now holds what to emit
+//	folds := f.Admit(vals)            // vals now holds what to emit
 //	state, err := f.MarshalBinary()   // persist; on start:
 //	err = f.UnmarshalBinary(state)    // the same values stay admitted
 //
@@ -23,10 +24,11 @@
 // are never folded by the value limit but still count in the label sets.
 //
 // Admit folds in two steps, as the connector does: a value that is not
-// admitted when its label is full becomes Other (one Fold for that label);
+// admitted when its label is full, or that is longer than MaxValueLength,
+// becomes Other (a fold of that label);
 // then, if the resulting label set is new and the family already holds its
-// cap of label sets, every label of the set becomes Other (one Fold with
-// the label SetsLabel). The all-Other set is never stored, so it is always
+// cap of label sets, every label of the set becomes Other (a fold of the
+// set, counted under the label name SetsLabel). The all-Other set is never stored, so it is always
 // available as the family's overflow series.
 //
 // The hot path, a label set already admitted, takes a read lock, looks each

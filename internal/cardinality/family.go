@@ -43,12 +43,24 @@ type values struct {
 	order []string // order[id-firstID] is the value of id
 }
 
+// Limits bound a Family.
+type Limits struct {
+	// MaxValues caps the admitted values of each unbounded label.
+	MaxValues int
+	// MaxSets caps the distinct label sets.
+	MaxSets int
+	// MaxValueLength is the longest value, in bytes, an unbounded label
+	// admits; a longer one is folded like a value past MaxValues. 0: any.
+	MaxValueLength int
+}
+
 // Family bounds the label values and label sets of one metric family. It
 // is safe for concurrent use.
 type Family struct {
 	labels    []Label
 	maxValues int
 	maxSets   int
+	maxLen    int
 
 	mu      sync.RWMutex
 	vals    []values
@@ -56,16 +68,15 @@ type Family struct {
 	version uint64
 }
 
-// NewFamily returns an empty family. maxValues caps the admitted values of
-// each unbounded label, maxSets the distinct label sets; both must be
-// positive and there are at most MaxLabels labels (it panics otherwise:
-// the labels are fixed by the caller's code, the limits checked by its
-// configuration).
-func NewFamily(labels []Label, maxValues, maxSets int) *Family {
-	if len(labels) == 0 || len(labels) > MaxLabels || maxValues < 1 || maxSets < 1 {
-		panic(fmt.Sprintf("cardinality: NewFamily(%d labels, %d, %d)", len(labels), maxValues, maxSets))
+// NewFamily returns an empty family. MaxValues and MaxSets must be
+// positive, MaxValueLength not negative, and there are 1 to MaxLabels
+// labels; it panics otherwise: the labels are fixed by the caller's code,
+// the limits checked by its configuration.
+func NewFamily(labels []Label, l Limits) *Family {
+	if len(labels) == 0 || len(labels) > MaxLabels || l.MaxValues < 1 || l.MaxSets < 1 || l.MaxValueLength < 0 {
+		panic(fmt.Sprintf("cardinality: NewFamily(%d labels, %+v)", len(labels), l))
 	}
-	f := &Family{labels: append([]Label(nil), labels...), maxValues: maxValues, maxSets: maxSets}
+	f := &Family{labels: append([]Label(nil), labels...), maxValues: l.MaxValues, maxSets: l.MaxSets, maxLen: l.MaxValueLength}
 	f.reset()
 	return f
 }
@@ -153,7 +164,7 @@ func (f *Family) admit(vals []string) Folds {
 		lv := &f.vals[i]
 		id, ok := lv.ids[v]
 		if !ok {
-			if !f.labels[i].Bounded && len(lv.order) >= f.maxValues {
+			if !f.labels[i].Bounded && (len(lv.order) >= f.maxValues || f.maxLen > 0 && len(v) > f.maxLen) {
 				vals[i] = Other
 				k[i] = idOther
 				folds |= 1 << i
@@ -253,16 +264,18 @@ func (f *Family) UnmarshalBinary(data []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reset()
-	kept := make([]uint32, len(f.labels)) // ids below kept[i] survive
+	// remap[i][old id-firstID] is the restored id of a saved value of
+	// label i, idAbsent when a lowered limit dropped it.
+	remap := make([][]uint32, len(f.labels))
 	for i, l := range f.labels {
 		if r.string() != l.Name && r.err == nil {
 			f.reset()
 			return ErrLabels
 		}
 		n := r.uvarint()
+		lv := &f.vals[i]
 		for j := uint64(0); j < n && r.err == nil; j++ {
 			v := r.string()
-			lv := &f.vals[i]
 			if r.err != nil {
 				break
 			}
@@ -270,13 +283,15 @@ func (f *Family) UnmarshalBinary(data []byte) error {
 				r.err = errors.New("cardinality: saved state has an empty, repeated or overflow value")
 				break
 			}
-			if !l.Bounded && len(lv.order) >= f.maxValues {
-				continue // the limit was lowered: keep the earliest
+			if !l.Bounded && (len(lv.order) >= f.maxValues || f.maxLen > 0 && len(v) > f.maxLen) {
+				remap[i] = append(remap[i], idAbsent) // a limit was lowered: keep the earliest
+				continue
 			}
-			lv.ids[v] = firstID + uint32(len(lv.order))
+			id := firstID + uint32(len(lv.order))
+			lv.ids[v] = id
 			lv.order = append(lv.order, v)
+			remap[i] = append(remap[i], id)
 		}
-		kept[i] = firstID + uint32(len(f.vals[i].order))
 	}
 	n := r.uvarint()
 	for j := uint64(0); j < n && r.err == nil; j++ {
@@ -284,13 +299,20 @@ func (f *Family) UnmarshalBinary(data []byte) error {
 		ok := true
 		for i := range k {
 			id := r.uvarint()
-			if id > uint64(^uint32(0)) || i >= len(f.labels) && id != 0 {
-				r.err = errors.New("cardinality: saved state has a bad label set")
-				break
+			if i >= len(f.labels) {
+				if id != uint64(idAbsent) {
+					r.err = errors.New("cardinality: saved state has a bad label set")
+				}
+				continue
 			}
-			k[i] = uint32(id)
-			if i < len(f.labels) && k[i] >= kept[i] {
-				ok = false
+			switch {
+			case id == uint64(idAbsent) || id == uint64(idOther):
+				k[i] = uint32(id)
+			case id-uint64(firstID) < uint64(len(remap[i])):
+				k[i] = remap[i][id-uint64(firstID)]
+				ok = ok && k[i] != idAbsent
+			default:
+				r.err = errors.New("cardinality: saved state has a bad label set")
 			}
 		}
 		if ok && r.err == nil && len(f.sets) < f.maxSets {

@@ -10,7 +10,7 @@ import (
 var testLabels = []Label{{Name: "metric_name"}, {Name: "category", Bounded: true}, {Name: "segment"}}
 
 func TestValueLimitFoldsNewValues(t *testing.T) {
-	f := NewFamily(testLabels, 3, 1000)
+	f := NewFamily(testLabels, Limits{MaxValues: 3, MaxSets: 1000})
 	for i := range 10 {
 		vals := []string{fmt.Sprintf("m%d", i), "revenue", ""}
 		folds := f.Admit(vals)
@@ -35,7 +35,7 @@ func TestValueLimitFoldsNewValues(t *testing.T) {
 }
 
 func TestBoundedLabelIsNotFolded(t *testing.T) {
-	f := NewFamily(testLabels, 1, 1000)
+	f := NewFamily(testLabels, Limits{MaxValues: 1, MaxSets: 1000})
 	for _, c := range []string{"revenue", "growth", "retention"} {
 		vals := []string{"m", c}
 		if folds := f.Admit(vals); folds.Any() || vals[1] != c {
@@ -45,7 +45,7 @@ func TestBoundedLabelIsNotFolded(t *testing.T) {
 }
 
 func TestSetLimitFoldsEveryLabel(t *testing.T) {
-	f := NewFamily(testLabels, 100, 4)
+	f := NewFamily(testLabels, Limits{MaxValues: 100, MaxSets: 4})
 	for i := range 4 {
 		if folds := f.Admit([]string{fmt.Sprintf("m%d", i), "revenue", "s"}); folds.Any() {
 			t.Fatalf("set %d folded: %b", i, folds)
@@ -74,7 +74,7 @@ func TestSetLimitFoldsEveryLabel(t *testing.T) {
 }
 
 func TestOtherIsNeverAdmitted(t *testing.T) {
-	f := NewFamily(testLabels, 1, 1000)
+	f := NewFamily(testLabels, Limits{MaxValues: 1, MaxSets: 1000})
 	f.Admit([]string{Other, "revenue"})
 	if _, n := f.Len(0); n != 0 {
 		t.Fatalf("Other took a value slot: %d values", n)
@@ -85,7 +85,7 @@ func TestOtherIsNeverAdmitted(t *testing.T) {
 }
 
 func TestStateRoundTrip(t *testing.T) {
-	f := NewFamily(testLabels, 3, 5)
+	f := NewFamily(testLabels, Limits{MaxValues: 3, MaxSets: 5})
 	for i := range 8 {
 		f.Admit([]string{fmt.Sprintf("m%d", i%4), "revenue", fmt.Sprintf("s%d", i)})
 	}
@@ -93,7 +93,7 @@ func TestStateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := NewFamily(testLabels, 3, 5)
+	g := NewFamily(testLabels, Limits{MaxValues: 3, MaxSets: 5})
 	if err := g.UnmarshalBinary(state); err != nil {
 		t.Fatal(err)
 	}
@@ -108,12 +108,12 @@ func TestStateRoundTrip(t *testing.T) {
 }
 
 func TestStateUnderLowerLimits(t *testing.T) {
-	f := NewFamily(testLabels, 10, 10)
+	f := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
 	for i := range 10 {
 		f.Admit([]string{fmt.Sprintf("m%d", i), "revenue"})
 	}
 	state, _ := f.MarshalBinary()
-	g := NewFamily(testLabels, 2, 10)
+	g := NewFamily(testLabels, Limits{MaxValues: 2, MaxSets: 10})
 	if err := g.UnmarshalBinary(state); err != nil {
 		t.Fatal(err)
 	}
@@ -130,11 +130,11 @@ func TestStateUnderLowerLimits(t *testing.T) {
 }
 
 func TestStateOfOtherLabelsIsRefused(t *testing.T) {
-	f := NewFamily(testLabels, 10, 10)
+	f := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
 	f.Admit([]string{"m", "revenue"})
 	state, _ := f.MarshalBinary()
 	for _, labels := range [][]Label{testLabels[:2], {{Name: "model_id"}, {Name: "category"}, {Name: "segment"}}} {
-		g := NewFamily(labels, 10, 10)
+		g := NewFamily(labels, Limits{MaxValues: 10, MaxSets: 10})
 		if err := g.UnmarshalBinary(state); err != ErrLabels {
 			t.Errorf("labels %v: err %v, want ErrLabels", labels, err)
 		}
@@ -142,13 +142,13 @@ func TestStateOfOtherLabelsIsRefused(t *testing.T) {
 }
 
 func TestCorruptStateIsAnErrorAndLeavesItEmpty(t *testing.T) {
-	f := NewFamily(testLabels, 10, 10)
+	f := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
 	for i := range 5 {
 		f.Admit([]string{fmt.Sprintf("m%d", i), "revenue", "s"})
 	}
 	state, _ := f.MarshalBinary()
 	for cut := range len(state) {
-		g := NewFamily(testLabels, 10, 10)
+		g := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
 		if err := g.UnmarshalBinary(state[:cut]); err == nil {
 			t.Fatalf("state cut at %d of %d: no error", cut, len(state))
 		}
@@ -156,14 +156,14 @@ func TestCorruptStateIsAnErrorAndLeavesItEmpty(t *testing.T) {
 			t.Fatalf("state cut at %d: %d sets, %d values kept", cut, sets, vals)
 		}
 	}
-	g := NewFamily(testLabels, 10, 10)
+	g := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
 	if err := g.UnmarshalBinary(append(state, 0)); err == nil {
 		t.Fatal("trailing byte: no error")
 	}
 }
 
 func TestConcurrentAdmitsKeepTheBound(t *testing.T) {
-	f := NewFamily(testLabels, 50, 200)
+	f := NewFamily(testLabels, Limits{MaxValues: 50, MaxSets: 200})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -183,12 +183,12 @@ func TestConcurrentAdmitsKeepTheBound(t *testing.T) {
 }
 
 func FuzzUnmarshal(f *testing.F) {
-	fam := NewFamily(testLabels, 10, 10)
+	fam := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
 	fam.Admit([]string{"m", "revenue", "s"})
 	state, _ := fam.MarshalBinary()
 	f.Add(state)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		g := NewFamily(testLabels, 3, 3)
+		g := NewFamily(testLabels, Limits{MaxValues: 3, MaxSets: 3})
 		if err := g.UnmarshalBinary(data); err != nil {
 			return
 		}
@@ -209,7 +209,7 @@ func FuzzUnmarshal(f *testing.F) {
 func BenchmarkAdmitKnown(b *testing.B) {
 	labels := []Label{{Name: "metric_name"}, {Name: "category", Bounded: true}, {Name: "unit"}, {Name: "granularity", Bounded: true},
 		{Name: "segment"}, {Name: "channel"}, {Name: "geography"}, {Name: "platform"}}
-	f := NewFamily(labels, 1000, 2000)
+	f := NewFamily(labels, Limits{MaxValues: 1000, MaxSets: 2000})
 	src := []string{"subscription_revenue", "revenue", "EUR", "daily", "premium", "organic", "EU", "web"}
 	f.Admit(slices.Clone(src))
 	vals := make([]string, len(src))
@@ -225,7 +225,7 @@ func BenchmarkAdmitKnown(b *testing.B) {
 // BenchmarkAdmitFolded is the cost per snapshot whose value is past the
 // limit: what an attack with new values costs on each request.
 func BenchmarkAdmitFolded(b *testing.B) {
-	f := NewFamily(testLabels, 1, 2000)
+	f := NewFamily(testLabels, Limits{MaxValues: 1, MaxSets: 2000})
 	f.Admit([]string{"first", "revenue"})
 	vals := make([]string, 2)
 	b.ReportAllocs()
@@ -234,5 +234,39 @@ func BenchmarkAdmitFolded(b *testing.B) {
 		if !f.Admit(vals).Label(0) {
 			b.Fatal("not folded")
 		}
+	}
+}
+
+func TestLongValuesFold(t *testing.T) {
+	f := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10, MaxValueLength: 4})
+	vals := []string{"abcde", "revenue-long-but-bounded", "abcd"}
+	folds := f.Admit(vals)
+	if !folds.Label(0) || folds.Label(1) || folds.Label(2) || !slices.Equal(vals, []string{Other, "revenue-long-but-bounded", "abcd"}) {
+		t.Fatalf("folds %b, vals %q; want the 5-byte metric_name folded only", folds, vals)
+	}
+}
+
+// TestStateUnderShorterValueLength: a value dropped from the middle of the
+// saved order must not shift the ids the saved label sets refer to.
+func TestStateUnderShorterValueLength(t *testing.T) {
+	f := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10})
+	for _, v := range []string{"a", "long-value", "b"} {
+		f.Admit([]string{v, "revenue", "s-" + v})
+	}
+	state, _ := f.MarshalBinary()
+	g := NewFamily(testLabels, Limits{MaxValues: 10, MaxSets: 10, MaxValueLength: 4})
+	if err := g.UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	if sets, vals := g.Len(0); sets != 2 || vals != 2 {
+		t.Fatalf("%d sets, %d values; want the two short ones", sets, vals)
+	}
+	for _, v := range []string{"a", "b"} {
+		if folds := g.Admit([]string{v, "revenue", "s-" + v}); folds.Any() {
+			t.Errorf("restored set of %s folded: %b", v, folds)
+		}
+	}
+	if sets, _ := g.Len(0); sets != 2 {
+		t.Errorf("%d sets after admitting the restored ones again, want 2: ids shifted", sets)
 	}
 }

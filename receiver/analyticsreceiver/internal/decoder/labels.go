@@ -17,6 +17,9 @@ type LabelLimits struct {
 	// endpoint keeps; a later new combination has all its labels "_other".
 	// Each combination is one series per metric of the endpoint.
 	MaxLabelSets int
+	// MaxValueLength is the longest label value, in bytes; a longer one
+	// becomes "_other".
+	MaxValueLength int
 }
 
 const (
@@ -24,6 +27,8 @@ const (
 	DefaultMaxValuesPerLabel = 1000
 	// DefaultMaxLabelSets is the default of LabelLimits.MaxLabelSets.
 	DefaultMaxLabelSets = 2000
+	// DefaultMaxValueLength is the default of LabelLimits.MaxValueLength.
+	DefaultMaxValueLength = 256
 )
 
 // errorTypeLabel is the label of pulse.system.errors_by_type's points only.
@@ -43,9 +48,14 @@ func newFamilies(l LabelLimits) families {
 	if l.MaxLabelSets <= 0 {
 		l.MaxLabelSets = DefaultMaxLabelSets
 	}
+	if l.MaxValueLength <= 0 {
+		l.MaxValueLength = DefaultMaxValueLength
+	}
 	var fs families
 	for _, k := range []Kind{ModelMetrics, BusinessMetrics, SystemMetrics} {
-		fs[k] = cardinality.NewFamily(snapshotLabels(k), l.MaxValuesPerLabel, l.MaxLabelSets)
+		fs[k] = cardinality.NewFamily(snapshotLabels(k), cardinality.Limits{
+			MaxValues: l.MaxValuesPerLabel, MaxSets: l.MaxLabelSets, MaxValueLength: l.MaxValueLength,
+		})
 	}
 	return fs
 }

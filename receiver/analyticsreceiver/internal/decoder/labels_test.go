@@ -273,3 +273,17 @@ func BenchmarkDecodeSnapshotLabels(b *testing.B) {
 		})
 	}
 }
+
+func TestLongLabelValueFolds(t *testing.T) {
+	long := strings.Repeat("m", DefaultMaxValueLength+1)
+	ok := strings.Repeat("m", DefaultMaxValueLength)
+	res := decode(t, Options{}, BusinessMetrics, mustJSON([]any{set(validBusiness(), "metricName", long), set(validBusiness(), "metricName", ok)}))
+	if res.Accepted != 2 || res.Folded != 1 || len(res.Folds) != 1 || res.Folds[0] != (LabelFold{Label: "metric_name", Count: 1}) {
+		t.Fatalf("accepted %d, Folded %d, Folds %v; want the long name folded", res.Accepted, res.Folded, res.Folds)
+	}
+	values := map[string]map[string]bool{}
+	seriesOf(res.Metrics, map[string]map[string]bool{}, values)
+	if !values["metric_name"]["_other"] || !values["metric_name"][ok] || len(values["metric_name"]) != 2 {
+		t.Errorf("metric_name values: %d, want _other and the %d-byte name", len(values["metric_name"]), len(ok))
+	}
+}
