@@ -134,6 +134,9 @@ type collector struct {
 	health  string
 	exited  chan error
 	stopped bool
+	// wrap, when set (by the config function), runs the binary through
+	// this command line (e.g. prlimit --nofile=2048:2048 --).
+	wrap []string
 }
 
 // syncBuffer is a bytes.Buffer safe for the process's writers and the test.
@@ -216,6 +219,9 @@ func startCollectorWith(t *testing.T, s *sink, config func(c *collector, sinkAdd
 		t.Fatal(err)
 	}
 	c.cmd = exec.Command(bin, "--config", cfgPath)
+	if len(c.wrap) > 0 {
+		c.cmd = exec.Command(c.wrap[0], append(c.wrap[1:], bin, "--config", cfgPath)...)
+	}
 	c.cmd.Dir = c.dir
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
