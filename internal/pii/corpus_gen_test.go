@@ -393,6 +393,15 @@ func (g *gen) bearer() string {
 	}
 }
 
+// bearerType is the type a bearer token is reported as: a Google access
+// token ("ya29.") is an API key, the more specific type.
+func bearerType(v string) string {
+	if strings.HasPrefix(v, "ya29.") {
+		return "api_key"
+	}
+	return "bearer_token"
+}
+
 func (g *gen) apiKey() string {
 	switch g.r.IntN(16) {
 	case 0:
@@ -581,7 +590,7 @@ func (g *gen) positives() map[string][]corpusLine {
 			"Token de acceso: Bearer %s",
 			"認証ヘッダー Bearer %s を送信",
 		})
-		out["bearer_token"] = append(out["bearer_token"], one("bearer_token", fmt.Sprintf(t, v), v))
+		out["bearer_token"] = append(out["bearer_token"], one(bearerType(v), fmt.Sprintf(t, v), v))
 	}
 	for range n {
 		v := g.apiKey()
@@ -618,7 +627,7 @@ func (g *gen) mixedLines() []corpusLine {
 		b, v6 := g.bearer(), g.ipv6()
 		out = append(out, corpusLine{
 			Text:  fmt.Sprintf("GET %s from %s with Authorization: Bearer %s", u, v6, b),
-			Spans: []corpusSpan{{"url_secret", uv}, {"ipv6", v6}, {"bearer_token", b}},
+			Spans: []corpusSpan{{"url_secret", uv}, {"ipv6", v6}, {bearerType(b), b}},
 		})
 	}
 	return out
@@ -673,7 +682,7 @@ func (g *gen) negatives() []corpusLine {
 		"user@localhost denied",
 		"follow @pulse_otel on social",
 		"std::vector<int> and std::map::find",
-		"MAC 00:1A:2B:3C:4D:5E on eth0",
+		"MAC ff:ff:ff:ff:ff:ff (broadcast) on eth0",
 		"ratio 16:9, 4:3 and 21:9",
 		"Bearer token missing from request",
 		"the bearer of this card is responsible",
@@ -769,7 +778,7 @@ func (g *gen) negatives() []corpusLine {
 		add("padding: %dpx %dpx; border-radius: %.1frem", g.r.IntN(40), g.r.IntN(40), g.r.Float64()*2)
 		add("/api/v%d/users/%d/workouts/%d", 1+g.r.IntN(3), g.r.IntN(100000), g.r.IntN(1000000))
 		add("SSN %03d-%02d-%04d rejected", g.pick4([]int{0, 666, 900 + g.r.IntN(100)}), 1+g.r.IntN(99), 1+g.r.IntN(9999))
-		add("token=%s", g.b64blob())
+		add("token_hash=%s", g.b64blob())
 		add("%s", g.uaString())
 		add("Build %d.%d.%d.%d", g.r.IntN(20), g.r.IntN(10), g.r.IntN(30000), g.r.IntN(5000))
 		add("duration %d.%03ds, %d items, %d%%", g.r.IntN(100), g.r.IntN(1000), g.r.IntN(10000), g.r.IntN(100))

@@ -23,7 +23,10 @@ const (
 	JWT              // three (or five, JWE) base64url segments, the first starting with eyJ
 	BearerToken      // "Bearer <token>": the token part is the match
 	APIKey           // well-known vendor key prefixes
-	URLSecret        // URL userinfo credentials, or the value of a secret-like query parameter
+	URLSecret        // URL userinfo credentials, URL path secrets, or the value of a secret-like parameter
+	MACAddress       // six hex octets: colon, dash or dotted (Cisco) form
+	IMEI             // 15-digit Luhn-valid device identifier with a known reporting-body prefix
+	Secret           // a credential named by its key or scheme: key=value, key: value, Basic, Token, x-api-key
 	Custom           // user-defined patterns (Options.Custom)
 )
 
@@ -39,6 +42,9 @@ var typeNames = [...]string{
 	BearerToken: "bearer_token",
 	APIKey:      "api_key",
 	URLSecret:   "url_secret",
+	MACAddress:  "mac_address",
+	IMEI:        "imei",
+	Secret:      "secret",
 	Custom:      "custom",
 }
 
@@ -74,7 +80,7 @@ func ParseType(s string) (Type, error) {
 // AllTypes returns the built-in types (every type but Custom), in order. The
 // slice is new on every call.
 func AllTypes() []Type {
-	return []Type{Email, Phone, CreditCard, IBAN, IPv4, IPv6, SSN, JWT, BearerToken, APIKey, URLSecret}
+	return []Type{Email, Phone, CreditCard, IBAN, IPv4, IPv6, SSN, JWT, BearerToken, APIKey, URLSecret, MACAddress, IMEI, Secret}
 }
 
 // Pattern is a user-defined pattern. Regex is RE2 syntax (package regexp);
@@ -93,6 +99,10 @@ type Options struct {
 	// Custom are user-defined patterns, reported as Type Custom with
 	// Match.Pattern the index into this slice.
 	Custom []Pattern
+	// SecretParams are query, fragment and parameter-list names whose
+	// values are secrets (URLSecret), beyond the built-in list doc.go
+	// gives. Case is ignored and '-' is read as '_'.
+	SecretParams []string
 }
 
 // Match is one piece of PII found in a scanned string.
@@ -107,6 +117,7 @@ type Match struct {
 type Scanner struct {
 	enabled uint32 // bit t set when built-in type t is on
 	custom  []*regexp.Regexp
+	params  map[string]bool // Options.SecretParams, normalised; nil when none
 }
 
 // New returns a Scanner for opts. Its errors name the bad type or pattern.
@@ -125,6 +136,21 @@ func New(opts Options) (*Scanner, error) {
 		default:
 			return nil, fmt.Errorf("pii: Options.Types[%d]: unknown type %s (valid: %s)", i, t, validTypeNames)
 		}
+	}
+	for i, name := range opts.SecretParams {
+		k := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "-", "_")
+		if k == "" || len(k) > 24 {
+			return nil, fmt.Errorf("pii: Options.SecretParams[%d]: a name of 1 to 24 bytes, got %d", i, len(k))
+		}
+		for x := 0; x < len(k); x++ {
+			if cls[k[x]]&cPName == 0 {
+				return nil, fmt.Errorf("pii: Options.SecretParams[%d]: byte %d is not a letter, digit, '_', '.' or '-'", i, x)
+			}
+		}
+		if sc.params == nil {
+			sc.params = map[string]bool{}
+		}
+		sc.params[k] = true
 	}
 	for i, p := range opts.Custom {
 		if p.Regex == "" {
@@ -170,7 +196,11 @@ func (sc *Scanner) Scan(dst []Match, s string) []Match {
 		slices.SortFunc(dst[base:], func(a, b Match) int { return a.Start - b.Start })
 	}
 	if sc.enabled != 0 {
-		dst = sc.scanBuiltins(dst, s, dst[base:])
+		var norm bool
+		dst, norm = sc.scanBuiltins(dst, s, dst[base:])
+		if norm {
+			dst = sc.scanNormalized(dst, s)
+		}
 	}
 	if len(dst)-base > 1 {
 		dst = resolve(dst, base)
@@ -181,7 +211,7 @@ func (sc *Scanner) Scan(dst []Match, s string) []Match {
 // tier orders types for overlap resolution: a higher tier always wins.
 func tier(t Type) int {
 	switch t {
-	case URLSecret, JWT, APIKey, BearerToken:
+	case URLSecret, JWT, APIKey, BearerToken, Secret:
 		return 2
 	case Email:
 		return 1
@@ -193,12 +223,14 @@ func tier(t Type) int {
 func rank(t Type) int {
 	switch t {
 	case URLSecret:
-		return 4
+		return 5
 	case JWT:
-		return 3
+		return 4
 	case APIKey:
-		return 2
+		return 3
 	case BearerToken:
+		return 2
+	case Secret:
 		return 1
 	}
 	return 0

@@ -37,6 +37,7 @@ const (
 	cQVal                     // query parameter value
 	cAuth                     // URL authority: unreserved, sub-delims but quotes/parens/comma, : @ %
 	cInt                      // interesting: the main loop stops here (see scanBuiltins)
+	cNorm                     // '%' and the lead bytes of what normalize rewrites
 
 	cAlnum = cDigit | cUpper | cLower
 )
@@ -69,7 +70,8 @@ var cls = func() (t [256]uint32) {
 	set(".-", cPName)
 	set("-._~%+/=:@!$*()", cQVal)
 	set("-.~!$&*+;=:@%", cAuth)
-	set("@:?&#;+(-_b0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", cInt)
+	set("@:?&#;+(-_b0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ=", cInt)
+	set("%\xc2\xe2\xef", cInt|cNorm)
 	return t
 }()
 
@@ -124,7 +126,11 @@ func lower(c byte) byte {
 // detectors that look back do not look before it. (An email's local part
 // may still reach back into a match of a lower tier: the email wins that
 // overlap and covers it.)
-func (sc *Scanner) scanBuiltins(dst []Match, s string, custom []Match) []Match {
+//
+// norm reports whether s holds something normalize rewrites (a "%XX"
+// escape, a full-width form, a no-break space): then Scan also scans the
+// normalised copy.
+func (sc *Scanner) scanBuiltins(dst []Match, s string, custom []Match) (_ []Match, norm bool) {
 	n := len(s)
 	i := 0
 	base := len(dst)
@@ -144,12 +150,15 @@ func (sc *Scanner) scanBuiltins(dst []Match, s string, custom []Match) []Match {
 			i++
 		}
 		if i >= n {
-			return dst
+			return dst, norm
 		}
 	found:
 		c := cls[s[i]]
 		next := 0
 		switch {
+		case c&cNorm != 0:
+			norm = norm || normSignal(s, i)
+			next = i + 1
 		case c&cWord == 0:
 			last := lastMatch(dst, base)
 			dst, next = sc.punct(dst, s, i, last, max(last.End, cf.at(i)))
@@ -157,7 +166,7 @@ func (sc *Scanner) scanBuiltins(dst []Match, s string, custom []Match) []Match {
 				next = i + 1
 			}
 		case i > 0 && cls[s[i-1]]&cWord != 0:
-			if b := s[i]; b == 'b' || b == 'J' || b == '_' {
+			if b := s[i]; b == 'b' || b == 'J' || b == '_' || b == '2' {
 				dst, next = sc.midWord(dst, s, i)
 			} else {
 				next = wordEnd(s, i+1)
@@ -185,6 +194,17 @@ func (sc *Scanner) midWord(dst []Match, s string, i int) ([]Match, int) {
 	case 'b':
 		// Maybe "github_pat_": go on to the '_'.
 		return dst, i + 1
+	case '2':
+		// Google OAuth access tokens: "ya29." and a body.
+		if i >= 2 && s[i-2] == 'y' && s[i-1] == 'a' && (i == 2 || !isWord(s[i-3])) && i+3 < len(s) && s[i+1] == '9' && s[i+2] == '.' && sc.on(APIKey) {
+			e := i + 3
+			for e < len(s) && (cls[s[e]]&cB64 != 0 || (s[e] == '.' && e+1 < len(s) && cls[s[e+1]]&cB64 != 0)) && e-i <= maxKeyBody {
+				e++
+			}
+			if e-i-3 >= 20 && e-i <= maxKeyBody && mixed(s[i+3:e]) {
+				return add(dst, APIKey, i-2, e), e
+			}
+		}
 	case 'J':
 		if i >= 2 && s[i-2] == 'e' && s[i-1] == 'y' && (i == 2 || !isWord(s[i-3])) && sc.on(JWT) && jwtStartOK(s, i-2) {
 			if e := parseJWT(s, i-2); e > 0 {
@@ -240,7 +260,7 @@ func startCandidate(s string, i, j int) bool {
 	if j-i < 2 {
 		return false
 	}
-	return (j-i == 6 && lower(s[i]) == 'b') || (isUpper(s[i]) && isUpper(s[i+1]))
+	return (j-i == 6 && lower(s[i]) == 'b') || (isUpper(s[i]) && isUpper(s[i+1])) || (j-i == 5 && (s[i] == 'B' || s[i] == 'b' || s[i] == 'T'))
 }
 
 // customFloor tracks the greatest End of the custom matches that start
@@ -296,14 +316,34 @@ func (sc *Scanner) punct(dst []Match, s string, i int, last Match, floor int) ([
 			// The userinfo of an authority is never an email address
 			// ("ssh://git@example.com"): skip it, reporting it when it has
 			// a password.
+			// A user without a password that is a token
+			// ("https://<token>@host") is reported too.
 			at, secret := parseUserinfo(s, i+3)
-			if at < 0 {
-				return dst, i + 3
+			next := i + 3
+			if at >= 0 {
+				if sc.on(URLSecret) && (secret || tokenUser(s, i+3, at)) {
+					dst = add(dst, URLSecret, i+3, at)
+				}
+				next = at + 1
 			}
-			if secret && sc.on(URLSecret) {
-				dst = add(dst, URLSecret, i+3, at)
+			if sc.on(URLSecret) {
+				if a, b := pathSecret(s, next); a >= 0 {
+					return add(dst, URLSecret, a, b), b
+				}
 			}
-			return dst, at + 1
+			return dst, next
+		}
+		if sc.on(Secret) {
+			// Continue at the value, so that a key or a token there is
+			// found too and wins the overlap as the more specific.
+			if a, b := parseKeyedSecret(s, i, floor); a >= 0 {
+				return add(dst, Secret, a, b), a
+			}
+		}
+		if sc.on(APIKey) && i > floor && isDigit(s[i-1]) {
+			if a, b := parseTelegram(s, i, floor); a >= 0 {
+				return add(dst, APIKey, a, b), b
+			}
 		}
 		if !sc.on(IPv6) {
 			break
@@ -317,6 +357,11 @@ func (sc *Scanner) punct(dst []Match, s string, i int, last Match, floor int) ([
 		// A lower-case hex word before the ':' ("fe80::1"); words that start
 		// with a digit or an upper-case letter were tried at their start.
 		if w := wordStart(s, i, 4); w >= 0 && w < i && s[w]-'a' < 6 && ipv6StartOK(s, w) && allHex(s[w:i]) {
+			if i-w == 2 && sc.on(MACAddress) {
+				if e := parseMAC(s, w); e > 0 {
+					return add(dst, MACAddress, w, e), e
+				}
+			}
 			if e := parseIPv6(s, w); e > 0 {
 				return add(dst, IPv6, w, e), e
 			}
@@ -325,6 +370,11 @@ func (sc *Scanner) punct(dst []Match, s string, i int, last Match, floor int) ([
 		// "sk-", "xoxb-", "glpat-" keys and UUIDs that start with a
 		// lower-case letter.
 		if w := wordStart(s, i, 8); w >= 0 && w < i && cls[s[w]]&cLower != 0 {
+			if i-w == 2 && sc.on(MACAddress) && allHex(s[w:i]) && macStartOK(s, w) {
+				if e := parseMAC(s, w); e > 0 {
+					return add(dst, MACAddress, w, e), e
+				}
+			}
 			if i-w == 8 {
 				if e := uuidEnd(s, w, i); e > 0 {
 					return dst, e
@@ -337,8 +387,16 @@ func (sc *Scanner) punct(dst []Match, s string, i int, last Match, floor int) ([
 		}
 	case '?', '&', '#', ';':
 		if sc.on(URLSecret) {
-			if a, b := parseQueryParam(s, i); a >= 0 {
+			if a, b := sc.parseQueryParam(s, i); a >= 0 {
 				return add(dst, URLSecret, a, b), b
+			}
+		}
+	case '=':
+		if sc.on(Secret) {
+			// Continue at the value, so that a key or a token there is
+			// found too and wins the overlap as the more specific.
+			if a, b := parseKeyedSecret(s, i, floor); a >= 0 {
+				return add(dst, Secret, a, b), a
 			}
 		}
 	case '+':
@@ -370,6 +428,11 @@ func (sc *Scanner) letterWord(dst []Match, s string, i, j int) ([]Match, int) {
 			return add(dst, BearerToken, a, e), a
 		}
 	}
+	if j-i == 5 && sc.on(Secret) && (hasPrefixFold(s[i:j], "basic") || s[i:j] == "Token") {
+		if a, e := parseAuthScheme(s, i, j); a > 0 {
+			return add(dst, Secret, a, e), e
+		}
+	}
 	if isUpper(b) && j-i >= 2 && isUpper(s[i+1]) {
 		if sc.on(APIKey) {
 			if e := parseAPIKey(s, i, j); e > 0 {
@@ -387,6 +450,11 @@ func (sc *Scanner) letterWord(dst []Match, s string, i, j int) ([]Match, int) {
 		}
 	}
 	if j < n && j-i <= 8 && isHex(b) {
+		if (j-i == 2 || j-i == 4) && sc.on(MACAddress) && allHex(s[i:j]) {
+			if e := parseMAC(s, i); e > 0 {
+				return add(dst, MACAddress, i, e), e
+			}
+		}
 		switch s[j] {
 		case ':':
 			if j-i <= 4 && sc.on(IPv6) && ipv6StartOK(s, i) && allHex(s[i:j]) {
@@ -418,6 +486,11 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j, floor int) ([]Match, i
 	if j < n {
 		next = s[j]
 	}
+	if (next == ':' || next == '-' || next == '.') && (j-i == 2 || j-i == 4) && sc.on(MACAddress) && allHex(s[i:j]) {
+		if e := parseMAC(s, i); e > 0 {
+			return add(dst, MACAddress, i, e), e
+		}
+	}
 	if d < j {
 		// Letters or '_' in the word: only hex-based shapes can start here.
 		if j-i <= 4 && next == ':' && sc.on(IPv6) && ipv6StartOK(s, i) && allHex(s[i:j]) {
@@ -436,7 +509,7 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j, floor int) ([]Match, i
 	if next == '.' && L <= 3 && sc.on(IPv4) {
 		// IPv4 has its own boundaries: a range "10.0.0.1-10.0.0.9" is two
 		// addresses, and only a '.' and a digit continue one.
-		if e := parseIPv4(s, i); e > 0 && ipv4EndOK(s, e) && ipv4ContextOK(s, i, floor) {
+		if e := parseIPv4(s, i); e > 0 && ipv4EndOK(s, e) && ipv4ContextOK(s, i, floor) && !ipv4NotHost(s, i, e) {
 			return add(dst, IPv4, i, e), e
 		}
 	}
@@ -456,8 +529,13 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j, floor int) ([]Match, i
 			return dst, e
 		}
 		fallthrough
-	case ' ':
-		if L == 3 && sc.on(SSN) {
+	case ' ', '.':
+		if L == 2 && next != '.' && sc.on(IMEI) {
+			if e := parseGroupedIMEI(s, i); e > 0 {
+				return add(dst, IMEI, i, e), e
+			}
+		}
+		if L == 3 && next != '.' && sc.on(SSN) {
 			if e := parseSSN(s, i); e > 0 {
 				return add(dst, SSN, i, e), e
 			}
@@ -472,7 +550,15 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j, floor int) ([]Match, i
 		if sc.on(CreditCard) && numEndOK(s, j) && validCard(s, i, j) {
 			return add(dst, CreditCard, i, j), j
 		}
+		if L == 15 && sc.on(IMEI) && numEndOK(s, j) && validIMEI(s[i:j]) {
+			return add(dst, IMEI, i, j), j
+		}
 		return dst, 0
+	}
+	if L >= 2 && L <= 5 && s[i] == '0' && s[i+1] == '0' && next == ' ' && sc.on(Phone) && !(i >= 2 && s[i-1] == ' ' && isDigit(s[i-2])) {
+		if e := parseIntl00(s, i, j); e > 0 {
+			return add(dst, Phone, i, e), e
+		}
 	}
 	// National phones start with a 3-digit area code, a trunk '0' or the
 	// NANP '1'.
@@ -609,10 +695,26 @@ func parseEmail(s string, at, floor int) (int, int) {
 	if p < n && (isWord(s[p]) || s[p] == '@') {
 		return -1, -1
 	}
-	if fileExtTLD(s[tld:p]) {
+	if fileExtTLD(s[tld:p]) || scpRemote(s, p) {
 		return -1, -1
 	}
 	return a, p
+}
+
+// scpRemote reports whether the host of "user@host" ending at s[p] is
+// followed by ":path" with a '/' or ending in ".git": an scp-style git
+// remote ("git@github.com:org/repo.git"), not an address.
+func scpRemote(s string, p int) bool {
+	if p+1 >= len(s) || s[p] != ':' {
+		return false
+	}
+	q := p + 1
+	slash := false
+	for q < len(s) && (isWord(s[q]) || s[q] == '/' || s[q] == '.' || s[q] == '-' || s[q] == '~') {
+		slash = slash || s[q] == '/'
+		q++
+	}
+	return q > p+1 && (slash || strings.HasSuffix(s[p+1:q], ".git"))
 }
 
 // fileExtTLD reports whether tld is a file extension that makes "a@b.ext"
@@ -694,9 +796,12 @@ func ipv4RangeEnd(s string, i int) bool {
 	return parseIPv4(s, k) == i-1
 }
 
-// ipv4ContextOK rejects dotted quads that are versions: after "v", "ver",
-// "version" (and "appVersion", "os_version", ...), "build", "release",
-// "firmware", "fw", "rev", "revision", or after a product token in a user
+// ipv4ContextOK rejects dotted quads that are versions or outline numbers
+// by the word before them: a word that contains "version" (versionName,
+// AssemblyVersion, CFBundleShortVersionString, os_version), starts with
+// "build" (buildNumber), or is v, ver, release, firmware, fw, rev,
+// revision, update(d), upgrade(d), chapter or section, possibly followed
+// by "to" or "from" ("updated to 3.1.0.245"); or a product token in a user
 // agent ("Chrome/120.0.0.0").
 func ipv4ContextOK(s string, i, floor int) bool {
 	k := i
@@ -712,41 +817,110 @@ func ipv4ContextOK(s string, i, floor int) bool {
 		}
 		return true
 	}
-	for skipped := 0; k > floor && skipped < 4; skipped++ {
-		c := s[k-1]
-		if c != ' ' && c != '\t' && c != ':' && c != '=' && c != '"' && c != '\'' && c != '.' {
-			break
+	for word := 0; word < 3; word++ {
+		for skipped := 0; k > floor && skipped < 5; skipped++ {
+			c := s[k-1]
+			if c != ' ' && c != '\t' && c != ':' && c != '=' && c != '"' && c != '\'' && c != '.' && c != '(' {
+				break
+			}
+			k--
 		}
-		k--
-	}
-	if k > floor && s[k-1] >= 0x80 {
-		for _, v := range versionWords {
-			if strings.HasSuffix(s[floor:k], v) {
-				return false
+		if k > floor && s[k-1] >= 0x80 {
+			for _, v := range versionWords {
+				if strings.HasSuffix(s[floor:k], v) {
+					return false
+				}
+			}
+			return true
+		}
+		e := k
+		for k > floor && cls[s[k-1]]&(cUpper|cLower) != 0 {
+			k--
+		}
+		w := s[k:e]
+		if containsFold(w, "version") || hasPrefixFold(w, "build") {
+			return false
+		}
+		if len(w) > 9 {
+			return true
+		}
+		var b [9]byte
+		for x := 0; x < len(w); x++ {
+			b[x] = lower(w[x])
+		}
+		switch string(b[:len(w)]) {
+		case "v", "ver", "release", "firmware", "fw", "rev", "revision", "update", "updated", "upgrade", "upgraded", "chapter", "section":
+			return false
+		case "to", "from":
+			if word < 2 && k > floor && s[k-1] == ' ' {
+				k--
+				// "from 4.1.0.7 to 4.2.0.0": the number before "to"
+				// is read past, and the word before it decides.
+				if word == 0 && k > floor && isDigit(s[k-1]) {
+					for k > floor && (isDigit(s[k-1]) || s[k-1] == '.') {
+						k--
+					}
+				}
+				continue
 			}
 		}
 		return true
 	}
-	e := k
-	for k > floor && cls[s[k-1]]&(cUpper|cLower) != 0 {
-		k--
-	}
-	w := s[k:e]
-	if len(w) >= 7 && hasPrefixFold(w[len(w)-7:], "version") {
-		return false // also "appVersion", "os_version"
-	}
-	if len(w) > 8 {
+	return true
+}
+
+// ipv4NotHost reports whether the dotted quad s[i:e] names no host: the
+// unspecified address 0.0.0.0; a network block, the address followed by a
+// prefix length below 32 with every host bit zero ("10.0.0.0/16"; a host
+// in prefix notation such as "192.0.2.17/24" is still an address); or a
+// version, followed by a pre-release suffix ("2.1.0.3-rc1") or by the
+// word release, changelog or build.
+func ipv4NotHost(s string, i, e int) bool {
+	n := len(s)
+	if s[i:e] == "0.0.0.0" {
 		return true
 	}
-	var b [8]byte
-	for x := 0; x < len(w); x++ {
-		b[x] = lower(w[x])
-	}
-	switch string(b[:len(w)]) {
-	case "v", "ver", "build", "release", "firmware", "fw", "rev", "revision":
+	if e+1 < n && s[e] == '/' && isDigit(s[e+1]) {
+		p := e + 1
+		bits := 0
+		for p < n && p-e <= 2 && isDigit(s[p]) {
+			bits = bits*10 + int(s[p]-'0')
+			p++
+		}
+		if bits < 32 && (p >= n || !isDigit(s[p])) {
+			var a uint32
+			for _, o := range strings.Split(s[i:e], ".") {
+				v := 0
+				for x := 0; x < len(o); x++ {
+					v = v*10 + int(o[x]-'0')
+				}
+				a = a<<8 | uint32(v)
+			}
+			if a<<bits == 0 {
+				return true
+			}
+		}
 		return false
 	}
-	return true
+	if e+1 < n && s[e] == '-' && cls[s[e+1]]&(cUpper|cLower) != 0 {
+		return true
+	}
+	if e+1 < n && s[e] == ' ' {
+		t := s[e+1:]
+		return hasPrefixFold(t, "release") || hasPrefixFold(t, "changelog") || hasPrefixFold(t, "build")
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	for x := 0; x+len(sub) <= len(s); x++ {
+		if hasPrefixFold(s[x:], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // versionWords are "version" in other languages, as they end before a
@@ -914,7 +1088,7 @@ func phoneGroups(s string, p int, g *[8]pgroup) int {
 			p++
 		}
 		end := p
-		if end == st || end-st > 12 {
+		if end == st || end-st > 15 {
 			return k
 		}
 		if paren {
@@ -942,21 +1116,77 @@ func phoneGroups(s string, p int, g *[8]pgroup) int {
 func glen(g pgroup) int { return g.end - g.start }
 
 // phoneEnd returns the end of the number whose last group is g, or 0 when a
-// number may not end there.
+// number may not end there. An extension ("x42", " x42", " ext. 42") is
+// part of the number.
 func phoneEnd(s string, g pgroup) int {
+	if e := phoneExt(s, g.end); e > 0 {
+		return e
+	}
 	if !numEndOK(s, g.end) {
 		return 0
 	}
 	return g.end
 }
 
+// phoneExt returns the end of an extension at s[p:] ("x42", " x 42",
+// " ext. 42", ";ext=42"), or 0.
+func phoneExt(s string, p int) int {
+	n := len(s)
+	q := p
+	if q < n && s[q] == ' ' {
+		q++
+	}
+	switch {
+	case q < n && lower(s[q]) == 'x':
+		q++
+	case q+3 <= n && hasPrefixFold(s[q:], "ext"):
+		q += 3
+		if q < n && s[q] == '.' {
+			q++
+		}
+	case p+5 <= n && s[p:p+5] == ";ext=":
+		q = p + 5
+	default:
+		return 0
+	}
+	if q < n && s[q] == ' ' {
+		q++
+	}
+	d := q
+	for d < n && d-q < 6 && isDigit(s[d]) {
+		d++
+	}
+	if d == q || !numEndOK(s, d) {
+		return 0
+	}
+	return d
+}
+
 // parseIntlPhone parses "+CC ..." at s[i] == '+'.
 func parseIntlPhone(s string, i int) int {
-	if i+1 >= len(s) || s[i+1]-'1' > 8 {
+	return parseIntlDigits(s, i+1)
+}
+
+// parseIntl00 parses "00CC ..." or "00 CC ..." (the international prefix
+// written as 00) at s[i:], the word there being s[i:j].
+func parseIntl00(s string, i, j int) int {
+	if j-i == 2 {
+		if j+1 < len(s) && s[j] == ' ' {
+			return parseIntlDigits(s, j+1)
+		}
+		return 0
+	}
+	return parseIntlDigits(s, i+2)
+}
+
+// parseIntlDigits parses an international number whose country code starts
+// at s[p].
+func parseIntlDigits(s string, p int) int {
+	if p >= len(s) || s[p]-'1' > 8 {
 		return 0
 	}
 	var g [8]pgroup
-	k := phoneGroups(s, i+1, &g)
+	k := phoneGroups(s, p, &g)
 	if k == 0 || g[0].paren {
 		return 0
 	}
@@ -976,6 +1206,9 @@ func parseIntlPhone(s string, i int) int {
 	for x := 0; x < k; x++ {
 		if digits >= 10 && glen(g[x]) <= 2 && g[x].sep == ' ' {
 			break // "+44 20 7946 0958 24 hours": the number is complete
+		}
+		if g[x].paren && glen(g[x]) == 1 && s[g[x].start] == '0' && x == 1 && x+1 < k && g[x+1].sep == ')' {
+			continue // "+44 (0)20 ...": the trunk digit is dialled only at home
 		}
 		digits += glen(g[x])
 		if digits > 15 {
@@ -1117,14 +1350,14 @@ func parseIBAN(s string, i int) (int, bool) {
 	var buf [34]byte
 	k := 0
 	p := i
-	grouped := false
+	var sep byte // ' ', '.' or '-' between groups of four, 0 when compact
 	for k < L {
 		if k > 0 && k%4 == 0 {
-			if k == 4 && p < n && s[p] == ' ' {
-				grouped = true
+			if k == 4 && p < n && (s[p] == ' ' || s[p] == '.' || s[p] == '-') {
+				sep = s[p]
 			}
-			if grouped {
-				if p >= n || s[p] != ' ' {
+			if sep != 0 {
+				if p >= n || s[p] != sep {
 					return 0, false
 				}
 				p++
@@ -1196,7 +1429,7 @@ func parseIPv6(s string, i int) int {
 		if gl > 4 {
 			return 0
 		}
-		if p < n && s[p] == '.' {
+		if p+1 < n && s[p] == '.' && isDigit(s[p+1]) {
 			e := parseIPv4(s, st)
 			if e == 0 || groups > 6 {
 				return 0
@@ -1354,6 +1587,12 @@ func parseAPIKey(s string, i, j int) int {
 		if len(t) > 8 && (t[:8] == "sk_live_" || t[:8] == "sk_test_") {
 			return keyBody(s, i+8, cAlnum, 16)
 		}
+		// Shopify access, shared-secret, custom-app and private-app tokens.
+		if len(t) > 6 && t[:3] == "shp" && t[5] == '_' && (t[3:5] == "at" || t[3:5] == "ss" || t[3:5] == "ca" || t[3:5] == "pa") {
+			if e := keyBody(s, i+6, cAlnum, 32); e-i-6 == 32 && allHex(s[i+6:e]) {
+				return e
+			}
+		}
 		if len(t) > 3 && t[:3] == "sk-" {
 			e := keyBody(s, i+3, cB64, 20)
 			if e > 0 && mixed(s[i+3:e]) {
@@ -1363,6 +1602,11 @@ func parseAPIKey(s string, i, j int) int {
 	case 'p':
 		if len(t) > 8 && t[:8] == "pk_live_" {
 			return keyBody(s, i+8, cAlnum, 16)
+		}
+		// PyPI API tokens: a macaroon whose base64 starts with the
+		// encoding of "pypi.org".
+		if len(t) > 20 && t[:20] == "pypi-AgEIcHlwaS5vcmc" {
+			return keyBody(s, i+20, cB64, 50)
 		}
 	case 'r':
 		if len(t) > 8 && t[:8] == "rk_live_" {
@@ -1382,6 +1626,12 @@ func parseAPIKey(s string, i, j int) int {
 			return keyBody(s, i+6, cB64, 20)
 		}
 	case 'x':
+		if len(t) > 5 && t[:5] == "xapp-" { // Slack app-level tokens
+			e := keyBody(s, i+5, cB64, 20)
+			if e > 0 && mixed(s[i+5:e]) {
+				return e
+			}
+		}
 		if len(t) > 5 && t[:3] == "xox" && t[4] == '-' {
 			switch t[3] {
 			case 'b', 'p', 'a', 'r':
@@ -1394,6 +1644,29 @@ func parseAPIKey(s string, i, j int) int {
 	case 'n':
 		if len(t) > 4 && t[:4] == "npm_" {
 			return keyBody(s, i+4, cAlnum, 30)
+		}
+	case 'w':
+		if len(t) > 6 && t[:6] == "whsec_" { // webhook signing secrets (Stripe, Svix)
+			return keyBody(s, i+6, cAlnum, 24)
+		}
+	case 'd':
+		// DigitalOcean personal, OAuth and refresh tokens: 64 hex digits.
+		if len(t) > 7 && t[0] == 'd' && t[1] == 'o' && (t[2] == 'p' || t[2] == 'o' || t[2] == 'r') && t[3:7] == "_v1_" {
+			if e := keyBody(s, i+7, cAlnum, 64); e-i-7 == 64 && allHex(s[i+7:e]) {
+				return e
+			}
+		}
+	case 'h':
+		if len(t) > 3 && t[:3] == "hf_" { // Hugging Face: letters only
+			if e := keyBody(s, i+3, cUpper|cLower, 30); e > 0 && e-i-3 <= 40 {
+				return e
+			}
+		}
+	case 'G':
+		if len(t) > 7 && t[:7] == "GOCSPX-" { // Google OAuth client secrets
+			if e := keyBody(s, i+7, cB64, 24); e > 0 && e-i-7 <= 40 {
+				return e
+			}
 		}
 	case 'A':
 		if j-i == 20 && (t[:4] == "AKIA" || t[:4] == "ASIA") {
@@ -1465,7 +1738,13 @@ func secretParam(name []byte) bool {
 		// Common spellings of the same things.
 		"refresh_token", "id_token", "auth_token", "client_secret", "session_id", "jsessionid",
 		"phpsessid", "private_token", "x_amz_signature", "x_amz_security_token",
-		"x_goog_signature", "access_key", "secret_key":
+		"x_goog_signature", "access_key", "secret_key",
+		// One-time codes, session ids and link tokens.
+		"sid", "otp", "reset_token", "login_token", "magic_token", "verification_token",
+		"verify_token", "confirm_token", "confirmation_token", "invite_token", "email_token",
+		"session_token", "sessiontoken", "oauth_token", "oauth_verifier", "ticket",
+		// Connection-string members.
+		"accountkey", "sharedaccesskey", "sharedaccesssignature", "x_api_key", "api_token":
 		return true
 	}
 	return false
@@ -1473,7 +1752,7 @@ func secretParam(name []byte) bool {
 
 // parseQueryParam parses name=value after the '?', '&', '#' or ';' at s[i].
 // When name is secret-like, it returns the value's bounds; else -1, -1.
-func parseQueryParam(s string, i int) (int, int) {
+func (sc *Scanner) parseQueryParam(s string, i int) (int, int) {
 	n := len(s)
 	st := i + 1
 	p := st
@@ -1492,15 +1771,17 @@ func parseQueryParam(s string, i int) (int, int) {
 		name[p-st] = c
 		p++
 	}
-	if p == st || p >= n || s[p] != '=' || !secretParam(name[:p-st]) {
+	if p == st || p >= n || s[p] != '=' || !(secretParam(name[:p-st]) || sc.params[string(name[:p-st])]) {
 		return -1, -1
 	}
 	vs := p + 1
 	ve := span(s, vs, cQVal)
-	// Trailing punctuation belongs to the sentence, not the value.
+	// A trailing '.' or ':' belongs to the sentence, not the value; a
+	// '!' or '*' may end a password and is kept, so that the mask covers
+	// the whole value.
 	for ve > vs {
 		c := s[ve-1]
-		if c == '.' || c == '!' || c == ':' || c == '*' || (c == ')' && !hasByte(s[vs:ve], '(')) {
+		if c == '.' || c == ':' || (c == ')' && !hasByte(s[vs:ve], '(')) {
 			ve--
 			continue
 		}

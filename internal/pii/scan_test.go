@@ -195,12 +195,14 @@ func TestScanIPv4(t *testing.T) {
 		{"192.168.1.1", []exp{{IPv4, "192.168.1.1"}}},
 		{"client 10.0.0.255:8080 connected", []exp{{IPv4, "10.0.0.255"}}},
 		{"http://203.0.113.7/path", []exp{{IPv4, "203.0.113.7"}}},
-		{"net 10.0.0.0/8", []exp{{IPv4, "10.0.0.0"}}},
+		{"net 10.0.0.0/8", nil}, // a network block names no host
+		{"host 192.0.2.17/24", []exp{{IPv4, "192.0.2.17"}}},
+		{"single host 203.0.113.77/32", []exp{{IPv4, "203.0.113.77"}}},
 		{"a 1.1.1.1, b 8.8.8.8.", []exp{{IPv4, "1.1.1.1"}, {IPv4, "8.8.8.8"}}},
 		{"ips=10.0.0.1,10.0.0.2", []exp{{IPv4, "10.0.0.1"}, {IPv4, "10.0.0.2"}}},
 		{"/hosts/10.1.2.3", []exp{{IPv4, "10.1.2.3"}}},
 		{"range 10.0.0.1-10.0.0.254", []exp{{IPv4, "10.0.0.1"}, {IPv4, "10.0.0.254"}}},
-		{"nat 0.0.0.0:0.0.0.0", []exp{{IPv4, "0.0.0.0"}, {IPv4, "0.0.0.0"}}},
+		{"nat 0.0.0.0:0.0.0.0", nil}, // the unspecified address names no host
 		{"10.0.0.1-555-123-4567", nil},
 		{"555-123-4567-10.0.0.1", nil},
 		{"id-10.0.0.1", nil},
@@ -237,7 +239,7 @@ func TestScanIPv6(t *testing.T) {
 		{"2001:db8::", []exp{{IPv6, "2001:db8::"}}},
 		// Not addresses.
 		{"10:20:30", nil},
-		{"00:1A:2B:3C:4D:5E", nil},
+		{"00:1A:2B:3C:4D:5E", []exp{{MACAddress, "00:1A:2B:3C:4D:5E"}}}, // six groups: a MAC address
 		{"std::vector", nil},
 		{"a::b", nil},
 		{"::", nil},
@@ -289,7 +291,7 @@ func TestScanJWT(t *testing.T) {
 func TestScanBearer(t *testing.T) {
 	runCases(t, newScanner(t, Options{}), []scanCase{
 		{"Authorization: Bearer 8f14e45fceea167a5a36dedd4bea2543", []exp{{BearerToken, "8f14e45fceea167a5a36dedd4bea2543"}}},
-		{"authorization: bearer ya29.a0AfB_byC7dEfGhIjKl0123", []exp{{BearerToken, "ya29.a0AfB_byC7dEfGhIjKl0123"}}},
+		{"authorization: bearer ya29.a0AfB_byC7dEfGhIjKl0123", []exp{{APIKey, "ya29.a0AfB_byC7dEfGhIjKl0123"}}}, // the more specific type
 		{"BEARER   abcDEF0123456789xyz==, next", []exp{{BearerToken, "abcDEF0123456789xyz=="}}},
 		{"Bearer abcdef0123456789abcdef.", []exp{{BearerToken, "abcdef0123456789abcdef"}}},
 		// An API key or JWT after Bearer is reported as the more specific type.
@@ -541,7 +543,8 @@ func TestRedact(t *testing.T) {
 func TestTypeStringParse(t *testing.T) {
 	want := map[Type]string{
 		Email: "email", Phone: "phone", CreditCard: "credit_card", IBAN: "iban", IPv4: "ipv4", IPv6: "ipv6",
-		SSN: "ssn", JWT: "jwt", BearerToken: "bearer_token", APIKey: "api_key", URLSecret: "url_secret", Custom: "custom",
+		SSN: "ssn", JWT: "jwt", BearerToken: "bearer_token", APIKey: "api_key", URLSecret: "url_secret",
+		MACAddress: "mac_address", IMEI: "imei", Secret: "secret", Custom: "custom",
 	}
 	for typ, name := range want {
 		assert.Equal(t, name, typ.String())
@@ -563,7 +566,7 @@ func TestTypeStringParse(t *testing.T) {
 	}
 
 	all := AllTypes()
-	assert.Len(t, all, 11)
+	assert.Len(t, all, 14)
 	assert.NotContains(t, all, Custom)
 	all[0] = Custom // a fresh slice each call
 	assert.Equal(t, Email, AllTypes()[0])

@@ -1,0 +1,309 @@
+package pii
+
+// Credentials that no vendor prefix gives away: values named by their key
+// (key=value, key: value, "key":"value"), the Basic and Token
+// authorization schemes, tokens used as the user of a URL, and secrets in
+// URL paths (password-reset links, incoming-webhook URLs).
+
+// secretKey reports whether a key name, lower-cased with '-' read as '_',
+// names a credential: a password, a secret, a token, an API or account
+// key. Names that only mention one ("password_set", "token_count",
+// "token_type") do not.
+func secretKey(k []byte) bool {
+	switch string(k) {
+	case "password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "api_key", "apikey",
+		"x_api_key", "auth_token", "access_token", "refresh_token", "id_token", "client_secret",
+		"secret_key", "private_key", "access_key", "accountkey", "sharedaccesskey", "aws_secret_access_key",
+		"session_token", "sessiontoken", "credentials", "credential":
+		return true
+	}
+	for _, suf := range [...]string{"password", "passwd", "_secret", "_token", "secret_key", "_api_key", "apikey", "accountkey", "access_key"} {
+		if len(k) > len(suf) && string(k[len(k)-len(suf):]) == suf {
+			return true
+		}
+	}
+	return false
+}
+
+// keyName reads the key that ends right before s[e] (a key quoted as in
+// JSON ends before its closing quote), lower-cased into buf with '-' as
+// '_'. It returns the key and where it starts (the opening quote for a
+// quoted key), or nil.
+func keyName(s string, e, floor int, buf *[40]byte) ([]byte, int) {
+	q := e
+	quoted := q > floor && (s[q-1] == '"' || s[q-1] == '\'')
+	if quoted {
+		q--
+	}
+	b := q
+	for b > floor && q-b < len(buf) && (isWord(s[b-1]) || s[b-1] == '-' || s[b-1] == '.') {
+		b--
+	}
+	if b == q || (b > floor && (isWord(s[b-1]) || s[b-1] == '-' || s[b-1] == '.')) {
+		return nil, 0
+	}
+	if quoted {
+		if b <= floor || s[b-1] != s[q] {
+			return nil, 0
+		}
+		b--
+	}
+	st := b
+	if quoted {
+		st++
+	}
+	k := buf[:0]
+	for x := st; x < q; x++ {
+		c := lower(s[x])
+		if c == '-' {
+			c = '_'
+		}
+		k = append(k, c)
+	}
+	return k, b
+}
+
+// parseKeyedSecret parses the value of a secret-named key at the '=' or
+// ':' at s[i]; the key does not reach back before floor. The value is quoted (up to the closing quote) or runs to
+// whitespace or a delimiter; it must be at least 6 bytes and hold a digit
+// or a symbol, so that prose ("password: must be 12 characters"),
+// placeholders ("********", "<redacted>", "${DB_PASSWORD}") and flags are
+// left alone. It returns the value's bounds, or -1, -1.
+func parseKeyedSecret(s string, i, floor int) (int, int) {
+	n := len(s)
+	var buf [40]byte
+	k, ks := keyName(s, i, floor, &buf)
+	if k == nil || !secretKey(k) {
+		return -1, -1
+	}
+	if ks > 0 {
+		switch s[ks-1] {
+		case '?', '&', '#', ';':
+			return -1, -1 // a parameter list: parseQueryParam's job
+		}
+	}
+	p := i + 1
+	for p < n && p-i <= 3 && (s[p] == ' ' || s[p] == '\t') {
+		p++
+	}
+	if p >= n {
+		return -1, -1
+	}
+	var vs, ve int
+	if q := s[p]; q == '"' || q == '\'' {
+		vs = p + 1
+		ve = vs
+		for ve < n && s[ve] != q && s[ve] != '\n' && ve-vs <= maxKeyBody {
+			ve++
+		}
+		if ve >= n || s[ve] != q {
+			return -1, -1
+		}
+	} else {
+		vs = p
+		ve = vs
+		for ve < n && ve-vs <= maxKeyBody {
+			c := s[ve]
+			if c <= ' ' || c == '"' || c == '\'' || c == ',' || c == ';' || c == '}' || c == ']' || c == '&' || c == '<' || c == '>' {
+				break
+			}
+			ve++
+		}
+		// A '.', ',' or ':' at the end belongs to the sentence; a '!'
+		// or '*' may end a password and stays in the mask.
+		for ve > vs && (s[ve-1] == '.' || s[ve-1] == ':') {
+			ve--
+		}
+	}
+	if ve-vs < 6 || ve-vs > maxKeyBody || !credentialLike(s[vs:ve]) {
+		return -1, -1
+	}
+	return vs, ve
+}
+
+// credentialLike reports whether v may be a credential: it holds a digit
+// or a symbol, and does not start like a placeholder or a template.
+func credentialLike(v string) bool {
+	switch v[0] {
+	case '<', '*', '$', '{', '%', '[', '(':
+		return false
+	}
+	var seen uint32
+	other := false
+	for k := 0; k < len(v); k++ {
+		c := cls[v[k]]
+		seen |= c
+		if c&cAlnum == 0 {
+			other = true
+		}
+	}
+	return seen&cDigit != 0 || other
+}
+
+// parseAuthScheme parses the credential after "Basic" or "Token" (the word
+// s[i:j]) and spaces. A Basic credential must be base64 of "user:pass"; a
+// Token one at least 16 token characters with a digit and a letter. It
+// returns the credential's bounds, or 0, 0.
+func parseAuthScheme(s string, i, j int) (int, int) {
+	n := len(s)
+	p := j
+	for p < n && s[p] == ' ' && p-j < 4 {
+		p++
+	}
+	if p == j || p >= n {
+		return 0, 0
+	}
+	basic := lower(s[i]) == 'b'
+	ts := p
+	if basic {
+		for p < n && (isAlnum(s[p]) || s[p] == '+' || s[p] == '/') && p-ts <= maxKeyBody {
+			p++
+		}
+		for p < n && s[p] == '=' && p-ts <= maxKeyBody+2 {
+			p++
+		}
+		if p-ts < 8 || p-ts > maxKeyBody || (p < n && isWord(s[p])) || !basicUserPass(s[ts:p]) {
+			return 0, 0
+		}
+		return ts, p
+	}
+	var seen uint32
+	for p < n && cls[s[p]]&cTok != 0 && p-ts <= maxKeyBody {
+		seen |= cls[s[p]]
+		p++
+	}
+	if p-ts < 16 || p-ts > maxKeyBody || seen&cDigit == 0 || seen&(cUpper|cLower) == 0 || (p < n && s[p] == '=') {
+		return 0, 0
+	}
+	return ts, p
+}
+
+// basicUserPass reports whether v is standard base64 of printable text
+// holding a ':' (user:password), decoding without allocating.
+func basicUserPass(v string) bool {
+	var acc, nb uint32
+	colon := false
+	for k := 0; k < len(v); k++ {
+		c := v[k]
+		var d uint32
+		switch {
+		case isUpper(c):
+			d = uint32(c - 'A')
+		case c-'a' < 26:
+			d = uint32(c-'a') + 26
+		case isDigit(c):
+			d = uint32(c-'0') + 52
+		case c == '+':
+			d = 62
+		case c == '/':
+			d = 63
+		case c == '=':
+			return colon && k >= len(v)-2
+		default:
+			return false
+		}
+		acc = acc<<6 | d
+		nb += 6
+		if nb >= 8 {
+			nb -= 8
+			b := byte(acc >> nb)
+			acc &= 1<<nb - 1
+			if b < 0x20 || b == 0x7f {
+				return false
+			}
+			colon = colon || b == ':'
+		}
+	}
+	return colon
+}
+
+// tokenUser reports whether the userinfo of a URL without a password,
+// s[a:at], is a token ("https://<token>@host"): at least 16 bytes with a
+// digit and a letter, not an e-mail-like or dotted name.
+func tokenUser(s string, a, at int) bool {
+	if at-a < 16 {
+		return false
+	}
+	var seen uint32
+	for k := a; k < at; k++ {
+		c := cls[s[k]]
+		if c&cB64 == 0 {
+			return false
+		}
+		seen |= c
+	}
+	return seen&cDigit != 0 && seen&(cUpper|cLower) != 0
+}
+
+// pathKeyword reports whether a URL path segment or host names a flow whose
+// later segments carry a secret: password resets, e-mail verification,
+// magic links, invitations, tokens, incoming webhooks.
+func pathKeyword(seg string) bool {
+	for _, w := range [...]string{"reset", "verify", "confirm", "activate", "magic", "invite", "token", "webhook", "hooks"} {
+		if containsFold(seg, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathSecret looks through the authority and path of the URL at s[a:] for
+// a segment that is a secret: one after a pathKeyword segment (or host),
+// of 20 or more base64url bytes with a digit, a lower-case and an
+// upper-case letter ("/reset-password/Zx81Qm4LpR7s...",
+// "hooks.slack.com/services/T.../B.../a1B2c3..."). It returns the first
+// one's bounds, or -1, -1.
+func pathSecret(s string, a int) (int, int) {
+	n := len(s)
+	kw := false
+	p := a
+	for p < n {
+		st := p
+		for p < n && s[p] != '/' && s[p] != '?' && s[p] != '#' && s[p] > ' ' && s[p] != '"' && s[p] != '\'' && s[p] != '<' && s[p] != '>' {
+			p++
+		}
+		seg := s[st:p]
+		if kw && len(seg) >= 20 && len(seg) <= maxKeyBody {
+			var seen uint32
+			ok := true
+			for k := 0; k < len(seg); k++ {
+				c := cls[seg[k]]
+				if c&cB64 == 0 {
+					ok = false
+					break
+				}
+				seen |= c
+			}
+			if ok && seen&cDigit != 0 && seen&cUpper != 0 && seen&cLower != 0 {
+				return st, p
+			}
+		}
+		kw = kw || pathKeyword(seg)
+		if p >= n || s[p] != '/' {
+			break
+		}
+		p++
+	}
+	return -1, -1
+}
+
+// parseTelegram parses a Telegram bot token, <bot id>:<secret>, at the ':'
+// at s[i]: 5-16 digits before it, then 'A' and 30-40 base64url bytes. It
+// returns the token's bounds, or -1, -1.
+func parseTelegram(s string, i, floor int) (int, int) {
+	d := i
+	for d > floor && isDigit(s[d-1]) && i-d <= 16 {
+		d--
+	}
+	if i-d < 5 || i-d > 16 || (d > floor && d > 0 && isDigit(s[d-1])) {
+		return -1, -1
+	}
+	if i+1 >= len(s) || s[i+1] != 'A' {
+		return -1, -1
+	}
+	e := spanMax(s, i+2, cB64, 41)
+	if e-i-2 < 30 || e-i-2 > 40 || !mixed(s[i+2:e]) {
+		return -1, -1
+	}
+	return d, e
+}
