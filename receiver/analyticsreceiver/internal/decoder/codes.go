@@ -34,6 +34,7 @@ var reasonCodes = []struct{ prefix, code string }{
 	{"must be at least", CodeRange},
 	{"must not be negative", CodeRange},
 	{"must be an integer", CodeRange},
+	{"must be an exact integer", CodeRange},
 	{"not a finite number", CodeRange},
 	{"holds a number", CodeRange},
 	{"must not be empty", CodeMissing},
@@ -48,7 +49,12 @@ var reasonCodes = []struct{ prefix, code string }{
 	{"holds an object", CodeSize},
 	{"not valid UTF-8", CodeEncoding},
 	{"holds a string that is not valid UTF-8", CodeEncoding},
+	{"holds a field name with", CodeEncoding},
 	{"holds a field name", CodeEncoding},
+	{"holds a string with", CodeEncoding},
+	{`holds a \u escape`, CodeEncoding},
+	{"field name holds", CodeEncoding},
+	{"field name is too long", CodeSize},
 }
 
 // ReasonCode returns the code of a FieldError reason.

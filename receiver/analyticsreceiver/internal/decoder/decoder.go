@@ -5,7 +5,6 @@
 package decoder // import "github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -96,6 +95,11 @@ type Options struct {
 	// out-of-order window, so an older snapshot would be acknowledged and
 	// lost.
 	MaxSnapshotAge time.Duration
+	// MaxValues is the most JSON values (every string, number, literal,
+	// array and object) one request may hold, counted before anything is
+	// parsed. It bounds the memory of the parse and of the pdata built
+	// from it, about 100 and 70 bytes per value.
+	MaxValues int
 	// Labels bound the label values of snapshot metrics (labels.go).
 	Labels LabelLimits
 }
@@ -109,6 +113,9 @@ const (
 	DefaultDefaultRetention = 730 * 24 * time.Hour
 	// DefaultMaxSnapshotAge is promstore's default out_of_order_time_window.
 	DefaultMaxSnapshotAge = 7 * 24 * time.Hour
+	// DefaultMaxValues is twice a full batch of DefaultMaxEvents events
+	// with every field and behaviour detail set (about 40 values each).
+	DefaultMaxValues = 100_000
 )
 
 func (o Options) withDefaults() Options {
@@ -132,6 +139,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSnapshotAge <= 0 {
 		o.MaxSnapshotAge = DefaultMaxSnapshotAge
+	}
+	if o.MaxValues <= 0 {
+		o.MaxValues = DefaultMaxValues
 	}
 	return o
 }
@@ -184,15 +194,33 @@ type Result struct {
 type Decoder struct {
 	opts    Options
 	parsers fastjson.ParserPool
+	limits  [len(kindNames)]scanLimits
 	labels  families
 }
 
 // New returns a Decoder with the given limits.
 func New(opts Options) *Decoder {
 	d := &Decoder{opts: opts.withDefaults()}
+	for k, sp := range specs {
+		tree, names := specTree(sp)
+		d.limits[k] = scanLimits{
+			maxItems:  d.opts.MaxEvents,
+			maxArray:  d.opts.MaxArrayLength,
+			maxString: d.opts.MaxStringLength,
+			maxDepth:  d.opts.MaxDepth,
+			maxValues: d.opts.MaxValues,
+			wrapper:   sp.wrapper,
+			tree:      tree,
+			names:     names,
+		}
+	}
 	d.labels = newFamilies(d.opts.Labels)
 	return d
 }
+
+// reasonInexact is the error of an integer too large for a JSON number
+// (a float64) to carry exactly.
+const reasonInexact = "must be an exact integer, at most 2^53-1 (9007199254740991); larger integers are rounded by JSON parsers"
 
 // maxErrorsPerEvent caps the errors reported for one event.
 const maxErrorsPerEvent = 20
@@ -202,35 +230,24 @@ const maxErrorsPerEvent = 20
 // means the whole request is unusable; otherwise Result says which events
 // were accepted and why the others were not.
 func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error) {
-	p := d.parsers.Get()
-	defer d.parsers.Put(p)
-	doc, err := p.ParseBytes(body)
-	if err != nil {
-		return nil, syntaxError(body, err)
+	// The pre-scan (scan.go) validates the whole body strictly and applies
+	// the size limits before fastjson allocates anything; then each valid
+	// item is parsed on its own, so the parser holds one item at a time.
+	sc := scanners.Get().(*scanner)
+	defer func() {
+		sc.b = nil
+		if cap(sc.items) <= 4*DefaultMaxEvents {
+			scanners.Put(sc)
+		}
+	}()
+	sc.reset(body, &d.limits[kind])
+	if err := sc.scan(); err != nil {
+		return nil, err
 	}
 	sp := specs[kind]
-	var items []*fastjson.Value
-	switch doc.Type() {
-	case fastjson.TypeArray:
-		items, _ = doc.Array()
-	case fastjson.TypeObject:
-		if w := doc.Get(sp.wrapper); w != nil {
-			if w.Type() != fastjson.TypeArray {
-				return nil, fmt.Errorf("%w: %q must be an array", ErrShape, sp.wrapper)
-			}
-			items, _ = w.Array()
-		} else {
-			items = []*fastjson.Value{doc}
-		}
-	default:
-		return nil, fmt.Errorf("%w: body must be a JSON array, an object {%q: [...]}, or one object; got %s", ErrShape, sp.wrapper, doc.Type())
-	}
-	if len(items) == 0 {
-		return nil, ErrEmpty
-	}
-	if len(items) > d.opts.MaxEvents {
-		return nil, fmt.Errorf("%w: %d events, the limit is %d", ErrTooManyEvents, len(items), d.opts.MaxEvents)
-	}
+	items := sc.items
+	p := d.parsers.Get()
+	defer d.parsers.Put(p)
 
 	w := &walker{
 		opts:  &d.opts,
@@ -241,10 +258,27 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 		elem:  -1,
 		order: make([][64]int8, sp.objects),
 	}
-	e := newEmitter(kind, sp, len(body), len(items), now)
+	// The arena holds the strings of the items that will be parsed.
+	size := 0
+	for i, it := range items {
+		if !sc.rejected(i) {
+			size += it.end - it.start
+		}
+	}
+	e := newEmitter(kind, sp, size, len(items), now)
 	e.fam = d.labels[kind]
 	res := &Result{}
-	for i, item := range items {
+	bad := sc.itemErrs
+	for i, it := range items {
+		if len(bad) > 0 && bad[0].index == i {
+			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: []FieldError{bad[0].err}})
+			bad = bad[1:]
+			continue
+		}
+		item, err := p.ParseBytes(body[it.start:it.end])
+		if err != nil { // cannot happen after the scan; never echo fastjson's text
+			return nil, fmt.Errorf("%w: item %d", ErrMalformed, i)
+		}
 		clear(w.vals)
 		clear(w.nums)
 		w.errs = w.errs[:0]
@@ -268,24 +302,6 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 		res.RecordIndex = e.recordIndex()
 	}
 	return res, nil
-}
-
-// syntaxError describes a parse failure with a position and without echoing
-// the body: fastjson's own messages quote the input, which may hold PII.
-func syntaxError(body []byte, perr error) error {
-	var raw json.RawMessage
-	err := json.Unmarshal(body, &raw)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("%w at byte offset %d: %s", ErrMalformed, se.Offset, se.Error())
-	}
-	if err == nil && strings.Contains(perr.Error(), "too big depth") {
-		return fmt.Errorf("%w: nested deeper than %d levels", ErrMalformed, fastjson.MaxDepth)
-	}
-	if len(body) == 0 {
-		return fmt.Errorf("%w: empty body", ErrMalformed)
-	}
-	return ErrMalformed
 }
 
 // walker validates one event and remembers its valid values by slot.
@@ -549,6 +565,13 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 			return
 		}
 	case kindCount:
+		if v.Type() == fastjson.TypeNumber {
+			// Checked before the range: 2^53+1 reads as 2^53.
+			if y, err := v.Float64(); err == nil && math.Abs(y) > maxExact {
+				w.fail(f.path, f, v, reasonInexact)
+				return
+			}
+		}
 		var ok bool
 		if x, ok = w.number(f, v); !ok {
 			return

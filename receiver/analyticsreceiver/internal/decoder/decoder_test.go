@@ -380,7 +380,7 @@ func fe(field, value, reason string) []FieldError {
 }
 
 const (
-	countRange = "must be between 0 and 9.007199254740992e+15"
+	countRange = "must be between 0 and 9.007199254740991e+15"
 	missing    = "required field is missing"
 	isNull     = "required field is null"
 )
@@ -1294,7 +1294,7 @@ func TestOptionDefaults(t *testing.T) {
 	want := Options{
 		MaxEvents: DefaultMaxEvents, MaxDepth: DefaultMaxDepth, MaxStringLength: DefaultMaxStringLength,
 		MaxArrayLength: DefaultMaxArrayLength, MaxFutureSkew: DefaultMaxFutureSkew, DefaultRetention: DefaultDefaultRetention,
-		MaxSnapshotAge: DefaultMaxSnapshotAge,
+		MaxSnapshotAge: DefaultMaxSnapshotAge, MaxValues: DefaultMaxValues,
 	}
 	if got != want {
 		t.Errorf("defaults = %+v", got)

@@ -89,7 +89,7 @@ func strs(name string) field    { return field{name: name, kind: kindStrings} }
 func anyv(name string) field    { return field{name: name, kind: kindAny} }
 func anys(name string) field    { return field{name: name, kind: kindAny, array: true} }
 func boolean(name string) field { return field{name: name, kind: kindBool} }
-func count(name string) field   { return field{name: name, kind: kindCount, min: 0, max: maxMS} }
+func count(name string) field   { return field{name: name, kind: kindCount, min: 0, max: maxExact} }
 func tstamp(name string) field  { return field{name: name, kind: kindTime} }
 func server(name string) field  { return field{name: name, kind: kindServer} }
 
@@ -108,6 +108,10 @@ var (
 	inf   = math.Inf(1)
 	ninf  = math.Inf(-1)
 	maxMS = float64(int64(1) << 53)
+	// maxExact is the largest integer a JSON number carries exactly (a
+	// float64; JavaScript's Number.MAX_SAFE_INTEGER). Counts beyond it are
+	// rejected, not silently rounded.
+	maxExact = float64(int64(1)<<53 - 1)
 )
 
 func nonNeg(name string) field { return num(name, 0, inf) }

@@ -1,0 +1,678 @@
+package decoder
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pulse-otel/pulse/internal/schema"
+)
+
+// The pre-scan is a strict RFC 8259 validator that runs over the whole body
+// before fastjson parses anything. It is hand-written because no library
+// does both of its jobs:
+//
+//   - Strictness. fastjson is lenient: it takes NaN, Inf, -inf, leading
+//     zeros (030), bare fractions (.5, 1.), unknown escapes (\q) and raw
+//     control characters (NUL included) inside strings. encoding/json is
+//     strict but allocates, and neither rejects a lone surrogate escape
+//     (internal/schema/jsontext.go).
+//   - Bounded memory. fastjson builds the whole document first, about
+//     100 bytes per value; a 5 MiB body of small numbers is 2.6 M values,
+//     hundreds of MB, before any limit could apply. The scanner counts
+//     array elements, object keys, string bytes, nesting and values as it
+//     goes and allocates nothing, so an item over a limit is rejected
+//     without being parsed, and a request over the values budget is refused
+//     whole.
+//
+// It also finds the byte range of each item (event or snapshot), so fastjson
+// parses one item at a time and its memory is that of the largest valid
+// item, not of the body. The verdict on syntax is encoding/json.Valid's on
+// every input (FuzzScanValid). Invalid UTF-8 is not a syntax error there,
+// so the walker reports it per field.
+
+// Request-level errors found by the scan (besides ErrMalformed, ErrShape,
+// ErrEmpty and ErrTooManyEvents).
+var ErrTooManyValues = errors.New("too many JSON values in one request")
+
+// specDepth is how deep the schemas nest above a free-form value: an item
+// (1), an object such as behavior (2), one inside it (3) and so on. An item
+// may nest MaxDepth+specDepth levels before the scan rejects it; the walker
+// applies the exact limit per field.
+const specDepth = 6
+
+// maxScanDepth is the deepest any body may nest (fastjson's own limit).
+const maxScanDepth = 300
+
+type span struct{ start, end int }
+
+// frame says how the value at one depth is reached: by a key (start, end of
+// its raw bytes, quotes excluded) or, in an array, by an index (key < 0).
+type frame struct {
+	start, end int32
+	index      int32
+}
+
+type itemError struct {
+	index int
+	err   FieldError
+}
+
+type scanLimits struct {
+	maxItems, maxArray, maxString, maxDepth, maxValues int
+	wrapper                                            string
+	// tree is the spec's object structure down to its free-form (kindAny)
+	// fields, where errors are reported on the field itself.
+	tree *tnode
+	// names holds the spec's field names, which errors may show as they
+	// are (any other key is shown only when it is a plain token).
+	names map[string]bool
+}
+
+// scanner holds one request's scan state; reused through scanners.
+type scanner struct {
+	b   []byte
+	lim *scanLimits
+
+	err    error // the first syntax error; stops the scan
+	errOff int   // its offset
+	shape  error // the first shape error; the scan goes on to check syntax
+
+	values   int
+	tooMany  bool // values past maxValues
+	nItems   int
+	items    []span
+	itemErrs []itemError
+	rootErr  *FieldError // first limit error outside any item
+
+	form     byte // 'a': array of items, 'w': wrapper object, 'o': one object
+	wrapSeen bool
+	item     int  // index of the item being scanned; -1 outside items
+	base     int  // depth of the item's value
+	bad      bool // the current item (or the root) already failed a limit
+
+	free  int // depth of the free-form value being scanned; -1: none
+	stack [maxScanDepth + 2]frame
+	nodes [maxScanDepth + 2]*tnode // spec node of the container at each depth
+}
+
+// tnode is one object (or array element) of a spec on the way to a
+// free-form field.
+type tnode struct {
+	kids  []*tnode // fields that are objects, arrays of objects or free-form
+	names []string // the kids' names
+	name  string
+	free  bool   // a free-form field
+	elem  *tnode // an array of objects: its elements
+}
+
+func (t *tnode) child(key []byte) *tnode {
+	if t == nil {
+		return nil
+	}
+	for i, name := range t.names {
+		if len(name) == len(key) && name == string(key) {
+			return t.kids[i]
+		}
+	}
+	return nil
+}
+
+var scanners = sync.Pool{New: func() any { return new(scanner) }}
+
+func (s *scanner) reset(b []byte, lim *scanLimits) {
+	s.b, s.lim = b, lim
+	s.err, s.errOff, s.shape = nil, 0, nil
+	s.values, s.tooMany, s.nItems = 0, false, 0
+	s.items = s.items[:0]
+	s.itemErrs = s.itemErrs[:0]
+	s.rootErr = nil
+	s.form, s.wrapSeen, s.item, s.base, s.bad = 0, false, -1, 0, false
+	s.free = -1
+	s.nodes[0] = lim.tree
+}
+
+// scan validates the body and splits it into items. A non-nil error means
+// the request is unusable.
+func (s *scanner) scan() error {
+	i := s.ws(0)
+	if i == len(s.b) {
+		return fmt.Errorf("%w: empty body", ErrMalformed)
+	}
+	switch s.b[i] {
+	case '[':
+		s.form = 'a'
+	case '{':
+		s.form = 'o'
+	}
+	i = s.value(i, 0)
+	if s.err == nil {
+		if i = s.ws(i); i < len(s.b) {
+			s.syntax(i, "data after the top-level value")
+		}
+	}
+	switch {
+	case s.err != nil:
+		return s.err
+	case s.shape != nil:
+		return s.shape
+	case s.form == 0:
+		return fmt.Errorf("%w: body must be a JSON array, an object {%q: [...]}, or one object", ErrShape, s.lim.wrapper)
+	case s.tooMany:
+		return fmt.Errorf("%w: more than %d values (max_values_per_request)", ErrTooManyValues, s.lim.maxValues)
+	case s.form == 'o':
+		// One object is one item.
+		s.items = append(s.items[:0], span{0, len(s.b)})
+		s.nItems = 1
+		if s.rootErr != nil {
+			s.itemErrs = append(s.itemErrs[:0], itemError{0, *s.rootErr})
+		}
+	case s.rootErr != nil:
+		return fmt.Errorf("%w: outside %q, %s %s", ErrShape, s.lim.wrapper, s.rootErr.Field, s.rootErr.Reason)
+	}
+	if s.nItems == 0 {
+		return ErrEmpty
+	}
+	if s.nItems > s.lim.maxItems {
+		return fmt.Errorf("%w: %d events, the limit is %d", ErrTooManyEvents, s.nItems, s.lim.maxItems)
+	}
+	return nil
+}
+
+// rejected reports whether the scan rejected item i (a linear search: items
+// rejected by the scan are few, and only then is there anything to search).
+func (s *scanner) rejected(i int) bool {
+	for _, e := range s.itemErrs {
+		if e.index == i {
+			return true
+		}
+	}
+	return false
+}
+
+// syntax records a syntax error at byte i. Offsets count like
+// encoding/json's: bytes read up to and including the offending one.
+func (s *scanner) syntax(i int, what string) {
+	if s.err != nil {
+		return
+	}
+	off := i + 1
+	if i >= len(s.b) {
+		off = len(s.b)
+		what = "unexpected end of JSON input (" + what + ")"
+	}
+	s.errOff = off
+	s.err = fmt.Errorf("%w at byte offset %d: %s", ErrMalformed, off, what)
+}
+
+func (s *scanner) ws(i int) int {
+	if i < len(s.b) && s.b[i] > ' ' {
+		return i
+	}
+	for i < len(s.b) {
+		switch s.b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// count adds one value to the budget, unless it belongs to an item that is
+// already rejected (it will not be parsed).
+func (s *scanner) count() {
+	if s.bad {
+		return
+	}
+	s.values++
+	if s.values > s.lim.maxValues {
+		s.tooMany = true
+	}
+}
+
+// value scans the value at b[i:] whose depth is d (the number of containers
+// around it) and returns the offset after it.
+func (s *scanner) value(i, d int) int {
+	if i >= len(s.b) {
+		s.syntax(i, "expected a value")
+		return i
+	}
+	s.count()
+	switch c := s.b[i]; c {
+	case '{':
+		return s.object(i, d)
+	case '[':
+		return s.array(i, d)
+	case '"':
+		j, n, lone := s.str(i)
+		if s.err == nil {
+			if n > s.lim.maxString {
+				s.limit(d, fmt.Sprintf("<string of %d bytes>", n), "longer than "+itoa(s.lim.maxString)+" bytes", "holds a string longer than "+itoa(s.lim.maxString)+" bytes")
+			} else if lone {
+				s.limit(d, "", schema.ReasonLoneSurrogate, "holds a string with "+strings.TrimPrefix(schema.ReasonLoneSurrogate, "holds "))
+			}
+		}
+		return j
+	case 't':
+		return s.lit(i, "true")
+	case 'f':
+		return s.lit(i, "false")
+	case 'n':
+		return s.lit(i, "null")
+	default:
+		if c == '-' || c >= '0' && c <= '9' {
+			return s.number(i)
+		}
+		s.syntax(i, "invalid character at the start of a value")
+		return i
+	}
+}
+
+func (s *scanner) lit(i int, word string) int {
+	for k := 0; k < len(word); k++ {
+		if i+k >= len(s.b) || s.b[i+k] != word[k] {
+			s.syntax(i+k, "invalid literal (expected "+word+")")
+			return i + k
+		}
+	}
+	return i + len(word)
+}
+
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (s *scanner) number(i int) int {
+	b := s.b
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		s.syntax(i, "invalid number (expected a digit)")
+		return i
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			s.syntax(i, "invalid number (expected a digit after the decimal point)")
+			return i
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			s.syntax(i, "invalid number (expected a digit in the exponent)")
+			return i
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	return i
+}
+
+// str scans the string whose opening quote is at b[i]. It returns the
+// offset after the closing quote, the length of the decoded string in bytes
+// and whether it holds a lone surrogate escape.
+func (s *scanner) str(i int) (end, n int, lone bool) {
+	b := s.b
+	i++
+	start := i
+	// saved counts the bytes escapes save in the decoded string.
+	saved := 0
+	for {
+		// The common case: a run of plain bytes, eight at a time while no
+		// byte of the word is a quote, a backslash or a control character.
+		for i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if (w-ones*0x20)&^w&highs|zero(w^(ones*'"'))|zero(w^(ones*'\\')) != 0 {
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			s.syntax(i, "unterminated string")
+			return i, 0, lone
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, i - start - saved, lone
+		case c < 0x20:
+			s.syntax(i, "control character inside a string (escape it)")
+			return i, 0, lone
+		}
+		// A backslash.
+		if i+1 >= len(b) {
+			s.syntax(i+1, "unterminated escape")
+			return i + 1, 0, lone
+		}
+		switch b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+			saved++
+			continue
+		case 'u':
+		default:
+			s.syntax(i+1, "invalid escape character")
+			return i + 1, 0, lone
+		}
+		r, ok := hex4(b, i+2)
+		if !ok {
+			s.syntax(i+2, `invalid \u escape (expected four hex digits)`)
+			return i + 2, 0, lone
+		}
+		i += 6
+		switch {
+		case r < 0x80:
+			saved += 5
+		case r < 0x800:
+			saved += 4
+		case r >= 0xd800 && r <= 0xdbff:
+			// A high surrogate must be followed by a low one: 12 bytes, 4 decoded.
+			if lo, ok := hex4(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' && lo >= 0xdc00 && lo <= 0xdfff {
+				i += 6
+				saved += 8
+			} else {
+				lone = true
+				saved += 3
+			}
+		default: // a low surrogate alone, or any other BMP rune: 3 bytes
+			lone = lone || r >= 0xdc00 && r <= 0xdfff
+			saved += 3
+		}
+	}
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// zero has the high bit of each zero byte of w set (and maybe of bytes
+// above one, which only makes a word go the slow way).
+func zero(w uint64) uint64 { return (w - ones) &^ w & highs }
+
+// plain marks the bytes that stand for themselves inside a string.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// hex4 reads four hex digits at b[i:].
+func hex4(b []byte, i int) (int, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	r := 0
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | int(c)
+	}
+	return r, true
+}
+
+// enter checks the depth of a container about to be opened at depth d.
+func (s *scanner) enter(i, d int) bool {
+	if d+1 > maxScanDepth {
+		if s.err == nil {
+			s.err = fmt.Errorf("%w: nested deeper than %d levels", ErrMalformed, maxScanDepth)
+		}
+		return false
+	}
+	if s.item >= 0 || s.form == 'o' {
+		if rel := d - s.base; rel >= s.lim.maxDepth+specDepth {
+			s.limit(d, "", "nested deeper than "+itoa(s.lim.maxDepth+specDepth)+" levels", "nested deeper than "+itoa(s.lim.maxDepth)+" levels")
+		}
+	}
+	return true
+}
+
+func (s *scanner) object(i, d int) int {
+	if !s.enter(i, d) {
+		return i
+	}
+	b := s.b
+	i = s.ws(i + 1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	keys := 0
+	for {
+		if i >= len(b) || b[i] != '"' {
+			s.syntax(i, "expected a string key")
+			return i
+		}
+		ks := i + 1
+		j, n, lone := s.str(i)
+		if s.err != nil {
+			return j
+		}
+		s.stack[d+1] = frame{start: int32(ks), end: int32(j - 1), index: -1}
+		if s.free > d {
+			s.free = -1 // a sibling of the free-form field
+		}
+		if s.free < 0 {
+			t := s.nodes[d].child(b[ks : j-1])
+			s.nodes[d+1] = t
+			if t != nil && t.free {
+				s.free = d + 1
+			}
+		}
+		keys++
+		// Schema objects have fixed fields (a key past them is an unknown
+		// field), so only free-form objects are bounded per object.
+		inFree := s.free >= 0 && d >= s.free
+		switch {
+		case inFree && keys == s.lim.maxArray+1:
+			s.limit(d, "<object>", "more than "+itoa(s.lim.maxArray)+" fields", "holds an object of more than "+itoa(s.lim.maxArray)+" fields")
+		case inFree && n > s.lim.maxString:
+			s.limit(d, "", "field name is too long", "holds a field name that is too long or not valid UTF-8")
+		case lone:
+			s.limit(d, "", "field name "+schema.ReasonLoneSurrogate, "holds a field name with "+strings.TrimPrefix(schema.ReasonLoneSurrogate, "holds "))
+		}
+		i = s.ws(j)
+		if i >= len(b) || b[i] != ':' {
+			s.syntax(i, "expected a colon after a key")
+			return i
+		}
+		i = s.ws(i + 1)
+		wrapper := d == 0 && s.form != 'a' && string(b[ks:j-1]) == s.lim.wrapper
+		if wrapper {
+			switch {
+			case s.shape != nil:
+			case s.wrapSeen:
+				s.shape = fmt.Errorf("%w: %q appears twice", ErrShape, s.lim.wrapper)
+			case i >= len(b) || b[i] != '[':
+				s.shape = fmt.Errorf("%w: %q must be an array", ErrShape, s.lim.wrapper)
+			default:
+				s.form = 'w'
+			}
+			s.wrapSeen = true
+		}
+		i = s.value(i, d+1)
+		if s.err != nil {
+			return i
+		}
+		i = s.ws(i)
+		if i < len(b) && b[i] == ',' {
+			i = s.ws(i + 1)
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return i + 1
+		}
+		s.syntax(i, "expected a comma or a closing brace")
+		return i
+	}
+}
+
+func (s *scanner) array(i, d int) int {
+	if !s.enter(i, d) {
+		return i
+	}
+	b := s.b
+	// The elements of the top-level array, or of the wrapper, are items.
+	items := d == 0 && s.form == 'a' || d == 1 && s.form == 'w'
+	i = s.ws(i + 1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1
+	}
+	for n := 0; ; n++ {
+		s.stack[d+1] = frame{index: int32(n), start: -1}
+		if s.free < 0 {
+			if t := s.nodes[d]; t != nil {
+				s.nodes[d+1] = t.elem
+			} else {
+				s.nodes[d+1] = nil
+			}
+		}
+		if items {
+			s.nItems++
+			s.nodes[d+1], s.free = s.lim.tree, -1
+			if n < s.lim.maxItems {
+				s.item, s.base, s.bad = n, d+1, false
+			} else {
+				// Past the limit: the request fails; do not count.
+				s.item, s.base, s.bad = -1, d+1, true
+			}
+		} else if n == s.lim.maxArray {
+			s.limit(d, "<array>", "more than "+itoa(s.lim.maxArray)+" elements", "holds an array of more than "+itoa(s.lim.maxArray)+" elements")
+		}
+		start := i
+		i = s.value(i, d+1)
+		if s.err != nil {
+			return i
+		}
+		if items && s.item >= 0 {
+			s.items = append(s.items, span{start, i})
+		}
+		i = s.ws(i)
+		if i < len(b) && b[i] == ',' {
+			i = s.ws(i + 1)
+			continue
+		}
+		if items {
+			s.item, s.base, s.bad = -1, 0, false
+		}
+		if i < len(b) && b[i] == ']' {
+			return i + 1
+		}
+		s.syntax(i, "expected a comma or a closing bracket")
+		return i
+	}
+}
+
+// limit records that the value at depth d (or the container at depth d
+// about to take one more member) is over a limit. Inside a free-form field
+// the error is the field's, as the walker reports it (freeReason, no
+// value); elsewhere it names the exact path.
+func (s *scanner) limit(d int, value, reason, freeReason string) {
+	if s.bad {
+		return
+	}
+	s.bad = true
+	base := s.base
+	if s.item < 0 && s.form != 'o' {
+		base = 0
+	}
+	path, free := s.path(base, d)
+	fe := FieldError{Field: path, Value: value, Reason: reason}
+	if free {
+		fe.Value, fe.Reason = "", freeReason
+	}
+	if s.item >= 0 {
+		s.itemErrs = append(s.itemErrs, itemError{s.item, fe})
+		return
+	}
+	if s.rootErr == nil {
+		s.rootErr = &fe
+	}
+}
+
+// path renders the path of the value at depth d below the item at depth
+// base, as the walker names fields: keys joined by dots, array elements by
+// index. A key that is neither a schema field name nor a plain token is
+// described by its length. Inside a free-form field it stops at the field,
+// whose errors are reported on the field itself.
+func (s *scanner) path(base, d int) (string, bool) {
+	free := s.free >= 0 && d >= s.free
+	if free {
+		d = s.free
+	}
+	var disp []byte
+	for k := base + 1; k <= d; k++ {
+		f := s.stack[k]
+		if f.start < 0 {
+			disp = append(append(append(disp, '['), strconv.Itoa(int(f.index))...), ']')
+			continue
+		}
+		key := s.b[f.start:f.end]
+		if len(disp) > 0 {
+			disp = append(disp, '.')
+		}
+		if isToken(key) || s.lim.names[string(key)] {
+			disp = append(disp, key...)
+		} else {
+			disp = append(disp, "<field name of "+itoa(len(key))+" bytes>"...)
+		}
+	}
+	return string(disp), free
+}
+
+// specTree builds the scan's view of a spec: the objects on the way to
+// each free-form field, and every field name.
+func specTree(sp *spec) (*tnode, map[string]bool) {
+	names := map[string]bool{sp.wrapper: true}
+	var build func(o *object) *tnode
+	build = func(o *object) *tnode {
+		t := &tnode{}
+		for i := range o.fields {
+			f := &o.fields[i]
+			names[f.name] = true
+			switch f.kind {
+			case kindAny:
+				t.kids = append(t.kids, &tnode{name: f.name, free: true})
+			case kindObject:
+				k := build(f.obj)
+				k.name = f.name
+				t.kids = append(t.kids, k)
+			case kindObjects:
+				t.kids = append(t.kids, &tnode{name: f.name, elem: build(f.obj)})
+			}
+		}
+		for _, k := range t.kids {
+			t.names = append(t.names, k.name)
+		}
+		return t
+	}
+	return build(sp.root), names
+}
