@@ -16,8 +16,8 @@ type limitListener struct {
 	max int
 
 	mu     sync.Mutex
-	open   int // slots taken: connections, and the Accept under way
-	live   int // connections open
+	open   int                    // slots taken: connections, and the Accept under way
+	live   int                    // connections open
 	idle   map[net.Conn]time.Time // keep-alive connections between requests
 	freed  chan struct{}          // one token per closed connection, non-blocking
 	done   chan struct{}
