@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/common/model"
 )
@@ -28,7 +30,8 @@ type KPI struct {
 	// Unit is the unit of the result, in the catalog's UCUM style ("1" for
 	// ratios 0 to 1, "s", "ms", "{user}", ...); empty for pure numbers.
 	Unit string
-	// Expr is the PromQL expression; $window stands for the window.
+	// Expr is the PromQL expression; $window stands for the window and
+	// $window_seconds for its length in seconds.
 	Expr string
 	// Window is the default window ("5m", "1d"), empty when Expr has no
 	// $window.
@@ -46,7 +49,10 @@ type KPI struct {
 	SeedField string
 }
 
-const windowVar = "$window"
+const (
+	windowVar        = "$window"
+	windowSecondsVar = "$window_seconds"
+)
 
 // All returns every KPI, sorted by name.
 func All() []KPI {
@@ -82,7 +88,8 @@ func (k KPI) clone() KPI {
 }
 
 // Query returns Expr with $window replaced by window, a Prometheus duration
-// (5m, 1h, 1d, 7d, 1h30m); an empty window selects the default. Windows are
+// (5m, 1h, 1d, 7d, 1h30m), and $window_seconds by its length in seconds; an
+// empty window selects the default. Windows are
 // written in Prometheus' canonical form (24h becomes 1d). It fails for an
 // invalid or non-positive duration, for a window a KPI with Windows does not
 // have, and for any window on a KPI whose Expr has none.
@@ -100,7 +107,12 @@ func (k KPI) Query(window string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.ReplaceAll(k.Expr, windowVar, w), nil
+	d, err := model.ParseDuration(w)
+	if err != nil {
+		return "", fmt.Errorf("kpi %s: window %q: %w", k.Name, w, err)
+	}
+	q := strings.ReplaceAll(k.Expr, windowSecondsVar, strconv.FormatFloat(time.Duration(d).Seconds(), 'f', -1, 64))
+	return strings.ReplaceAll(q, windowVar, w), nil
 }
 
 func (k KPI) resolveWindow(window string) (string, error) {

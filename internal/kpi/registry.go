@@ -259,9 +259,9 @@ var registry = sortedByName([]KPI{
 	},
 	{
 		Name:        "events_per_second",
-		Description: "Analytics events per second (pulse.event records; recommendations are not events).",
+		Description: "Analytics events per second over the window (pulse.event records; recommendations are not events): the exact count in the window divided by its length in seconds. Not rate(), which extrapolates to the window's edges and reads high when a series starts in the window or was last written some seconds ago (a quiet series is written every 15 s).",
 		Unit:        "{event}/s",
-		Expr:        `sum(rate(pulse_events_total[$window]))`,
+		Expr:        exactIncrease(`pulse_events_total`) + ` / $window_seconds`,
 		Window:      "5m",
 		Metrics:     []string{"pulse_events_total"},
 	},
