@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/receiver"
@@ -24,8 +24,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/pulse-otel/pulse/internal/httpserver"
-	"github.com/pulse-otel/pulse/internal/pipelineerr"
 	"github.com/pulse-otel/pulse/internal/receipt"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
@@ -34,8 +32,6 @@ import (
 const (
 	defaultRetryAfter            = time.Second
 	defaultMaxConcurrentRequests = 1024
-	defaultBodyReadTimeout       = 10 * time.Second
-	defaultReadHeaderTimeout     = 10 * time.Second
 )
 
 // Paths of the receiver's endpoints, by kind.
@@ -59,10 +55,11 @@ type analyticsReceiver struct {
 
 	rejected  metric.Int64Counter
 	throttled metric.Int64Counter
+	labels    labelState // snapshot label bounds: telemetry, saved state (labels.go)
 	// slots bounds concurrent requests (max_concurrent_requests); nil: no limit.
 	slots chan struct{}
 
-	server    *httpserver.Server
+	server    *http.Server
 	serveDone chan struct{}
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -101,6 +98,9 @@ func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analytics
 	if err != nil {
 		return nil, err
 	}
+	if err := r.initLabels(meter); err != nil {
+		return nil, err
+	}
 	if cfg.MaxConcurrentRequests > 0 {
 		r.slots = make(chan struct{}, cfg.MaxConcurrentRequests)
 	}
@@ -115,19 +115,27 @@ func (r *analyticsReceiver) Start(ctx context.Context, host component.Host) erro
 }
 
 func (r *analyticsReceiver) start(ctx context.Context, host component.Host) error {
-	// internal/httpserver: connection cap, JSON error answers, timeouts.
-	srv, err := httpserver.New(ctx, &r.cfg.ServerConfig, host, r.set.TelemetrySettings, r.Handler(), httpserver.Options{
-		Name: "analytics receiver", MaxConnections: r.cfg.MaxConnections, WriteError: writeError,
-	})
+	ln, err := r.cfg.ServerConfig.ToListener(ctx)
 	if err != nil {
+		return fmt.Errorf("analytics receiver: listen on %q: %w", r.cfg.NetAddr.Endpoint, err)
+	}
+	if err := r.startLabels(ctx, host); err != nil {
+		_ = ln.Close()
 		return fmt.Errorf("analytics receiver: %w", err)
 	}
-	r.server = srv
-	r.set.Logger.Info("Analytics receiver listening", zap.String("endpoint", srv.Addr().String()))
+	r.server, err = r.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, r.Handler(),
+		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
+			writeError(w, status, msg)
+		}))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("analytics receiver: %w", err)
+	}
+	r.set.Logger.Info("Analytics receiver listening", zap.String("endpoint", ln.Addr().String()))
 	r.serveDone = make(chan struct{})
 	go func() {
 		defer close(r.serveDone)
-		if err := r.server.Serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := r.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
 	}()
@@ -142,10 +150,12 @@ func (r *analyticsReceiver) Shutdown(ctx context.Context) error {
 			r.release()
 		}
 		if r.server == nil {
+			err = r.stopLabels(ctx)
 			return
 		}
 		err = r.server.Shutdown(ctx)
 		<-r.serveDone
+		err = errors.Join(err, r.stopLabels(ctx))
 	})
 	return err
 }
@@ -155,9 +165,19 @@ func (r *analyticsReceiver) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		kind, ok := paths[req.URL.Path]
 		if !ok {
-			// A fixed text: the path may hold anything a client typed.
-			writeError(w, http.StatusNotFound, "unknown path; endpoints are /v1/events, /v1/recommendations, /v1/model-metrics, /v1/business-metrics, /v1/system-metrics")
+			writeError(w, http.StatusNotFound, "unknown path "+strconv.Quote(req.URL.Path)+"; endpoints are /v1/events, /v1/recommendations, /v1/model-metrics, /v1/business-metrics, /v1/system-metrics")
 			return
+		}
+		if r.slots != nil {
+			select {
+			case r.slots <- struct{}{}:
+				defer func() { <-r.slots }()
+			default:
+				r.throttled.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", kind.String()))))
+				w.Header().Set("Retry-After", r.retryAfter)
+				writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d requests are being handled (max_concurrent_requests); retry after %ss", cap(r.slots), r.retryAfter))
+				return
+			}
 		}
 		r.serve(w, req, kind)
 	})
@@ -171,7 +191,7 @@ func isJSON(contentType string) bool {
 func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind decoder.Kind) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, "method not allowed; use POST")
+		writeError(w, http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed; use POST")
 		return
 	}
 	if !isJSON(req.Header.Get("Content-Type")) {
@@ -189,39 +209,27 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 
 	buf := r.bodies.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer func() {
-		// A buffer grown by one large body is left to the GC.
-		if buf.Cap() <= maxPooledBody {
-			r.bodies.Put(buf)
-		}
-	}()
-	if !r.readBody(w, req, buf) {
-		return
-	}
-	// The slot is taken only now that the body is here: a slow client
-	// holds a connection (bounded by max_connections and
-	// body_read_timeout), never a slot.
-	if r.slots != nil {
-		select {
-		case r.slots <- struct{}{}:
-			defer func() { <-r.slots }()
-		default:
-			r.throttled.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", kind.String()))))
-			w.Header().Set("Retry-After", r.retryAfter)
-			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d requests are being handled (max_concurrent_requests); retry after %ss", cap(r.slots), r.retryAfter))
+	defer r.bodies.Put(buf)
+	if _, err := buf.ReadFrom(req.Body); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit))
 			return
 		}
+		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return
 	}
 
 	res, err := r.dec.Decode(kind, buf.Bytes(), time.Now())
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, decoder.ErrTooManyEvents) || errors.Is(err, decoder.ErrTooManyValues) {
+		if errors.Is(err, decoder.ErrTooManyEvents) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		writeError(w, status, err.Error())
 		return
 	}
+	r.noteLabels(req.Context(), kind, res)
 	if len(res.Rejected) > 0 {
 		for _, rej := range res.Rejected {
 			r.rejected.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(
@@ -243,7 +251,7 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 	rc := &receipt.Receipt{}
 	if err := r.consume(receipt.NewContext(req.Context(), rc), kind, res); err != nil {
 		if consumererror.IsPermanent(err) {
-			writeError(w, http.StatusBadRequest, permanentText(err))
+			writeError(w, http.StatusBadRequest, "the pipeline refused the data permanently")
 			return
 		}
 		w.Header().Set("Retry-After", r.retryAfter)
@@ -251,47 +259,7 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		return
 	}
 	drops := dropped(rc, res)
-	writeJSON(w, http.StatusOK, answer{Accepted: res.Accepted - len(drops), Rejected: res.Rejected, Dropped: drops})
-}
-
-// maxPooledBody is the largest body buffer kept for reuse.
-const maxPooledBody = 1 << 20
-
-// readBody reads the body into buf within body_read_timeout and answers
-// the error when it cannot.
-func (r *analyticsReceiver) readBody(w http.ResponseWriter, req *http.Request, buf *bytes.Buffer) bool {
-	ctl := http.NewResponseController(w)
-	timed := r.cfg.BodyReadTimeout > 0 && ctl.SetReadDeadline(time.Now().Add(r.cfg.BodyReadTimeout)) == nil
-	_, err := buf.ReadFrom(req.Body)
-	if timed {
-		_ = ctl.SetReadDeadline(time.Time{})
-	}
-	if err == nil {
-		return true
-	}
-	var tooBig *http.MaxBytesError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit))
-	case errors.As(err, &netErr) && netErr.Timeout():
-		w.Header().Set("Connection", "close")
-		writeError(w, http.StatusRequestTimeout, "the body did not arrive within body_read_timeout ("+r.cfg.BodyReadTimeout.String()+")")
-	default:
-		// Fixed text: a decompressor's message may quote the data.
-		writeError(w, http.StatusBadRequest, "the body could not be read: the connection failed or the body is not valid data of its Content-Encoding")
-	}
-	return false
-}
-
-// permanentText describes a permanent pipeline error: the stage and its
-// reason when the stage marked its text safe for clients (pipelineerr),
-// else a generic text, as the reason may quote the data.
-func permanentText(err error) string {
-	if stage, text, ok := pipelineerr.Describe(err); ok {
-		return "the pipeline refused the data permanently at " + stage + ": " + text
-	}
-	return "the pipeline refused the data permanently"
+	writeJSON(w, http.StatusOK, answer{Accepted: res.Accepted - len(drops), Rejected: res.Rejected, Dropped: drops, Folded: res.Folded})
 }
 
 // consume hands the request's data to the next consumer; an error means none
@@ -315,7 +283,10 @@ type answer struct {
 	Rejected []decoder.Rejection `json:"rejected"`
 	// Dropped: valid events a later stage's policy did not store.
 	Dropped []Dropped `json:"dropped,omitempty"`
-	Error   string    `json:"error,omitempty"`
+	// Folded counts accepted snapshots that had a label value replaced by
+	// "_other" (snapshot_labels limits).
+	Folded int    `json:"folded,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
