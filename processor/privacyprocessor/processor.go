@@ -118,6 +118,7 @@ type privacyProcessor struct {
 	custAct    []action
 	maskStr    [pii.Custom + 1]string
 	custStr    []string
+	piiKeys    cache[bool] // whether a map or attribute key holds PII, see keyHasPII
 	sensAct    action
 	ipDrop     bool
 	drop       bool // consent on_violation: drop
@@ -493,6 +494,7 @@ func (p *privacyProcessor) consentLevel(attrs pcommon.Map) *level {
 func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchStats) {
 	st.ids = 0
 	i := 0
+	var ren renames
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
 		memo := p.keyAt(i, k, bs)
 		i++
@@ -500,8 +502,9 @@ func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchS
 			st.removed++
 			return true
 		}
-		return false
+		return memo.piiKey && p.renameKey(&ren, k, v, st, bs)
 	})
+	ren.apply(m)
 }
 
 // keyAt returns the keyInfo of the attribute at position i. Records from
@@ -510,11 +513,11 @@ func (p *privacyProcessor) walk(m pcommon.Map, lvl *level, st *stats, bs *batchS
 // comparison instead of a map lookup.
 func (p *privacyProcessor) keyAt(i int, k string, bs *batchStats) *keyMemo {
 	if i >= len(bs.keys) {
-		return &keyMemo{key: k, ki: p.keys.get(k)}
+		return &keyMemo{key: k, ki: p.keys.get(k), piiKey: p.keyHasPII(k)}
 	}
 	m := &bs.keys[i]
 	if m.ki == nil || m.key != k {
-		*m = keyMemo{key: k, ki: p.keys.get(k)}
+		*m = keyMemo{key: k, ki: p.keys.get(k), piiKey: p.keyHasPII(k)}
 	}
 	return m
 }
@@ -524,9 +527,10 @@ func (p *privacyProcessor) keyAt(i int, k string, bs *batchStats) *keyMemo {
 // there (user agents, paths and titles repeat within a batch, and
 // comparing is cheaper than scanning).
 type keyMemo struct {
-	key   string
-	ki    *keyInfo
-	clean string
+	key    string
+	ki     *keyInfo
+	clean  string
+	piiKey bool // the key itself holds PII (see keyHasPII)
 }
 
 // attr handles one top-level attribute and reports whether to remove it.
@@ -628,6 +632,8 @@ func identifierString(v pcommon.Value) (string, bool) {
 // nested handles a map attribute that group or IP patterns reach into:
 // members they match are removed or truncated, the others scanned.
 func (p *privacyProcessor) nested(m pcommon.Map, ki *keyInfo, lvl *level, st *stats, bs *batchStats) {
+	var ren renames
+	defer ren.apply(m)
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
 		mi := p.keys.member(ki, k)
 		switch {
@@ -642,7 +648,7 @@ func (p *privacyProcessor) nested(m pcommon.Map, ki *keyInfo, lvl *level, st *st
 			st.removed++
 			return true
 		}
-		return p.memberValue(mi.nameInfo, v, st, bs)
+		return p.memberValue(mi.nameInfo, v, st, bs) || (p.keyHasPII(k) && p.renameKey(&ren, k, v, st, bs))
 	})
 }
 
@@ -718,9 +724,11 @@ func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) boo
 		st.masked++
 		return false
 	case pcommon.ValueTypeMap:
+		var ren renames
 		v.Map().RemoveIf(func(k string, vv pcommon.Value) bool {
-			return p.memberValue(p.keys.memberName(k), vv, st, bs)
+			return p.memberValue(p.keys.memberName(k), vv, st, bs) || (p.keyHasPII(k) && p.renameKey(&ren, k, vv, st, bs))
 		})
+		ren.apply(v.Map())
 	case pcommon.ValueTypeSlice:
 		v.Slice().RemoveIf(func(vv pcommon.Value) bool {
 			remove := p.value(vv, st, bs)
