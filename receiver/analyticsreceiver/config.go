@@ -44,6 +44,19 @@ type Config struct {
 	// connector's wait_for_export) hold each request up to a flush interval,
 	// so allow the rate in requests/s times that interval. 0: no limit.
 	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// MaxValuesPerRequest bounds the JSON values (strings, numbers,
+	// literals, arrays, objects) of one request, counted before anything is
+	// parsed; past it the request is answered 413. It bounds the memory of
+	// the parse and the pdata, about 170 bytes per value.
+	MaxValuesPerRequest int `mapstructure:"max_values_per_request"`
+	// BodyReadTimeout is how long a request's body may take to arrive,
+	// from the end of its header; past it the answer is 408 and the
+	// connection is closed. 0: no limit (not recommended).
+	BodyReadTimeout time.Duration `mapstructure:"body_read_timeout"`
+	// MaxConnections caps the open connections; more wait in the accept
+	// backlog. 0: a quarter of the open-file limit less 512, at most 4096
+	// (internal/httpserver); a larger value is lowered to that.
+	MaxConnections int `mapstructure:"max_connections"`
 	// SnapshotLabels bound the label values of snapshot metrics (config_limits.go).
 	SnapshotLabels SnapshotLabelsConfig `mapstructure:"snapshot_labels"`
 
@@ -91,6 +104,15 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxConcurrentRequests < 0 {
 		errs = append(errs, fmt.Errorf("max_concurrent_requests: must not be negative (0: no limit), got %d", cfg.MaxConcurrentRequests))
 	}
+	if cfg.MaxValuesPerRequest <= 0 {
+		errs = append(errs, fmt.Errorf("max_values_per_request: must be positive, got %d", cfg.MaxValuesPerRequest))
+	}
+	if cfg.BodyReadTimeout < 0 {
+		errs = append(errs, fmt.Errorf("body_read_timeout: must not be negative (0: no limit), got %s", cfg.BodyReadTimeout))
+	}
+	if cfg.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("max_connections: must not be negative (0: derived from the open-file limit), got %d", cfg.MaxConnections))
+	}
 	if cfg.RetryAfter < time.Second {
 		errs = append(errs, fmt.Errorf("retry_after: must be at least 1s, got %s", cfg.RetryAfter))
 	}
@@ -106,6 +128,7 @@ func (cfg *Config) decoderOptions() decoder.Options {
 		MaxFutureSkew:    cfg.MaxFutureSkew,
 		DefaultRetention: cfg.DefaultRetention,
 		MaxSnapshotAge:   cfg.MaxSnapshotAge,
+		MaxValues:        cfg.MaxValuesPerRequest,
 		Labels:           cfg.SnapshotLabels.decoderLimits(),
 	}
 }

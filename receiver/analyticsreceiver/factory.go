@@ -31,6 +31,9 @@ func createDefaultConfig() component.Config {
 	server := confighttp.NewDefaultServerConfig()
 	server.NetAddr.Endpoint = defaultEndpoint
 	server.MaxRequestBodySize = defaultMaxRequestBody
+	// A header must arrive within 10 s (confighttp's default is 1 m);
+	// the body within body_read_timeout after it.
+	server.ReadHeaderTimeout = defaultReadHeaderTimeout
 	return &Config{
 		ServerConfig:          server,
 		MaxEventsPerRequest:   decoder.DefaultMaxEvents,
@@ -42,6 +45,8 @@ func createDefaultConfig() component.Config {
 		MaxSnapshotAge:        decoder.DefaultMaxSnapshotAge,
 		RetryAfter:            defaultRetryAfter,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,
+		MaxValuesPerRequest:   decoder.DefaultMaxValues,
+		BodyReadTimeout:       defaultBodyReadTimeout,
 		SnapshotLabels:        defaultSnapshotLabels(),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -15,7 +16,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/receiver"
@@ -24,6 +24,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/pulse-otel/pulse/internal/httpserver"
+	"github.com/pulse-otel/pulse/internal/pipelineerr"
 	"github.com/pulse-otel/pulse/internal/receipt"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
@@ -32,6 +34,8 @@ import (
 const (
 	defaultRetryAfter            = time.Second
 	defaultMaxConcurrentRequests = 1024
+	defaultBodyReadTimeout       = 10 * time.Second
+	defaultReadHeaderTimeout     = 10 * time.Second
 )
 
 // Paths of the receiver's endpoints, by kind.
@@ -59,7 +63,7 @@ type analyticsReceiver struct {
 	// slots bounds concurrent requests (max_concurrent_requests); nil: no limit.
 	slots chan struct{}
 
-	server    *http.Server
+	server    *httpserver.Server
 	serveDone chan struct{}
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -115,27 +119,23 @@ func (r *analyticsReceiver) Start(ctx context.Context, host component.Host) erro
 }
 
 func (r *analyticsReceiver) start(ctx context.Context, host component.Host) error {
-	ln, err := r.cfg.ServerConfig.ToListener(ctx)
+	// internal/httpserver: connection cap, JSON error answers, timeouts.
+	srv, err := httpserver.New(ctx, &r.cfg.ServerConfig, host, r.set.TelemetrySettings, r.Handler(), httpserver.Options{
+		Name: "analytics receiver", MaxConnections: r.cfg.MaxConnections, WriteError: writeError,
+	})
 	if err != nil {
-		return fmt.Errorf("analytics receiver: listen on %q: %w", r.cfg.NetAddr.Endpoint, err)
+		return fmt.Errorf("analytics receiver: %w", err)
 	}
 	if err := r.startLabels(ctx, host); err != nil {
-		_ = ln.Close()
+		_ = srv.Close()
 		return fmt.Errorf("analytics receiver: %w", err)
 	}
-	r.server, err = r.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, r.Handler(),
-		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
-			writeError(w, status, msg)
-		}))
-	if err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("analytics receiver: %w", err)
-	}
-	r.set.Logger.Info("Analytics receiver listening", zap.String("endpoint", ln.Addr().String()))
+	r.server = srv
+	r.set.Logger.Info("Analytics receiver listening", zap.String("endpoint", srv.Addr().String()))
 	r.serveDone = make(chan struct{})
 	go func() {
 		defer close(r.serveDone)
-		if err := r.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := r.server.Serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
 	}()
@@ -165,19 +165,9 @@ func (r *analyticsReceiver) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		kind, ok := paths[req.URL.Path]
 		if !ok {
-			writeError(w, http.StatusNotFound, "unknown path "+strconv.Quote(req.URL.Path)+"; endpoints are /v1/events, /v1/recommendations, /v1/model-metrics, /v1/business-metrics, /v1/system-metrics")
+			// A fixed text: the path may hold anything a client typed.
+			writeError(w, http.StatusNotFound, "unknown path; endpoints are /v1/events, /v1/recommendations, /v1/model-metrics, /v1/business-metrics, /v1/system-metrics")
 			return
-		}
-		if r.slots != nil {
-			select {
-			case r.slots <- struct{}{}:
-				defer func() { <-r.slots }()
-			default:
-				r.throttled.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", kind.String()))))
-				w.Header().Set("Retry-After", r.retryAfter)
-				writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d requests are being handled (max_concurrent_requests); retry after %ss", cap(r.slots), r.retryAfter))
-				return
-			}
 		}
 		r.serve(w, req, kind)
 	})
@@ -191,7 +181,7 @@ func isJSON(contentType string) bool {
 func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind decoder.Kind) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, "method "+req.Method+" is not allowed; use POST")
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed; use POST")
 		return
 	}
 	if !isJSON(req.Header.Get("Content-Type")) {
@@ -209,21 +199,34 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 
 	buf := r.bodies.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer r.bodies.Put(buf)
-	if _, err := buf.ReadFrom(req.Body); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit))
+	defer func() {
+		// A buffer grown by one large body is left to the GC.
+		if buf.Cap() <= maxPooledBody {
+			r.bodies.Put(buf)
+		}
+	}()
+	if !r.readBody(w, req, buf) {
+		return
+	}
+	// The slot is taken only now that the body is here: a slow client
+	// holds a connection (bounded by max_connections and
+	// body_read_timeout), never a slot.
+	if r.slots != nil {
+		select {
+		case r.slots <- struct{}{}:
+			defer func() { <-r.slots }()
+		default:
+			r.throttled.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", kind.String()))))
+			w.Header().Set("Retry-After", r.retryAfter)
+			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d requests are being handled (max_concurrent_requests); retry after %ss", cap(r.slots), r.retryAfter))
 			return
 		}
-		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
-		return
 	}
 
 	res, err := r.dec.Decode(kind, buf.Bytes(), time.Now())
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, decoder.ErrTooManyEvents) {
+		if errors.Is(err, decoder.ErrTooManyEvents) || errors.Is(err, decoder.ErrTooManyValues) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		writeError(w, status, err.Error())
@@ -251,7 +254,7 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 	rc := &receipt.Receipt{}
 	if err := r.consume(receipt.NewContext(req.Context(), rc), kind, res); err != nil {
 		if consumererror.IsPermanent(err) {
-			writeError(w, http.StatusBadRequest, "the pipeline refused the data permanently")
+			writeError(w, http.StatusBadRequest, permanentText(err))
 			return
 		}
 		w.Header().Set("Retry-After", r.retryAfter)
@@ -260,6 +263,46 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 	}
 	drops := dropped(rc, res)
 	writeJSON(w, http.StatusOK, answer{Accepted: res.Accepted - len(drops), Rejected: res.Rejected, Dropped: drops, Folded: res.Folded})
+}
+
+// maxPooledBody is the largest body buffer kept for reuse.
+const maxPooledBody = 1 << 20
+
+// readBody reads the body into buf within body_read_timeout and answers
+// the error when it cannot.
+func (r *analyticsReceiver) readBody(w http.ResponseWriter, req *http.Request, buf *bytes.Buffer) bool {
+	ctl := http.NewResponseController(w)
+	timed := r.cfg.BodyReadTimeout > 0 && ctl.SetReadDeadline(time.Now().Add(r.cfg.BodyReadTimeout)) == nil
+	_, err := buf.ReadFrom(req.Body)
+	if timed {
+		_ = ctl.SetReadDeadline(time.Time{})
+	}
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than max_request_body_size (%d bytes)", tooBig.Limit))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestTimeout, "the body did not arrive within body_read_timeout ("+r.cfg.BodyReadTimeout.String()+")")
+	default:
+		// Fixed text: a decompressor's message may quote the data.
+		writeError(w, http.StatusBadRequest, "the body could not be read: the connection failed or the body is not valid data of its Content-Encoding")
+	}
+	return false
+}
+
+// permanentText describes a permanent pipeline error: the stage and its
+// reason when the stage marked its text safe for clients (pipelineerr),
+// else a generic text, as the reason may quote the data.
+func permanentText(err error) string {
+	if stage, text, ok := pipelineerr.Describe(err); ok {
+		return "the pipeline refused the data permanently at " + stage + ": " + text
+	}
+	return "the pipeline refused the data permanently"
 }
 
 // consume hands the request's data to the next consumer; an error means none
