@@ -20,8 +20,9 @@ import (
 
 const (
 	basePath = "/v1/forget"
-	// maxUserIDLength is the longest userId accepted, in bytes.
-	maxUserIDLength = 1024
+	// maxUserIDLength is the longest userId accepted, in bytes: the
+	// receiver's limit too (internal/schema).
+	maxUserIDLength = schema.MaxUserIDLength
 	// retryAfterSeconds is what 503 answers put in Retry-After.
 	retryAfterSeconds = "5"
 	statusEffective   = "effective"

@@ -548,6 +548,10 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 			w.fail(f.path, f, v, "must not be empty")
 			return
 		}
+		if f.maxLen > 0 && len(b) > f.maxLen {
+			w.fail(f.path, f, v, "longer than "+strconv.Itoa(f.maxLen)+" bytes (the longest user id Pulse accepts)")
+			return
+		}
 	case kindEnum:
 		b, ok := w.str(f, v, f.path)
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -279,5 +280,30 @@ func BenchmarkFastjsonParse(b *testing.B) {
 		if _, err := p.ParseBytes(body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Issue 11 defect 8: the receiver took user ids of up to 8192 bytes, the
+// forget API 1024; one rule now (schema.MaxUserIDLength).
+func TestUserIDLength(t *testing.T) {
+	long := strings.Repeat("u", schema.MaxUserIDLength+1)
+	for _, c := range []struct {
+		kind Kind
+		body []byte
+		path string
+	}{
+		{Events, mustJSON(set(validEvent(), "userId", long)), "userId"},
+		{Events, mustJSON(set(set(validEvent(), "userId", long), "behavior.userId", long)), "userId"},
+		{Recommendations, mustJSON(set(validRecommendation(), "userId", long)), "userId"},
+	} {
+		res := decode(t, Options{}, c.kind, c.body)
+		want := FieldError{Field: c.path, Value: "<string of 1025 bytes>", Reason: "longer than 1024 bytes (the longest user id Pulse accepts)"}
+		if res.Accepted != 0 || !slices.Contains(res.Rejected[0].Errors, want) {
+			t.Errorf("%s: %+v", c.kind, res.Rejected)
+		}
+	}
+	at := strings.Repeat("u", schema.MaxUserIDLength)
+	if res := decode(t, Options{}, Events, mustJSON(set(set(validEvent(), "userId", at), "behavior.userId", at))); res.Accepted != 1 {
+		t.Errorf("at the limit: %+v", res.Rejected)
 	}
 }

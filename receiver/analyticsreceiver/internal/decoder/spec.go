@@ -58,6 +58,7 @@ type field struct {
 	role     role
 	required bool
 	nonEmpty bool
+	maxLen   int  // kindString: a bound below max_string_length (0: none)
 	array    bool // kindAny: the value must be an array
 	min, max float64
 	enum     []string
@@ -127,6 +128,10 @@ func (f field) at() field                { f.role = roleTimestamp; return f }
 func (f field) start() field             { f.role = roleStart; return f }
 func (f field) lv(vals ...float64) field { f.levels = vals; return f }
 func (f field) rng(lo, hi float64) field { f.min, f.max = lo, hi; return f }
+
+// ident marks a user id: at most schema.MaxUserIDLength bytes, the forget
+// API's limit, so that every id an event carries can be forgotten.
+func (f field) ident() field { f.maxLen = schema.MaxUserIDLength; return f }
 
 func (f field) gauge(name, unit, desc string, attrs ...[2]string) field {
 	f.role = roleMetric
@@ -219,7 +224,7 @@ func (s *spec) lookup(path string) int {
 var eventSpec = compile(obj(
 	str("eventId").req().attr(schema.AttrEventID),
 	str("sessionId").req().attr(schema.AttrSessionID),
-	str("userId").attr(schema.AttrUserID),
+	str("userId").ident().attr(schema.AttrUserID),
 	str("deviceId").req().attr(schema.AttrDeviceID),
 	enum("eventType", schema.EventTypes).req().attr(schema.AttrEventType),
 	str("category").req().attr(schema.AttrCategory),
@@ -242,7 +247,7 @@ var eventSpec = compile(obj(
 		// The seed's userBehaviorEvents repeats these; they must match the event's.
 		str("eventId"),
 		str("sessionId"),
-		str("userId"),
+		str("userId").ident(),
 		tstamp("timestamp"),
 		nested("pageData", obj(
 			str("path").req().attr(schema.AttrPagePath),
@@ -287,7 +292,7 @@ var eventSpec = compile(obj(
 
 var recommendationSpec = compile(obj(
 	str("recommendationId").req().attr(schema.AttrRecommendationID),
-	str("userId").req().attr(schema.AttrUserID),
+	str("userId").ident().req().attr(schema.AttrUserID),
 	// A recommendation is shown to a known user, so it carries that user's
 	// consent like an event does; without it the privacy processor would
 	// read "necessary" and drop it (fail closed), so it is required here.
