@@ -32,6 +32,11 @@ type Config struct {
 	// only, and the extension warns about that at Start.
 	Storage *component.ID `mapstructure:"storage"`
 
+	// MaxConnections caps the admin API's open connections; more wait in
+	// the accept backlog. 0: a quarter of the open-file limit less 512, at
+	// most 4096 (internal/httpserver); a larger value is lowered to that.
+	MaxConnections int `mapstructure:"max_connections"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -50,6 +55,9 @@ func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.NetAddr.Endpoint == "" {
 		errs = append(errs, errors.New("endpoint: must not be empty"))
+	}
+	if cfg.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("max_connections: must not be negative (0: derived from the open-file limit), got %d", cfg.MaxConnections))
 	}
 	if cfg.MaxRequestBodySize < minMaxRequestBody {
 		errs = append(errs, fmt.Errorf("max_request_body_size: must be at least %d, got %d", minMaxRequestBody, cfg.MaxRequestBodySize))

@@ -13,11 +13,12 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensioncapabilities"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
+
+	"github.com/pulse-otel/pulse/internal/httpserver"
 )
 
 type forgetExtension struct {
@@ -37,7 +38,7 @@ type forgetExtension struct {
 	byID      map[requestID]int
 	store     *store // nil without storage
 
-	server    *http.Server
+	server    *httpserver.Server
 	serveDone chan struct{}
 }
 
@@ -117,23 +118,19 @@ func (e *forgetExtension) openStorage(ctx context.Context, host component.Host) 
 }
 
 func (e *forgetExtension) startServer(ctx context.Context, host component.Host) error {
-	ln, err := e.cfg.ToListener(ctx)
+	// internal/httpserver: connection cap, JSON error answers, timeouts.
+	srv, err := httpserver.New(ctx, &e.cfg.ServerConfig, host, e.set.TelemetrySettings, e.handler(), httpserver.Options{
+		Name: "forget API", MaxConnections: e.cfg.MaxConnections, WriteError: writeError,
+	})
 	if err != nil {
-		return fmt.Errorf("forget extension: listen on %q: %w", e.cfg.NetAddr.Endpoint, err)
-	}
-	e.server, err = e.cfg.ToServer(ctx, host.GetExtensions(), e.set.TelemetrySettings, e.handler(),
-		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
-			writeError(w, status, msg)
-		}))
-	if err != nil {
-		_ = ln.Close()
 		return fmt.Errorf("forget extension: %w", err)
 	}
-	e.set.Logger.Info("Forget API listening", zap.String("endpoint", ln.Addr().String()))
+	e.server = srv
+	e.set.Logger.Info("Forget API listening", zap.String("endpoint", srv.Addr().String()))
 	e.serveDone = make(chan struct{})
 	go func() {
 		defer close(e.serveDone)
-		if err := e.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
 	}()
