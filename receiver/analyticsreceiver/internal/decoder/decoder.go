@@ -266,7 +266,7 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 		}
 	}
 	e := newEmitter(kind, sp, size, len(items), now)
-	e.fam = d.labels[kind]
+	e.bind(&d.labels)
 	res := &Result{}
 	bad := sc.itemErrs
 	for i, it := range items {

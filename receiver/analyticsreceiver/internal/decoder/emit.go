@@ -50,9 +50,18 @@ type emitter struct {
 	folds      foldCounts
 	itemFolded bool // the current snapshot had a value folded
 	folded     int  // snapshots with a value folded
-	// The request's "_other" series, so that each gets one point per time.
-	otherSets map[otherKey]struct{}
-	otherErrs map[otherKey]pmetric.NumberDataPoint
+	// other: the latest point of each "_other" series (labels.go);
+	// otherErrs: this request's error-type points of those series, which
+	// add up the folded types.
+	other     *otherTimes
+	otherErrs map[otherKey]otherErr
+}
+
+// otherErr is a request's point of an "_other" series of errors by type;
+// ok false: the series had a point at that time already, none is emitted.
+type otherErr struct {
+	dp pmetric.NumberDataPoint
+	ok bool
 }
 
 func newEmitter(kind Kind, sp *spec, bodyLen, events int, now time.Time) *emitter {
@@ -305,9 +314,8 @@ func (sm *scopeMetrics) gauge(d *MetricDef) pmetric.NumberDataPointSlice {
 // cardinality family: resource fields, data point dims, error_type.
 type labelVals [cardinality.MaxLabels]string
 
-// otherKey identifies a series that holds "_other" at one time, so that a
-// request never carries two points of it: the store would refuse the
-// second as a duplicate sample.
+// otherKey identifies a point of a series that holds "_other": the
+// request's folded error types at one time add up in one point.
 type otherKey struct {
 	vals labelVals
 	ts   pcommon.Timestamp
@@ -382,12 +390,8 @@ func (e *emitter) emitMetrics(w *walker) int {
 			e.folded++
 		}
 	}()
-	// A second snapshot of an "_other" series at the same time adds no
-	// points: the first one's stand.
-	skip := false
-	if hasOther(lv[:nl]) {
-		skip = e.seen(otherKey{vals: lv, ts: ts})
-	}
+	// An "_other" series gets one point per time: the first snapshot's.
+	skip := hasOther(lv[:nl]) && !e.claimOther(lv, ts)
 	base := e.series(lv[:nl])
 
 	point := func(s *series, d *MetricDef, extra int) pmetric.NumberDataPoint {
@@ -428,8 +432,17 @@ func (e *emitter) emitMetrics(w *walker) int {
 				var key otherKey
 				if hasOther(ev[:nl+1]) {
 					key = otherKey{vals: ev, ts: ts}
-					if dp, ok := e.otherErrs[key]; ok {
-						dp.SetIntValue(dp.IntValue() + errs)
+					if o, ok := e.otherErrs[key]; ok {
+						if o.ok {
+							o.dp.SetIntValue(o.dp.IntValue() + errs)
+						}
+						continue
+					}
+					if e.otherErrs == nil {
+						e.otherErrs = map[otherKey]otherErr{}
+					}
+					if !e.claimOther(ev, ts) {
+						e.otherErrs[key] = otherErr{}
 						continue
 					}
 				}
@@ -442,10 +455,7 @@ func (e *emitter) emitMetrics(w *walker) int {
 				dp.Attributes().PutStr(errorTypeLabel, ev[nl])
 				dp.SetIntValue(errs)
 				if key != (otherKey{}) {
-					if e.otherErrs == nil {
-						e.otherErrs = map[otherKey]pmetric.NumberDataPoint{}
-					}
-					e.otherErrs[key] = dp
+					e.otherErrs[key] = otherErr{dp: dp, ok: true}
 				}
 				n++
 			}
@@ -465,17 +475,4 @@ func (e *emitter) emitMetrics(w *walker) int {
 		n++
 	}
 	return n
-}
-
-// seen reports whether the request already has points of the "_other"
-// series k, and remembers it.
-func (e *emitter) seen(k otherKey) bool {
-	if _, ok := e.otherSets[k]; ok {
-		return true
-	}
-	if e.otherSets == nil {
-		e.otherSets = map[otherKey]struct{}{}
-	}
-	e.otherSets[k] = struct{}{}
-	return false
 }

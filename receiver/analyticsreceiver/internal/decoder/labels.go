@@ -3,6 +3,10 @@ package decoder
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/pulse-otel/pulse/internal/cardinality"
 )
@@ -34,9 +38,56 @@ const (
 // errorTypeLabel is the label of pulse.system.errors_by_type's points only.
 const errorTypeLabel = "error_type"
 
-// families holds the label bounds of the snapshot endpoints, by kind; nil
-// for the log endpoints.
-type families [len(kindNames)]*cardinality.Family
+// families holds the label bounds of the snapshot endpoints: a family by
+// kind (nil for the log endpoints), and the time of the latest point of
+// every series that holds "_other".
+type families struct {
+	fam   [len(kindNames)]*cardinality.Family
+	other *otherTimes
+}
+
+// otherTimes remembers the latest point of each "_other" series. Several
+// snapshots fold into one such series, often at the same time (a daily
+// metric's period end): a second point at a time the store already holds
+// would be refused as a duplicate sample, and fail the whole request with
+// a permanent error. So an "_other" series gets at most one point per time,
+// newer than its last one; the later folded values are not emitted.
+type otherTimes struct {
+	mu     sync.Mutex
+	latest map[otherSeries]pcommon.Timestamp
+	max    int // entries kept at most; the label-set caps bound them anyway
+}
+
+type otherSeries struct {
+	kind Kind
+	vals labelVals
+}
+
+// claim reports whether a point of the "_other" series (kind, vals) at ts
+// may be emitted, and records it.
+func (o *otherTimes) claim(kind Kind, vals labelVals, ts pcommon.Timestamp) bool {
+	k := otherSeries{kind: kind, vals: vals}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.latest == nil { // a decoder without label bounds
+		return true
+	}
+	last, ok := o.latest[k]
+	if ok && ts <= last {
+		return false
+	}
+	if !ok {
+		if len(o.latest) >= o.max {
+			return false
+		}
+		// The values point into the request's arena: keep copies.
+		for i, v := range k.vals {
+			k.vals[i] = strings.Clone(v)
+		}
+	}
+	o.latest[k] = ts
+	return true
+}
 
 // newFamilies makes one family per snapshot endpoint: its resource labels,
 // then its data point labels (enums are bounded by the schema), then
@@ -51,9 +102,14 @@ func newFamilies(l LabelLimits) families {
 	if l.MaxValueLength <= 0 {
 		l.MaxValueLength = DefaultMaxValueLength
 	}
-	var fs families
+	fs := families{other: &otherTimes{
+		latest: map[otherSeries]pcommon.Timestamp{},
+		// Each family holds at most MaxLabelSets sets, some with "_other",
+		// plus the all-"_other" set of each length.
+		max: 3 * (l.MaxLabelSets + cardinality.MaxLabels + 1),
+	}}
 	for _, k := range []Kind{ModelMetrics, BusinessMetrics, SystemMetrics} {
-		fs[k] = cardinality.NewFamily(snapshotLabels(k), cardinality.Limits{
+		fs.fam[k] = cardinality.NewFamily(snapshotLabels(k), cardinality.Limits{
 			MaxValues: l.MaxValuesPerLabel, MaxSets: l.MaxLabelSets, MaxValueLength: l.MaxValueLength,
 		})
 	}
@@ -87,6 +143,21 @@ type LabelFold struct {
 // foldCounts tallies one request's folds by label index; the last slot is
 // the label-set cap.
 type foldCounts [cardinality.MaxLabels + 1]int
+
+// bind gives the emitter its endpoint's label bounds.
+func (e *emitter) bind(fs *families) {
+	e.fam = fs.fam[e.kind]
+	e.other = fs.other
+}
+
+// claimOther reports whether a point of the "_other" series vals at ts may
+// be emitted (see otherTimes).
+func (e *emitter) claimOther(vals labelVals, ts pcommon.Timestamp) bool {
+	if e.other == nil {
+		return true
+	}
+	return e.other.claim(e.kind, vals, ts)
+}
 
 // admit bounds one series' label values in place and records the folds.
 func (e *emitter) admit(vals []string) {
@@ -132,7 +203,7 @@ func (e *emitter) foldList() []LabelFold {
 // the receiver saves the label state when it moved.
 func (d *Decoder) LabelVersion() uint64 {
 	var v uint64
-	for _, f := range d.labels {
+	for _, f := range d.labels.fam {
 		if f != nil {
 			v += f.Version()
 		}
@@ -144,7 +215,7 @@ func (d *Decoder) LabelVersion() uint64 {
 // snapshot endpoint.
 func (d *Decoder) MarshalLabels() (map[string][]byte, error) {
 	out := map[string][]byte{}
-	for k, f := range d.labels {
+	for k, f := range d.labels.fam {
 		if f == nil {
 			continue
 		}
@@ -163,7 +234,7 @@ func (d *Decoder) MarshalLabels() (map[string][]byte, error) {
 // the other endpoints are restored.
 func (d *Decoder) UnmarshalLabels(saved map[string][]byte) error {
 	var errs []error
-	for k, f := range d.labels {
+	for k, f := range d.labels.fam {
 		if f == nil {
 			continue
 		}

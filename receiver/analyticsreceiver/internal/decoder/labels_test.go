@@ -287,3 +287,44 @@ func TestLongLabelValueFolds(t *testing.T) {
 		t.Errorf("metric_name values: %d, want _other and the %d-byte name", len(values["metric_name"]), len(ok))
 	}
 }
+
+// TestOtherSeriesGetOnePointPerTime: folded snapshots of one time, in one
+// request or in several, give the "_other" series one point (the store
+// would refuse a second one with another value as a duplicate sample and
+// fail the request); a later time gets its point.
+func TestOtherSeriesGetOnePointPerTime(t *testing.T) {
+	d := New(Options{Labels: LabelLimits{MaxValuesPerLabel: 1, MaxLabelSets: 100}})
+	points := func(items ...any) int {
+		res, err := d.Decode(BusinessMetrics, mustJSON(items), testNow)
+		if err != nil || res.Accepted != len(items) {
+			t.Fatalf("err %v, accepted %d", err, res.Accepted)
+		}
+		m, ok := findMetric(res.Metrics, "pulse.business.value")
+		if !ok {
+			return 0
+		}
+		n := 0
+		dps := m.Gauge().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			if v, _ := dps.At(i).Attributes().Get("metric_name"); v.Str() == "_other" {
+				n++
+			}
+		}
+		return n
+	}
+	biz := func(name string, ts int64) rec {
+		return set(set(validBusiness(), "metricName", name), "timestamp", ts)
+	}
+	if n := points(biz("a", tSnap), biz("b", tSnap), biz("c", tSnap)); n != 1 {
+		t.Errorf("one request, two folded at one time: %d _other points, want 1", n)
+	}
+	if n := points(biz("d", tSnap)); n != 0 {
+		t.Errorf("a later request at the same time: %d _other points, want 0", n)
+	}
+	if n := points(biz("d", tSnap-minute)); n != 0 {
+		t.Errorf("a later request at an earlier time: %d _other points, want 0", n)
+	}
+	if n := points(biz("e", tSnap+minute)); n != 1 {
+		t.Errorf("a later time: %d _other points, want 1", n)
+	}
+}
