@@ -88,7 +88,8 @@ type IPConfig struct {
 // PIIConfig drives detection and masking in string values.
 type PIIConfig struct {
 	// Actions maps a PII type (email, phone, credit_card, iban, ipv4, ipv6,
-	// ssn, jwt, bearer_token, api_key, url_secret) to mask, hash,
+	// ssn, jwt, bearer_token, api_key, url_secret, mac_address, imei,
+	// secret) to mask, hash,
 	// drop_attribute or drop_event. Types not listed use DefaultAction;
 	// "off" disables a type.
 	Actions map[string]string `mapstructure:"actions"`
@@ -96,6 +97,10 @@ type PIIConfig struct {
 	DefaultAction string `mapstructure:"default_action"`
 	// Custom are user-defined patterns (RE2) with their action.
 	Custom []CustomPattern `mapstructure:"custom"`
+	// SecretParams are query, fragment and parameter-list names whose
+	// values are url_secret, beyond the built-in list (token, sid, otp,
+	// reset_token, login_token, ...; see internal/pii/doc.go).
+	SecretParams []string `mapstructure:"secret_params"`
 	// SensitiveKeys are attribute key names that are PII whatever the value
 	// (compared case-insensitively to the key's last dotted segment, with
 	// '-' and '_' ignored), at any depth.
@@ -234,6 +239,9 @@ func (cfg *Config) Validate() error {
 		if !slices.Contains(piiActions, cp.Action) || cp.Action == actionOff {
 			errs = append(errs, fmt.Errorf("pii.custom[%d].action: %q is not one of mask, hash, drop_attribute, drop_event", i, cp.Action))
 		}
+	}
+	if _, err := pii.New(pii.Options{Types: []pii.Type{}, SecretParams: p.SecretParams}); err != nil {
+		errs = append(errs, fmt.Errorf("pii.secret_params: %w", err))
 	}
 	if !slices.Contains(piiActions, p.SensitiveKeyAction) || p.SensitiveKeyAction == actionOff {
 		errs = append(errs, fmt.Errorf("pii.sensitive_key_action: %q is not one of mask, hash, drop_attribute, drop_event", p.SensitiveKeyAction))

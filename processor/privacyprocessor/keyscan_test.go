@@ -85,3 +85,16 @@ func TestKeysMetricAttributes(t *testing.T) {
 	attrs := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Gauge().DataPoints().At(0).Attributes()
 	assert.Equal(t, map[string]any{"[REDACTED:email]": "1", "route": "/home"}, attrs.AsRaw())
 }
+
+func TestSecretParams(t *testing.T) {
+	p := newTest(t, func(c *Config) { c.PII.SecretParams = []string{"magic_code"} })
+	ld := plog.NewLogs()
+	analyticsEvent(ld, "full", map[string]any{"url.full": "https://example.com/in?magic_code=7Gh2kL9m&x=1"})
+	v, _ := str(only(t, run(t, p, ld)), "url.full")
+	assert.Equal(t, "https://example.com/in?magic_code=[REDACTED:url_secret]&x=1", v)
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Pseudonymize.Key = testKey
+	cfg.PII.SecretParams = []string{"two words"}
+	assert.ErrorContains(t, cfg.Validate(), "pii.secret_params")
+}

@@ -185,6 +185,7 @@ func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor
 	if len(opts.Types) == 0 {
 		opts.Types = []pii.Type{} // none enabled; nil would mean all
 	}
+	opts.SecretParams = cfg.PII.SecretParams
 	var err error
 	if p.scanner, err = pii.New(opts); err != nil {
 		return nil, fmt.Errorf("pii: %w", err)
