@@ -171,6 +171,9 @@ type hashSet struct {
 	n     int
 }
 
+// hugeTableBytes is the size from which a table asks for huge pages.
+const hugeTableBytes = 4 << 20
+
 // minSetSlots is the size of a set's first array.
 const minSetSlots = 1 << 10
 
@@ -240,6 +243,7 @@ func (s *hashSet) grow(n int) {
 	}
 	old := s.slots
 	s.slots, s.shift, s.n = make([]uint64, size), uint8(64-bits.TrailingZeros(uint(size))), 0
+	adviseHuge(s.slots)
 	for _, h := range old {
 		if h != 0 {
 			s.insert(h)

@@ -319,6 +319,7 @@ func (s *joinSet) grow(n int) {
 	}
 	old := s.slots
 	s.slots, s.shift, s.n = make([]joinSlot, size), uint8(64-bits.TrailingZeros(uint(size))), 0
+	adviseHuge(s.slots)
 	for _, sl := range old {
 		if sl.h != 0 {
 			s.insert(sl.h, sl.e)
