@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -116,6 +117,38 @@ func eventBodies(evs []truthEvent) []map[string]any {
 	return out
 }
 
+// truthAnswer is the analytics receiver's answer with its dropped items.
+type truthAnswer struct {
+	Accepted int               `json:"accepted"`
+	Rejected []json.RawMessage `json:"rejected"`
+	Dropped  []struct {
+		Index  int    `json:"index"`
+		Reason string `json:"reason"`
+	} `json:"dropped"`
+}
+
+func (a truthAnswer) droppedIndexes() []int {
+	out := []int{}
+	for _, d := range a.Dropped {
+		out = append(out, d.Index)
+	}
+	return out
+}
+
+func postEvents(t *testing.T, url string, body []byte) (int, truthAnswer) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a truthAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("answer %d is not JSON: %v", resp.StatusCode, err)
+	}
+	return resp.StatusCode, a
+}
+
 // runTruth sends the mix to c (OTLP to otlpHTTP), waits until the store
 // behind api holds every counted record and snapshot, and returns each
 // KPI's answer, checked against the truth, after checking the catalog.
@@ -126,10 +159,17 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 		if p.otlp {
 			sendOTLP(t, otlpHTTP, p.events)
 		} else {
-			body := mustMarshal(eventBodies(p.events))
-			status, a := post(t, "http://"+c.events+"/v1/events", string(body))
-			if status != http.StatusOK || a.Accepted != len(p.events) {
-				t.Fatalf("%s: status %d, accepted %d of %d: %+v", p.name, status, a.Accepted, len(p.events), a.Rejected)
+			// A 200 says what was stored: events consent drops are listed
+			// under "dropped", not accepted.
+			var dropped []int
+			for i, e := range p.events {
+				if !e.counted() {
+					dropped = append(dropped, i)
+				}
+			}
+			status, a := postEvents(t, "http://"+c.events+"/v1/events", mustMarshal(eventBodies(p.events)))
+			if status != http.StatusOK || a.Accepted != len(p.events)-len(dropped) || len(a.Rejected) != 0 || fmt.Sprint(a.droppedIndexes()) != fmt.Sprint(dropped) {
+				t.Fatalf("%s: status %d, accepted %d of %d, dropped %v (want %v), rejected %v", p.name, status, a.Accepted, len(p.events)-len(dropped), a.droppedIndexes(), dropped, a.Rejected)
 			}
 		}
 		for _, e := range p.events {
