@@ -37,6 +37,7 @@ type options struct {
 	out                                   string
 	only                                  string
 	profile                               string
+	componentCount                        int
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "markdown file whose testbed section is replaced with the results (e.g. docs/benchmarks.md)")
 	flag.StringVar(&o.profile, "profile", "", "write CPU profiles of Pulse's runs to this path + .sustained and .max (pprof extension)")
 	flag.StringVar(&o.only, "only", "", "comma-separated targets to run (pulse-json, pulse-otlp, baseline); default all")
+	flag.IntVar(&o.componentCount, "component-count", 5, "runs of the de-duplication and join benchmarks (go test -bench, from the module root); 0 skips them")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	if err := run(o); err != nil {
@@ -121,7 +123,16 @@ func run(o options) error {
 		}
 		maxRate = append(maxRate, median(rs))
 	}
-	md := report(o, sustained, maxRate, time.Since(started))
+	var comps []componentBench
+	var compCmd string
+	if o.componentCount > 0 {
+		log.Printf("component benchmarks: de-duplication and join, %d runs", o.componentCount)
+		var err error
+		if comps, compCmd, err = runComponentBenches(dedupBenches(), o.componentCount); err != nil {
+			return fmt.Errorf("component benchmarks: %w", err)
+		}
+	}
+	md := report(o, sustained, maxRate, comps, compCmd, time.Since(started))
 	fmt.Println(md)
 	if o.out != "" {
 		if err := splice(o.out, md); err != nil {
