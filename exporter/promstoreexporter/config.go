@@ -39,6 +39,11 @@ type Config struct {
 	// MetadataLimit is the most metric families whose type, help and unit
 	// /api/v1/metadata serves; families first seen after that have none.
 	MetadataLimit int `mapstructure:"metadata_limit"`
+	// MaxConnections caps the API's open connections; more wait in the
+	// accept backlog. 0: a quarter of the open-file limit less 512, at most
+	// 4096 (internal/httpserver), which keeps descriptors for the TSDB; a
+	// larger value is lowered to that.
+	MaxConnections int `mapstructure:"max_connections"`
 
 	// Query configures the PromQL engine behind the HTTP API.
 	Query QueryConfig `mapstructure:"query"`
@@ -144,6 +149,9 @@ func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.NetAddr.Endpoint == "" {
 		errs = append(errs, errors.New("endpoint: must not be empty"))
+	}
+	if cfg.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("max_connections: must not be negative (0: derived from the open-file limit), got %d", cfg.MaxConnections))
 	}
 	if cfg.Directory == "" {
 		errs = append(errs, errors.New("directory: must not be empty"))

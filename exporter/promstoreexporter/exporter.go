@@ -24,11 +24,13 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
+
+	"github.com/pulse-otel/pulse/internal/httpserver"
+	"github.com/pulse-otel/pulse/internal/pipelineerr"
 )
 
 // maxExemplars is the size of the TSDB's in-memory exemplar ring.
@@ -48,7 +50,7 @@ type promstore struct {
 	// alerting evaluates the rule files and sends alerts.
 	alerting *alerting
 
-	server    *http.Server
+	server    *httpserver.Server
 	serveDone chan struct{}
 	ready     atomic.Bool
 
@@ -149,21 +151,16 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	}()
 
 	handler := p.handler(db, engine, dir, al)
-	ln, err := p.cfg.ServerConfig.ToListener(ctx)
+	// internal/httpserver: connection cap, JSON error answers, timeouts.
+	server, err := httpserver.New(ctx, &p.cfg.ServerConfig, host, p.set.TelemetrySettings, handler, httpserver.Options{
+		Name: "promstore API", MaxConnections: p.cfg.MaxConnections, WriteError: writeAPIError,
+	})
 	if err != nil {
-		return fmt.Errorf("promstore: listen on %q: %w", p.cfg.NetAddr.Endpoint, err)
-	}
-	server, err := p.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), p.set.TelemetrySettings, handler,
-		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
-			writeAPIError(w, status, msg)
-		}))
-	if err != nil {
-		_ = ln.Close()
 		return fmt.Errorf("promstore: %w", err)
 	}
 
 	if err = p.runAlerting(al); err != nil {
-		_ = ln.Close()
+		_ = server.Close()
 		return err
 	}
 
@@ -172,12 +169,12 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	p.mu.Unlock()
 	p.ready.Store(true)
 	p.set.Logger.Info("Prometheus API listening",
-		zap.String("endpoint", ln.Addr().String()), zap.String("directory", dir))
+		zap.String("endpoint", server.Addr().String()), zap.String("directory", dir))
 
 	p.serveDone = make(chan struct{})
 	go func() {
 		defer close(p.serveDone)
-		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := server.Serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
 	}()
@@ -253,7 +250,8 @@ func (p *promstore) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 		zap.Int64("appended", res.appended),
 		zap.Int64("refused", res.total()),
 		zap.NamedError("last_error", res.lastErr))
-	return consumererror.NewPermanent(res.err(res.appended, p.cfg.OutOfOrderTimeWindow))
+	// The text is counts and fixed phrases only: the receiver may show it.
+	return consumererror.NewPermanent(pipelineerr.Public("promstore", res.err(res.appended, p.cfg.OutOfOrderTimeWindow)))
 }
 
 // refusal is why the TSDB refused a sample; the order is the order of the
