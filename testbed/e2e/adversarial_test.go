@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,6 +113,40 @@ func (r *advRig) check(what string, answer []byte) {
 		r.echoes = append(r.echoes, fmt.Sprintf("%s: %.200q", what, answer))
 		r.mu.Unlock()
 	}
+}
+
+// telemetry returns the sum of the samples of the collector's own metric
+// name (any suffix, any labels) on its telemetry endpoint, whose port is
+// read from the configuration the rig wrote.
+func (r *advRig) telemetry(t *testing.T, name string) float64 {
+	t.Helper()
+	cfg, err := os.ReadFile(filepath.Join(r.c.dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+port: (\d+)\s*$`).FindSubmatch(cfg)
+	if m == nil {
+		t.Fatal("no telemetry port in the collector's configuration")
+	}
+	resp, err := http.Get("http://localhost:" + string(m[1]) + "/metrics")
+	if err != nil {
+		t.Fatalf("telemetry: %v", err)
+	}
+	defer resp.Body.Close()
+	var sum float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
 }
 
 // rssWatch samples a process's VmRSS every 100 ms, keeps the peak of the
@@ -647,6 +683,11 @@ func advSnapshotCardinality(t *testing.T) {
 	if other == 0 {
 		t.Error(`no series folded into metric_name="_other"`)
 	}
+	if n := r.telemetry(t, "otelcol_receiver_analytics_label_overflow"); n == 0 {
+		t.Error("otelcol_receiver_analytics_label_overflow is 0 on the collector's telemetry after values were folded")
+	} else {
+		t.Logf("otelcol_receiver_analytics_label_overflow: %.0f", n)
+	}
 	r.finish(t, fmt.Sprintf("%d requests × %d snapshots with unique metricName", requests, items), requests, y.snapshot(), bound, peak)
 }
 
@@ -749,8 +790,8 @@ func advSlowQueries(t *testing.T) {
 	r.startGood(t)
 	var y tally
 	client := &http.Client{Timeout: 60 * time.Second}
-	// Over a day at a 10 s step, each step counts a 10 h window of a 1 s
-	// subquery: billions of steps of work, little memory.
+	// Over a day at a 10 s step, each step takes the median of a 2 h
+	// window of a 1 s subquery: seconds of work, little memory.
 	end := time.Now()
 	form := url.Values{
 		"query": {"quantile_over_time(0.5, vector(time())[2h:1s])"},
@@ -771,7 +812,9 @@ func advSlowQueries(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || !isJSONError(body) || !strings.Contains(string(body), `"errorType":"timeout"`) {
 			t.Errorf("slow query: status %d, want 503 with errorType timeout as JSON: %.300s", resp.StatusCode, body)
 		}
-		if took > timeout+3*time.Second {
+		// The engine checks its deadline between steps; a loaded 2-core
+		// machine needs some slack.
+		if took > timeout+8*time.Second {
 			t.Errorf("slow query answered after %s, query.timeout is %s", took.Round(time.Millisecond), timeout)
 		}
 	}
