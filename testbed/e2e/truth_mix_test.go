@@ -68,6 +68,7 @@ type truthMix struct {
 	nrec        float64 // full recommendations
 	responses   float64 // later responses joined to their recommendation
 	unjoined    float64 // later responses whose recommendation is unknown
+	inline      float64 // responses sent with their full recommendation
 	cohortTruth map[[2]string]float64
 	dups        map[string]float64 // kind ▶ records of the retry counted as duplicates
 	want        map[string]float64 // KPI name ▶ truth
@@ -326,21 +327,46 @@ func (m *truthMix) addRecommendations(r *rand.Rand) {
 		"userResponse": map[string]any{"action": "ignored", "responseTime": 30.0}, "responseTimestamp": m.now.UnixMilli(),
 	})
 	m.unjoined = 1
-	m.nrec = nrec
-	m.want["recommendation_count"] = nrec
-	m.want["acceptance_rate"] = accepted / nrec
-	m.want["modification_rate"] = modified / nrec
-	m.want["avg_confidence"] = confSum / nrec
+	// A full recommendation the user answered before the app reported it:
+	// one pulse.recommendation record, shown and accepted.
+	inline := map[string]any{}
+	for k, v := range m.recs[0] {
+		inline[k] = v
+	}
+	delete(inline, "engagementMetrics")
+	inline["recommendationId"], inline["userId"] = "rec-inline", "user-2"
+	inline["recommendationData"] = map[string]any{"items": []any{"w-2"}, "confidence": 0.9, "personalizedFactors": []string{"goal"}}
+	inline["userResponse"] = map[string]any{"action": "accepted", "responseTime": 2.0, "feedback": map[string]any{"rating": 5.0}}
+	inline["responseTimestamp"] = m.now.Add(-time.Minute).UnixMilli()
+	m.recs = append(m.recs, inline)
+	m.inline = 1
+	confSum += 0.9
+	accepted++
+	ratingSum += 5
+	ratings++
+	// Under necessary a recommendation is dropped (fail closed): listed as
+	// dropped in the 200, counted nowhere.
+	nec := map[string]any{}
+	for k, v := range m.recs[0] {
+		nec[k] = v
+	}
+	nec["recommendationId"], nec["userId"], nec["consentLevel"] = "rec-nec", "user-nec-0", "necessary"
+	m.recs = append(m.recs, nec)
+	m.nrec = nrec + 1
+	m.want["recommendation_count"] = m.nrec
+	m.want["acceptance_rate"] = accepted / m.nrec
+	m.want["modification_rate"] = modified / m.nrec
+	m.want["avg_confidence"] = confSum / m.nrec
 	m.want["avg_recommendation_rating"] = ratingSum / ratings
 	m.families = append(m.families,
-		familyCheck{query: "sum(pulse_recommendation_confidence_count)", want: one(nrec)},
-		familyCheck{query: "sum(pulse_recommendation_response_time_seconds_count)", want: one(m.responses + m.unjoined)},
+		familyCheck{query: "sum(pulse_recommendation_confidence_count)", want: one(m.nrec)},
+		familyCheck{query: "sum(pulse_recommendation_response_time_seconds_count)", want: one(m.responses + m.unjoined + m.inline)},
 		familyCheck{query: "sum(pulse_recommendation_rating_count)", want: one(ratings)},
 		familyCheck{query: "sum(pulse_recommendation_view_duration_milliseconds_count)", want: one(withEngagement)},
 		familyCheck{query: "sum(pulse_recommendation_click_through_count)", want: one(withEngagement)},
 		familyCheck{query: "sum(pulse_recommendation_completion_count)", want: one(withCompletion)},
 		familyCheck{query: "sum by (response) (pulse_recommendation_responses_total)", by: "response",
-			want: map[string]float64{"accepted": accepted, "modified": modified, "rejected": m.responses - accepted - modified, "ignored": m.unjoined}},
+			want: map[string]float64{"accepted": accepted, "modified": modified, "rejected": m.responses + m.inline - accepted - modified, "ignored": m.unjoined}},
 		familyCheck{query: "sum by (response) (pulse_recommendation_responses_unjoined_total)", by: "response", want: map[string]float64{"ignored": m.unjoined}},
 	)
 }

@@ -191,8 +191,14 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 		}
 	}
 	body := mustMarshal(m.recs)
-	if status, a := post(t, "http://"+c.events+"/v1/recommendations", string(body)); status != http.StatusOK || a.Accepted != len(m.recs) {
-		t.Fatalf("recommendations: status %d, accepted %d of %d: %+v", status, a.Accepted, len(m.recs), a.Rejected)
+	var recDropped []int
+	for i, r := range m.recs {
+		if r["consentLevel"] == "necessary" {
+			recDropped = append(recDropped, i)
+		}
+	}
+	if status, a := postEvents(t, "http://"+c.events+"/v1/recommendations", body); status != http.StatusOK || a.Accepted != len(m.recs)-len(recDropped) || len(a.Rejected) != 0 || fmt.Sprint(a.droppedIndexes()) != fmt.Sprint(recDropped) {
+		t.Fatalf("recommendations: status %d, accepted %d of %d, dropped %v (want %v), rejected %v", status, a.Accepted, len(m.recs)-len(recDropped), a.droppedIndexes(), recDropped, a.Rejected)
 	}
 	for _, snaps := range []struct {
 		path  string
@@ -218,7 +224,7 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 		for q, want := range map[string]float64{
 			"sum(pulse_events_total)":                                         float64(m.counted),
 			"sum(pulse_recommendations_total)":                                m.nrec,
-			"sum(pulse_recommendation_responses_total)":                       m.responses + m.unjoined,
+			"sum(pulse_recommendation_responses_total)":                       m.responses + m.unjoined + m.inline,
 			"sum(count_over_time(pulse_ai_model_accuracy_ratio[1h]))":         float64(len(m.model)),
 			"sum(count_over_time(pulse_business_value[1h]))":                  float64(len(m.business)),
 			"sum(count_over_time(pulse_system_requests_rate_per_second[1h]))": float64(len(m.system)),
@@ -239,8 +245,8 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 	// Later responses carry no model labels: they are joined to their
 	// recommendation by id, so every response has the model's labels.
 	responses, _ := instant(t, api, `sum(pulse_recommendation_responses_total{model_id="workout-recommender",model_version="3.2.0",recommendation_type="workout"})`)
-	if responses != m.responses {
-		t.Errorf("responses with the recommendation's model labels = %v, want %v (every response joined)", responses, m.responses)
+	if want := m.responses + m.inline; responses != want {
+		t.Errorf("responses with the recommendation's model labels = %v, want %v (every response joined)", responses, want)
 	}
 	// Gauges and flush-time histograms (active users, open sessions,
 	// cohorts, freshness) follow within a flush or a full export: compare
