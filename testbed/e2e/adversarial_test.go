@@ -445,10 +445,13 @@ func TestAdversarial(t *testing.T) {
 }
 
 // Defect 1: four 10-year subqueries at a 1 s step in parallel; each must
-// be refused (422 or 400, as JSON) without the memory it would take.
+// be refused (422 or 400, as JSON) without the memory it would take. Then
+// 24 one-day subqueries at once (86,400 samples each), more than
+// max_concurrency: answered, within the memory bound.
 func advQueryMemory(t *testing.T) {
 	skipPending(t, 1)
-	const bound = 1 << 30
+	// query.max_memory (512 MiB by default) above an idle collector.
+	const bound = 768 << 20
 	r := startAdv(t, advOptions{})
 	r.startGood(t)
 	var y tally
@@ -474,8 +477,29 @@ func advQueryMemory(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Queries each within the per-query limit, more at once than
+	// max_concurrency: together they stay within the memory budget.
+	const m = 24
+	for range m {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := client.Get(r.api + "/api/v1/query?query=" + url.QueryEscape("count_over_time(vector(1)[1d:1s])"))
+			if err != nil {
+				y.add("no answer")
+				t.Errorf("1d:1s subquery: no answer: %s", shortErr(err))
+				return
+			}
+			body := r.read("query", resp)
+			y.add(strconv.Itoa(resp.StatusCode))
+			if resp.StatusCode != http.StatusOK && (resp.StatusCode != http.StatusUnprocessableEntity || !isJSONError(body)) {
+				t.Errorf("1d:1s subquery: status %d, want 200 or 422 as JSON: %.300s", resp.StatusCode, body)
+			}
+		}()
+	}
+	wg.Wait()
 	peak := r.attackEnd(t, bound)
-	r.finish(t, "`count_over_time(vector(1)[10y:1s])` ×4 in parallel", n, y.snapshot(), bound, peak)
+	r.finish(t, "`count_over_time(vector(1)[10y:1s])` ×4 in parallel, then `[1d:1s]` ×24 in parallel", n+m, y.snapshot(), bound, peak)
 }
 
 // Defect 2: eight gzip requests of about 5 KB, each one event whose
