@@ -14,6 +14,9 @@ import (
 type limitListener struct {
 	net.Listener
 	max int
+	// writeError renders net/http's own error answers as the listener's
+	// JSON (rawerror.go); nil: leave them as they are.
+	writeError func(w http.ResponseWriter, status int, msg string)
 
 	mu     sync.Mutex
 	open   int                    // slots taken: connections, and the Accept under way
@@ -131,6 +134,19 @@ type limitConn struct {
 	net.Conn
 	l    *limitListener
 	once sync.Once
+}
+
+// Write replaces net/http's plain-text error answers (rawerror.go).
+func (c *limitConn) Write(b []byte) (int, error) {
+	if len(b) > 0 && b[0] == 'H' {
+		if repl := rawError(b, c.l.writeError); repl != nil {
+			if _, err := c.Conn.Write(repl); err != nil {
+				return 0, err
+			}
+			return len(b), nil
+		}
+	}
+	return c.Conn.Write(b)
 }
 
 func (c *limitConn) Close() error {

@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg *confighttp.ServerConfig, host component.Host,
 			zap.String("listener", opts.Name), zap.Int("configured", opts.MaxConnections), zap.Int("max_connections", n))
 	}
 	limit := newLimitListener(raw, n)
+	limit.writeError = opts.WriteError
 	var ln net.Listener = limit
 	if cfg.TLS.HasValue() {
 		// TLS above the cap, so net/http still sees *tls.Conn.

@@ -127,13 +127,29 @@ func TestConfighttpErrorsAreJSON(t *testing.T) {
 	}
 }
 
-// Headers are bounded at MaxHeaderBytes (net/http's default is 1 MiB); the
-// 431 is net/http's own plain-text answer, written before any handler.
-func TestHeaderLimit(t *testing.T) {
+// Headers are bounded at MaxHeaderBytes (net/http's default is 1 MiB).
+// net/http answers malformed requests itself, before any handler, in plain
+// text; those answers are rewritten as the listener's JSON.
+func TestNetHTTPErrorsAreJSON(t *testing.T) {
 	_, addr := start(t, 0)
-	status, _, _ := rawRequest(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 2*MaxHeaderBytes)+"\r\n\r\n")
-	if status != "431 Request Header Fields Too Large" {
-		t.Errorf("status %s", status)
+	cases := []struct{ name, req, status, text string }{
+		{"headers too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2*MaxHeaderBytes) + "\r\n\r\n",
+			"431 Request Header Fields Too Large", "request headers larger than 64 KiB"},
+		{"transfer encoding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: jane.doe\r\n\r\n",
+			"501 Not Implemented", "unsupported Transfer-Encoding (only chunked)"},
+		{"request line", "jane doe\r\n\r\n", "400 Bad Request", "malformed HTTP request"},
+		{"no host", "GET / HTTP/1.1\r\n\r\n", "400 Bad Request", "malformed HTTP request: missing required Host header"},
+		{"version", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported", "unsupported HTTP version"},
+	}
+	for _, c := range cases {
+		status, h, body := rawRequest(t, addr, c.req)
+		var a struct{ Error string }
+		if status != c.status || h.Get("Content-Type") != "application/json" || json.Unmarshal([]byte(body), &a) != nil || a.Error != c.text {
+			t.Errorf("%s: %s %q %q", c.name, status, h.Get("Content-Type"), body)
+		}
+		if strings.Contains(body, "jane") {
+			t.Errorf("%s: the answer echoes the request", c.name)
+		}
 	}
 }
 
