@@ -16,8 +16,9 @@ import (
 
 // truthEvent is one analytics event of the mix, as its /v1/events item.
 type truthEvent struct {
-	ev   map[string]any
-	otlp bool // sent as an OTLP log record with the Go OTel SDK
+	ev      map[string]any
+	otlp    bool // sent as an OTLP log record with the Go OTel SDK
+	intUser bool // over OTLP, user.id is an int (the privacy processor reads its decimal digits)
 }
 
 func (e truthEvent) str(k string) string { s, _ := e.ev[k].(string); return s }
@@ -79,6 +80,10 @@ type truthMix struct {
 // Ages of events: most are a few seconds old, one in ten ten minutes
 // (counters follow arrival time, so it still counts), and the cohort of
 // last week exactly seven days and a minute.
+// numericUser is a user id the JSON senders send as a string and an OTLP
+// sender as an int.
+const numericUser = "4242012345"
+
 const (
 	lateAge = 10 * time.Minute
 	oldAge  = 7*24*time.Hour + time.Minute
@@ -232,6 +237,8 @@ func newTruthMix(now time.Time) *truthMix {
 			switch {
 			case batch == 0 && s < 3:
 				user = fmt.Sprintf("user-old-%d", s)
+			case batch == 0 && s == 4:
+				user = numericUser
 			case s%4 != 3:
 				user = fmt.Sprintf("user-%d", r.IntN(24))
 			}
@@ -251,7 +258,14 @@ func newTruthMix(now time.Time) *truthMix {
 		if s%4 != 3 {
 			user = fmt.Sprintf("user-%d", 16+r.IntN(14))
 		}
-		otlp = append(otlp, session(fmt.Sprintf("sess-otlp-%d", s), user, "workout")...)
+		evs := session(fmt.Sprintf("sess-otlp-%d", s), user, "workout")
+		if s == 0 {
+			// The JSON senders' numeric user, as an int: one user.
+			for i := range evs {
+				evs[i].ev["userId"], evs[i].intUser = numericUser, true
+			}
+		}
+		otlp = append(otlp, evs...)
 	}
 	for i := range 205 {
 		ev := newEvent("", "", "dev-bulk", "web", "analytics")
@@ -505,9 +519,24 @@ func (m *truthMix) addSnapshots(r *rand.Rand) {
 	m.want["uptime"] = sumUpt / float64(len(keys))
 	m.want["throughput"] = throughput
 	m.want["p95_response_time"] = maxP95
+	n := float64(len(keys))
+	last := func(sel string) string { return "sum(last_over_time(" + sel + "[1h]))" }
 	m.families = append(m.families,
-		familyCheck{query: "count(last_over_time(pulse_system_requests_rate_per_second[1h]))", want: one(float64(len(keys)))},
-		familyCheck{query: "sum by (error_type) (last_over_time(pulse_system_errors_by_type[1h]))", by: "error_type", want: map[string]float64{"timeout": 30 * float64(len(keys)), "http_5xx": 14 * float64(len(keys))}},
+		familyCheck{query: "sum by (direction) (last_over_time(pulse_system_network_io_bytes[1h]))", by: "direction", want: map[string]float64{"in": 73400320 * n, "out": 157286400 * n}},
+		familyCheck{query: last("pulse_system_db_connections_active"), want: one(18 * n)},
+		familyCheck{query: last("pulse_system_incidents"), want: one(n)},
+		familyCheck{query: last(`pulse_system_response_time_milliseconds{stat="p99",job="auth-api"}`), want: one(240)},
+		familyCheck{query: last("pulse_ai_model_cost_per_prediction"), want: one(0.0004)},
+		familyCheck{query: last("pulse_ai_model_gpu_utilization_percent"), want: one(12.5)},
+		familyCheck{query: last("pulse_ai_model_memory_usage_bytes"), want: one(1 << 30)},
+		familyCheck{query: last("pulse_ai_model_drift_affected_features"), want: one(1)},
+		familyCheck{query: last("pulse_ai_model_evaluation_sample_size"), want: one(1002)},
+		familyCheck{query: last("pulse_ai_model_safety_risk_level"), want: one(1)},
+		familyCheck{query: last(`pulse_business_previous_value{metric_name="revenue",granularity="daily",segment=""}`), want: one(rev2 * 0.9)},
+		familyCheck{query: last(`pulse_business_trend{metric_name="revenue",granularity="daily",segment=""}`), want: one(1)},
+		familyCheck{query: last(`pulse_business_confidence_ratio{metric_name="revenue",granularity="daily",segment=""}`), want: one(0.97)},
+		familyCheck{query: "count(last_over_time(pulse_system_requests_rate_per_second[1h]))", want: one(n)},
+		familyCheck{query: "sum by (error_type) (last_over_time(pulse_system_errors_by_type[1h]))", by: "error_type", want: map[string]float64{"timeout": 30 * n, "http_5xx": 14 * n}},
 		familyCheck{query: "count(last_over_time(pulse_business_value[1h]))", want: one(4)},
 		familyCheck{query: "sum(count_over_time(pulse_ai_model_evaluation_sample_size[1h]))", want: one(float64(len(m.model)))},
 	)
@@ -532,6 +561,8 @@ func (m *truthMix) computeTruth() {
 	interactions := map[string]float64{}
 	conversions := map[string]float64{}
 	var unique, engagements, engagementCompletions, abandonments, timeOnPage, scroll, convTimes, revenue, valued, values, subscriptions float64
+	// Sums of the histograms' observations, by OTel metric name.
+	sums := map[string]float64{}
 	var durations, timeliness, freshness []float64
 	var qualitySum, qualityN float64
 	fields := map[string]float64{}
@@ -573,9 +604,11 @@ func (m *truthMix) computeTruth() {
 			}
 			if d, ok := props["duration"].(float64); ok {
 				durations = append(durations, d)
+				sums["pulse_event_duration_milliseconds_sum"] += d
 			}
-			if _, ok := props["value"]; ok {
+			if v, ok := props["value"].(float64); ok {
 				values++
+				sums["pulse_event_value_sum"] += v
 			}
 			timeliness = append(timeliness, lag(e))
 			freshness = append(freshness, lag(e))
@@ -623,9 +656,11 @@ func (m *truthMix) computeTruth() {
 							unique++
 						}
 					}
-					if _, ok := pd["timeOnPage"]; ok {
+					if v, ok := pd["timeOnPage"].(float64); ok {
 						timeOnPage++
 						scroll++
+						sums["pulse_page_time_on_page_milliseconds_sum"] += v
+						sums["pulse_page_scroll_depth_percent_sum"] += pd["scrollDepth"].(float64)
 					}
 				case "interaction":
 					id := b["interactionData"].(map[string]any)
@@ -636,14 +671,18 @@ func (m *truthMix) computeTruth() {
 					interactions[id["elementType"].(string)] += n
 				case "engagement":
 					engagements++
-					if _, ok := b["engagementData"].(map[string]any)["completionPercentage"]; ok {
+					ed := b["engagementData"].(map[string]any)
+					sums["pulse_engagement_duration_milliseconds_sum"] += ed["engagementDuration"].(float64)
+					if v, ok := ed["completionPercentage"].(float64); ok {
 						engagementCompletions++
+						sums["pulse_engagement_completion_percent_sum"] += v
 					}
 				case "conversion":
 					cd := b["conversionData"].(map[string]any)
 					goal := cd["goalType"].(string)
 					conversions[goal]++
 					convTimes++
+					sums["pulse_conversion_time_milliseconds_sum"] += cd["conversionTime"].(float64)
 					if goal == "subscription" {
 						subscriptions++
 					}
@@ -810,6 +849,9 @@ func (m *truthMix) computeTruth() {
 		familyCheck{query: "sum by (cohort) (pulse_cohort_size)", by: "cohort", want: cohortSizes},
 		familyCheck{query: "sum by (kind) (pulse_events_duplicates_total)", by: "kind", want: m.dups},
 	)
+	for _, name := range sortedKeys(sums) {
+		m.families = append(m.families, familyCheck{query: "sum(" + name + ")", want: one(sums[name])})
+	}
 }
 
 // weekNumber is the number of whole weeks since Monday 1970-01-05 UTC,

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,7 +72,15 @@ func otlpAttributes(e truthEvent) []attribute.KeyValue {
 	}
 	str("pulse.event.id", "eventId")
 	str("session.id", "sessionId")
-	str("user.id", "userId")
+	if e.intUser {
+		id, err := strconv.ParseInt(e.str("userId"), 10, 64)
+		if err != nil {
+			panic(err)
+		}
+		kv = append(kv, attribute.Int64("user.id", id))
+	} else {
+		str("user.id", "userId")
+	}
 	str("device.id", "deviceId")
 	str("pulse.event.type", "eventType")
 	str("pulse.event.category", "category")
