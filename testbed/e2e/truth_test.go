@@ -238,7 +238,7 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 	})
 	// What the extrapolating form the registry used before would answer
 	// (logged for comparison, not checked).
-	for _, q := range []string{"sum(increase(pulse_page_views_total[1h]))", "sum(increase(pulse_recommendations_total[1h]))"} {
+	for _, q := range []string{"sum(increase(pulse_page_views_total[1h]))", "sum(increase(pulse_recommendations_total[1h]))", "sum(rate(pulse_events_total[1h]))"} {
 		v, _ := instant(t, api, q)
 		t.Logf("%s = %.4g", q, v)
 	}
