@@ -44,6 +44,17 @@ func FuzzScan(f *testing.F) {
 		"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2hlcmU",
 		"https://u:p@h.example.com/x?token=abc123&key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
 		"\xff\xfe@\xc3example.com 日本語 +81 3-1234-5678 \xe2\x82",
+		// The detectors of issue 13: encoded and full-width values,
+		// credentials, key prefixes, phones, separators, devices, versions.
+		"?login_hint=jane%40example.com&tel=%2B4915123632299&r=https%253A%252F%252Fa.example.com%252F%253Ftoken%253DLk8Jh3Gf6Ds1Az4X",
+		"ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ ４１１１ １１１１ １１１１ １１１１ %2%25%%4 \xef\xbc",
+		"Authorization: Basic amFuZTpwYXNz, Token token=\"a7f3e9c1b5d2846f0e1a\", x-api-key: Zk9mQ2pL7xR4tV1s, password: hunter2!",
+		"https://ghp_T3stT0kenAbCdEfGhIjKlMnOpQr@github.com/reset/Zx81Qm4LpR7sT2vW9yB3nK6d?sid=8f3kD92LmQx71Zp0;AccountKey=abc==",
+		"xapp-1-A0X-1-0a1b2c whsec_MfKQ9r8GKYqrTwjUPD8I GOCSPX-Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss ya29.a0AfB_by hf_AbCd pypi-AgEIcHlwaS5vcmcX bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+		"0049 151 23632299 +44 (0)20 7946 0958 +1 415-555-0139x42 ext. 7",
+		"4111.1111.1111.1111 5555\u00a05555\u00a05555\u00a04444 DE89.3704.0044.0532.0130.00 2001:db8::1.",
+		"3c:22:fb:1a:9e:07 3C-22-FB-1A-9E-07 001a.2b3c.4d5e 490154203237518 35-209900-176148-1",
+		"versionName 5.0.2.1 10.0.0.0/16 2.1.0.3-rc1 git@github.com:o/r.git from 4.1.0.7 to 4.2.0.0",
 	} {
 		f.Add(s)
 	}

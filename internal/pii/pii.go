@@ -205,6 +205,39 @@ func (sc *Scanner) Scan(dst []Match, s string) []Match {
 	if len(dst)-base > 1 {
 		dst = resolve(dst, base)
 	}
+	if len(dst) > base {
+		dst = repeatSecrets(dst, base, s)
+	}
+	return dst
+}
+
+// repeatSecrets adds the other occurrences in s of each credential found
+// (tier 2 types, 6 bytes or more): "my password is Sommer2024! ...
+// password: Sommer2024!" names the secret by its key once, and the mask
+// must cover it everywhere. Only strings with a match pay for this.
+func repeatSecrets(dst []Match, base int, s string) []Match {
+	n := len(dst)
+	for k := base; k < n; k++ {
+		m := dst[k]
+		if tier(m.Type) < 2 || m.End-m.Start < 6 {
+			continue
+		}
+		v := s[m.Start:m.End]
+		for from := 0; from < len(s); {
+			x := strings.Index(s[from:], v)
+			if x < 0 {
+				break
+			}
+			st := from + x
+			if st != m.Start {
+				dst = append(dst, Match{Type: m.Type, Start: st, End: st + len(v), Pattern: m.Pattern})
+			}
+			from = st + len(v)
+		}
+	}
+	if len(dst) > n {
+		dst = resolve(dst, base)
+	}
 	return dst
 }
 

@@ -47,6 +47,8 @@ func TestScanCredentials(t *testing.T) {
 		{"https://example.com/account/reset-password/Zx81Qm4LpR7sT2vW9yB3nK6d", []exp{{URLSecret, "Zx81Qm4LpR7sT2vW9yB3nK6d"}}},
 		{"https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/a1B2c3D4e5F6g7H8i9J0k1L2", []exp{{URLSecret, "a1B2c3D4e5F6g7H8i9J0k1L2"}}},
 		{"https://example.com/help/article/how-to-reset-your-password", nil},
+		// A secret named once by its key is masked wherever it appears.
+		{"my password is Sommer2024! and password: Sommer2024!", []exp{{Secret, "Sommer2024!"}, {Secret, "Sommer2024!"}}},
 	})
 	sc := newScanner(t, Options{SecretParams: []string{"Magic-Code"}})
 	runCases(t, sc, []scanCase{{"?magic_code=7Gh2kL9m", []exp{{URLSecret, "7Gh2kL9m"}}}})

@@ -25,6 +25,23 @@ func secretKey(k []byte) bool {
 	return false
 }
 
+// secretKeyEnd is a cheap filter for parseKeyedSecret: the key before
+// s[i] (or before its closing quote) ends the way a secretKey name ends.
+func secretKeyEnd(s string, i, floor int) bool {
+	e := i
+	if e > floor && (s[e-1] == '"' || s[e-1] == '\'') {
+		e--
+	}
+	if e-2 < floor {
+		return false
+	}
+	switch string([]byte{lower(s[e-2]), lower(s[e-1])}) {
+	case "rd", "wd", "ss", "se", "et", "en", "ey", "ls", "al":
+		return true
+	}
+	return false
+}
+
 // keyName reads the key that ends right before s[e] (a key quoted as in
 // JSON ends before its closing quote), lower-cased into buf with '-' as
 // '_'. It returns the key and where it starts (the opening quote for a
@@ -71,6 +88,9 @@ func keyName(s string, e, floor int, buf *[40]byte) ([]byte, int) {
 // left alone. It returns the value's bounds, or -1, -1.
 func parseKeyedSecret(s string, i, floor int) (int, int) {
 	n := len(s)
+	if !secretKeyEnd(s, i, floor) {
+		return -1, -1
+	}
 	var buf [40]byte
 	k, ks := keyName(s, i, floor, &buf)
 	if k == nil || !secretKey(k) {
@@ -252,33 +272,24 @@ func pathKeyword(seg string) bool {
 // of 20 or more base64url bytes with a digit, a lower-case and an
 // upper-case letter ("/reset-password/Zx81Qm4LpR7s...",
 // "hooks.slack.com/services/T.../B.../a1B2c3..."). It returns the first
-// one's bounds, or -1, -1.
+// one's bounds, or -1, -1. Segments are checked for that shape first: clean
+// URLs rarely have one, and then no keyword is looked for.
 func pathSecret(s string, a int) (int, int) {
 	n := len(s)
-	kw := false
 	p := a
 	for p < n {
 		st := p
+		var seen uint32
 		for p < n && s[p] != '/' && s[p] != '?' && s[p] != '#' && s[p] > ' ' && s[p] != '"' && s[p] != '\'' && s[p] != '<' && s[p] != '>' {
+			seen |= cls[s[p]]
+			if cls[s[p]]&cB64 == 0 {
+				seen |= cNorm // not base64url: marks the segment as no candidate
+			}
 			p++
 		}
-		seg := s[st:p]
-		if kw && len(seg) >= 20 && len(seg) <= maxKeyBody {
-			var seen uint32
-			ok := true
-			for k := 0; k < len(seg); k++ {
-				c := cls[seg[k]]
-				if c&cB64 == 0 {
-					ok = false
-					break
-				}
-				seen |= c
-			}
-			if ok && seen&cDigit != 0 && seen&cUpper != 0 && seen&cLower != 0 {
-				return st, p
-			}
+		if p-st >= 20 && p-st <= maxKeyBody && seen&cNorm == 0 && seen&cDigit != 0 && seen&cUpper != 0 && seen&cLower != 0 && st > a && pathKeyword(s[a:st-1]) {
+			return st, p
 		}
-		kw = kw || pathKeyword(seg)
 		if p >= n || s[p] != '/' {
 			break
 		}
