@@ -274,7 +274,10 @@ func (r *analyticsReceiver) readBody(w http.ResponseWriter, req *http.Request, b
 	ctl := http.NewResponseController(w)
 	timed := r.cfg.BodyReadTimeout > 0 && ctl.SetReadDeadline(time.Now().Add(r.cfg.BodyReadTimeout)) == nil
 	_, err := buf.ReadFrom(req.Body)
-	if timed {
+	if timed && err == nil {
+		// Past an error the deadline stays: net/http reads what is left
+		// of the body after the handler, which must not wait for a slow
+		// client (it held the connection, and the collector's shutdown).
 		_ = ctl.SetReadDeadline(time.Time{})
 	}
 	if err == nil {
