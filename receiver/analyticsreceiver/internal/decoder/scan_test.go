@@ -307,3 +307,19 @@ func TestUserIDLength(t *testing.T) {
 		t.Errorf("at the limit: %+v", res.Rejected)
 	}
 }
+
+// BenchmarkDecodeOversizedArray is issue 12's attack: one event whose
+// metadata is an array of 2.4 M numbers (4.8 MiB). B/op is what one such
+// request costs the decoder.
+func BenchmarkDecodeOversizedArray(b *testing.B) {
+	body := bigArrayEvent(2_400_000)
+	d := New(Options{MaxValues: 1 << 30})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := d.Decode(Events, body, testNow)
+		if err != nil || res.Accepted != 0 {
+			b.Fatal(err)
+		}
+	}
+}
