@@ -7,7 +7,10 @@
 // and the text in its answer instead of a generic one.
 package pipelineerr // import "github.com/pulse-otel/pulse/internal/pipelineerr"
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // publicError is an error whose text is safe to show to a client.
 type publicError struct {
@@ -35,5 +38,5 @@ func Describe(err error) (stage, text string, ok bool) {
 	if !errors.As(err, &pe) {
 		return "", "", false
 	}
-	return pe.stage, pe.err.Error(), true
+	return pe.stage, strings.TrimPrefix(pe.err.Error(), pe.stage+": "), true
 }

@@ -17,6 +17,9 @@ func TestDescribe(t *testing.T) {
 	if _, _, ok := Describe(consumererror.NewPermanent(errors.New("raw text"))); ok {
 		t.Error("an unmarked error is described")
 	}
+	if _, text, _ := Describe(Public("promstore", errors.New("promstore: refused"))); text != "refused" {
+		t.Errorf("the stage is repeated: %q", text)
+	}
 	if Public("x", nil) != nil {
 		t.Error("Public(nil) is not nil")
 	}
