@@ -15,9 +15,15 @@ import (
 //     (IPv6) or an 8-hex word followed by '-' (a UUID to skip);
 //   - inside a word: the 'J' of a word that starts "eyJ" (JWT), the first
 //     '_' of "sk_live_", "ghp_", "github_pat_", "npm_", ...;
-//   - a punctuation byte: '@' (email), "://" (URL userinfo), ':' (IPv6),
-//     '?', '&', '#', ';' (query parameters), '+' and '(' (phones), '-'
-//     ("sk-", "xoxb-", "glpat-" keys, lower-case UUIDs).
+//   - a punctuation byte: '@' (email), "://" (URL userinfo and path
+//     secrets), ':' (IPv6, MAC addresses, keyed secrets, Telegram bot
+//     tokens), '=' (keyed secrets), '?', '&', '#', ';' (query parameters),
+//     '+' and '(' (phones), '-' ("sk-", "xoxb-", "xapp-", "pypi-" keys,
+//     MAC addresses, lower-case UUIDs);
+//   - the '2' of a word that starts "ya29." (Google access tokens);
+//   - '%' and the lead bytes of full-width forms and no-break spaces: they
+//     only mark the string for a second scan of its normalised copy
+//     (normalize.go).
 //
 // Everything else is skipped eight bytes or a word at a time. Every built-in match is made
 // of ASCII bytes only, so its offsets always fall on rune boundaries, and the
