@@ -125,6 +125,8 @@ func TestScanVersionsNotIPs(t *testing.T) {
 		{"app 2.1.0.3-rc1 failed", nil},
 		{"upgrade from 4.1.0.7 to 4.2.0.0 failed", nil},
 		{"1.0.0.0 release notes", nil},
+		{"https://example.com/release/5.0.2.1/notes", nil},
+		{"https://example.com/hosts/192.0.2.7/status", []exp{{IPv4, "192.0.2.7"}}},
 		{"route 10.0.0.0/16 and 192.168.0.0/24", nil},
 		{"git@github.com:example-org/app.git", nil},
 		{"deploy@ci.example.com:infra/terraform.git", nil},

@@ -821,7 +821,9 @@ func ipv4ContextOK(s string, i, floor int) bool {
 		if b < e && isUpper(s[b]) && (b == 0 || s[b-1] == ' ' || s[b-1] == '(' || s[b-1] == ';') {
 			return false
 		}
-		return true
+		// A path segment naming versions: "/release/5.0.2.1/notes",
+		// "/versions/1.0.0.0".
+		return !versionWord(strings.TrimSuffix(s[b:e], "s"))
 	}
 	for word := 0; word < 3; word++ {
 		for skipped := 0; k > floor && skipped < 5; skipped++ {
@@ -844,19 +846,17 @@ func ipv4ContextOK(s string, i, floor int) bool {
 			k--
 		}
 		w := s[k:e]
-		if containsFold(w, "version") || hasPrefixFold(w, "build") {
+		if versionWord(w) {
 			return false
 		}
-		if len(w) > 9 {
+		if len(w) > 4 {
 			return true
 		}
-		var b [9]byte
+		var b [4]byte
 		for x := 0; x < len(w); x++ {
 			b[x] = lower(w[x])
 		}
 		switch string(b[:len(w)]) {
-		case "v", "ver", "release", "firmware", "fw", "rev", "revision", "update", "updated", "upgrade", "upgraded", "chapter", "section":
-			return false
 		case "to", "from":
 			if word < 2 && k > floor && s[k-1] == ' ' {
 				k--
@@ -873,6 +873,26 @@ func ipv4ContextOK(s string, i, floor int) bool {
 		return true
 	}
 	return true
+}
+
+// versionWord reports whether the word w, before a dotted quad, names a
+// version or an outline number (see ipv4ContextOK).
+func versionWord(w string) bool {
+	if containsFold(w, "version") || hasPrefixFold(w, "build") {
+		return true
+	}
+	if len(w) > 9 {
+		return false
+	}
+	var b [9]byte
+	for x := 0; x < len(w); x++ {
+		b[x] = lower(w[x])
+	}
+	switch string(b[:len(w)]) {
+	case "v", "ver", "release", "firmware", "fw", "rev", "revision", "update", "updated", "upgrade", "upgraded", "chapter", "section":
+		return true
+	}
+	return false
 }
 
 // ipv4NotHost reports whether the dotted quad s[i:e] names no host: the
