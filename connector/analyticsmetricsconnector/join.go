@@ -37,6 +37,7 @@ type joinTable struct {
 	maxAge     uint32 // seconds
 	entries    joinSet
 	order      []uint64 // id hashes in insertion (so age) order, from head
+	orderAt    []uint32 // their times, so that expiring reads no entry
 	head       int
 	slots      []labelSlot
 	index      map[recLabels]uint32
@@ -64,7 +65,7 @@ func (j *joinTable) remember(h uint64, ls recLabels, now uint32) {
 		j.evictOldest()
 	}
 	j.entries.insert(h, joinEntry{at: now, labels: j.intern(ls)})
-	j.order = append(j.order, h)
+	j.order, j.orderAt = append(j.order, h), append(j.orderAt, now)
 }
 
 // lookup returns the labels of recommendation h if it is remembered and
@@ -80,8 +81,7 @@ func (j *joinTable) lookup(h uint64, now uint32) (recLabels, bool) {
 // expire forgets the recommendations older than maxAge.
 func (j *joinTable) expire(now uint32) {
 	for j.head < len(j.order) {
-		e := j.entries.get(j.order[j.head])
-		if e != nil && (now <= e.at || now-e.at <= j.maxAge) {
+		if at := j.orderAt[j.head]; now <= at || now-at <= j.maxAge {
 			return
 		}
 		j.evictOldest()
@@ -92,15 +92,15 @@ func (j *joinTable) evictOldest() {
 	h := j.order[j.head]
 	j.order[j.head] = 0
 	j.head++
-	if e := j.entries.get(h); e != nil {
+	if e, ok := j.entries.remove(h); ok {
 		j.release(e.labels)
-		j.entries.remove(h)
 	}
 	// Compact once the consumed prefix is half the queue, so the queue
 	// stays within twice the entries.
 	if j.head > len(j.order)/2 && j.head > 1024 {
 		n := copy(j.order, j.order[j.head:])
-		j.order, j.head = j.order[:n], 0
+		copy(j.orderAt, j.orderAt[j.head:])
+		j.order, j.orderAt, j.head = j.order[:n], j.orderAt[:n], 0
 	}
 }
 
@@ -226,14 +226,14 @@ func (j *joinTable) UnmarshalBinary(buf []byte) error {
 	slices.SortStableFunc(all, func(a, b saved) int { return cmp.Compare(a.at, b.at) })
 	all = all[max(0, len(all)-j.maxEntries):]
 	fresh := newJoinTable(j.maxEntries, j.maxAge)
-	fresh.order = make([]uint64, 0, len(all))
+	fresh.order, fresh.orderAt = make([]uint64, 0, len(all)), make([]uint32, 0, len(all))
 	fresh.entries.grow(len(all))
 	for _, e := range all {
 		if fresh.entries.get(e.h) != nil {
 			continue
 		}
 		fresh.entries.insert(e.h, joinEntry{at: e.at, labels: fresh.intern(triples[e.labels])})
-		fresh.order = append(fresh.order, e.h)
+		fresh.order, fresh.orderAt = append(fresh.order, e.h), append(fresh.orderAt, e.at)
 	}
 	*j = *fresh
 	return nil
@@ -283,20 +283,21 @@ func (s *joinSet) insert(h uint64, e joinEntry) {
 	s.n++
 }
 
-// remove deletes h if present, moving back the entries after it in its
-// run that could no longer be reached.
-func (s *joinSet) remove(h uint64) {
+// remove deletes h if present and returns its entry, moving back the
+// entries after it in its run that could no longer be reached.
+func (s *joinSet) remove(h uint64) (joinEntry, bool) {
 	if len(s.slots) == 0 {
-		return
+		return joinEntry{}, false
 	}
 	mask := len(s.slots) - 1
 	i := int(h >> s.shift)
 	for s.slots[i].h != h {
 		if s.slots[i].h == 0 {
-			return
+			return joinEntry{}, false
 		}
 		i = (i + 1) & mask
 	}
+	e := s.slots[i].e
 	for j := (i + 1) & mask; s.slots[j].h != 0; j = (j + 1) & mask {
 		// The entry at j may fill the hole at i unless its home lies
 		// cyclically in (i, j].
@@ -306,6 +307,7 @@ func (s *joinSet) remove(h uint64) {
 	}
 	s.slots[i] = joinSlot{}
 	s.n--
+	return e, true
 }
 
 // grow makes room for n entries at most half full, keeping the entries.
