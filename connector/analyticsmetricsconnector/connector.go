@@ -214,6 +214,7 @@ func (c *analyticsConnector) Shutdown(ctx context.Context) error {
 		defer stopLoop()
 		close(c.stop)
 		<-c.done
+		c.cancelLoop()
 		if c.client != nil {
 			// Local storage, not the store behind the next consumer:
 			// saved even when ctx has ended.
