@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/scrape"
 	"github.com/prometheus/prometheus/tsdb"
 	apiv1 "github.com/prometheus/prometheus/web/api/v1"
@@ -44,7 +45,7 @@ var apiPaths = []string{
 // handler serves the Prometheus HTTP API with Prometheus' own handlers
 // (web/api/v1) over db and engine, plus /-/healthy and /-/ready. Rules and
 // alerts come from al's rules manager, Alertmanagers from its notifier.
-func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *alerting) http.Handler {
+func (p *promstore) handler(db *tsdb.DB, engine promql.QueryEngine, dir string, al *alerting) http.Handler {
 	targets := newMetadataTarget(p.meta)
 	api := apiv1.NewAPI(
 		engine,
@@ -84,7 +85,7 @@ func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *
 		nil,   // default error codes
 		nil,   // feature registry
 		apiv1.OpenAPIOptions{},
-		nil,   // default PromQL parser
+		boundedParser{parser.NewParser(parser.Options{}), p.cfg.Query.MaxLength, p.cfg.Query.MaxDepth},
 		false, // query cost estimation
 		p.cfg.Query.Timeout,
 	)
@@ -95,7 +96,7 @@ func (p *promstore) handler(db *tsdb.DB, engine *promql.Engine, dir string, al *
 	apiHandler := newPooledGzip(router)
 	rangeHandler := apiHandler
 	if p.cfg.Query.RangeCacheTTL > 0 {
-		rangeHandler = newPooledGzip(newRangeCache(router, p.cfg.Query.RangeCacheTTL, p.cfg.Query.RangeCacheSize))
+		rangeHandler = newPooledGzip(newRangeCache(router, p.cfg.Query.RangeCacheTTL, p.cfg.Query.Timeout, p.cfg.Query.RangeCacheSize))
 	}
 	for _, path := range apiPaths {
 		if path == "/query_range" {

@@ -39,14 +39,16 @@ type Config struct {
 	// MetadataLimit is the most metric families whose type, help and unit
 	// /api/v1/metadata serves; families first seen after that have none.
 	MetadataLimit int `mapstructure:"metadata_limit"`
+
+	// Query configures the PromQL engine behind the HTTP API.
+	Query QueryConfig `mapstructure:"query"`
+	// Limits bound what clients can make the store keep.
+	Limits LimitsConfig `mapstructure:"limits"`
 	// MaxConnections caps the API's open connections; more wait in the
 	// accept backlog. 0: a quarter of the open-file limit less 512, at most
 	// 4096 (internal/httpserver), which keeps descriptors for the TSDB; a
 	// larger value is lowered to that.
 	MaxConnections int `mapstructure:"max_connections"`
-
-	// Query configures the PromQL engine behind the HTTP API.
-	Query QueryConfig `mapstructure:"query"`
 
 	// Translation configures the OTLP to Prometheus translation, the same one
 	// the prometheusremotewrite exporter uses.
@@ -74,12 +76,26 @@ type RetentionConfig struct {
 
 // QueryConfig limits the PromQL engine.
 type QueryConfig struct {
-	// Timeout is the longest one query may run.
+	// Timeout is the longest one query may run, waiting for a slot
+	// included; it must be shorter than the server's write_timeout so that
+	// a query that runs out of time is answered 503, not cut off.
 	Timeout time.Duration `mapstructure:"timeout"`
-	// MaxSamples is the most samples one query may load into memory.
+	// MaxMemory is the heap all queries evaluated at once may take
+	// together, in bytes; it sets MaxSamples when that is 0.
+	MaxMemory int64 `mapstructure:"max_memory"`
+	// MaxSamples is the most samples one query may hold in memory; 0
+	// derives it from MaxMemory: MaxMemory / MaxConcurrency /
+	// bytesPerQuerySample.
 	MaxSamples int `mapstructure:"max_samples"`
 	// MaxConcurrency is the most queries evaluated at once; more wait.
 	MaxConcurrency int `mapstructure:"max_concurrency"`
+	// MaxLength is the most bytes of one PromQL expression or selector;
+	// longer ones are refused before they are parsed.
+	MaxLength int `mapstructure:"max_length"`
+	// MaxDepth is the deepest nesting of brackets and operator chains one
+	// expression may have; deeper ones are refused before they are parsed,
+	// whose cost grows with the square of the depth.
+	MaxDepth int `mapstructure:"max_depth"`
 	// LookbackDelta is how far back an instant selector looks for a sample.
 	LookbackDelta time.Duration `mapstructure:"lookback_delta"`
 	// RangeCacheTTL is how long the answer to a range query is reused for
@@ -89,6 +105,14 @@ type QueryConfig struct {
 	RangeCacheTTL time.Duration `mapstructure:"range_cache_ttl"`
 	// RangeCacheSize is the most bytes of answers kept.
 	RangeCacheSize int `mapstructure:"range_cache_size"`
+}
+
+// LimitsConfig bounds the series clients can create.
+type LimitsConfig struct {
+	// MaxSeries is the most series the TSDB head may hold; samples of new
+	// series past it are refused (existing series still take samples).
+	// 0 means unlimited.
+	MaxSeries int `mapstructure:"max_series"`
 }
 
 // TranslationConfig mirrors the translation settings of the
@@ -125,16 +149,33 @@ type AlertmanagerConfig struct {
 }
 
 const (
-	defaultEndpoint       = "localhost:9090"
-	defaultDirectory      = "./data/promstore"
-	defaultRetentionTime  = 730 * 24 * time.Hour
-	defaultQueryTimeout   = 2 * time.Minute
-	defaultMaxSamples     = 50_000_000
-	defaultMaxConcurrency = 20
-	defaultLookbackDelta  = 5 * time.Minute
-	defaultExportTimeout  = 30 * time.Second
-	defaultEvalInterval   = time.Minute
-	defaultAlertTimeout   = 10 * time.Second
+	defaultEndpoint      = "localhost:9090"
+	defaultDirectory     = "./data/promstore"
+	defaultRetentionTime = 730 * 24 * time.Hour
+	// defaultQueryTimeout is under confighttp's default write_timeout
+	// (30s) with room to encode the answer, and Grafana's default data
+	// source timeout (30s).
+	defaultQueryTimeout = 20 * time.Second
+	// defaultQueryMaxMemory is the query heap budget of a small host.
+	defaultQueryMaxMemory = 512 << 20
+	// defaultMaxConcurrency: with max_memory 512 MiB this leaves each
+	// query 1,048,576 samples (see bytesPerQuerySample).
+	defaultMaxConcurrency = 4
+	// bytesPerQuerySample is the engine's heap per sample it counts
+	// against max_samples in the costliest shapes measured (a subquery of
+	// a function: 109 B, BenchmarkQuerySampleHeap), rounded up.
+	bytesPerQuerySample = 128
+	// defaultQueryMaxLength and defaultQueryMaxDepth keep parsing to a
+	// few milliseconds (BenchmarkParseAtLimits).
+	defaultQueryMaxLength = 16 << 10
+	defaultQueryMaxDepth  = 256
+	// defaultMaxSeries: ~2 KB of head memory per series (the issue
+	// measured 1.9 KB) makes 1,000,000 series about 2 GB.
+	defaultMaxSeries     = 1_000_000
+	defaultLookbackDelta = 5 * time.Minute
+	defaultExportTimeout = 30 * time.Second
+	defaultEvalInterval  = time.Minute
+	defaultAlertTimeout  = 10 * time.Second
 	// defaultOutOfOrderTimeWindow is the analytics receiver's default
 	// max_snapshot_age: a snapshot the receiver accepts can be stored.
 	defaultOutOfOrderTimeWindow = 7 * 24 * time.Hour
@@ -171,11 +212,28 @@ func (cfg *Config) Validate() error {
 	if cfg.Query.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("query.timeout: must be positive, got %s", cfg.Query.Timeout))
 	}
-	if cfg.Query.MaxSamples <= 0 {
-		errs = append(errs, fmt.Errorf("query.max_samples: must be positive, got %d", cfg.Query.MaxSamples))
+	if wt := cfg.ServerConfig.WriteTimeout; wt > 0 && cfg.Query.Timeout >= wt {
+		errs = append(errs, fmt.Errorf("query.timeout: must be shorter than write_timeout (%s) so that a slow query is answered 503 before the connection is closed, got %s", wt, cfg.Query.Timeout))
+	}
+	if cfg.Query.MaxMemory <= 0 {
+		errs = append(errs, fmt.Errorf("query.max_memory: must be positive, got %d", cfg.Query.MaxMemory))
+	}
+	if cfg.Query.MaxSamples < 0 {
+		errs = append(errs, fmt.Errorf("query.max_samples: must not be negative (0: from max_memory), got %d", cfg.Query.MaxSamples))
 	}
 	if cfg.Query.MaxConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("query.max_concurrency: must be positive, got %d", cfg.Query.MaxConcurrency))
+	} else if cfg.Query.MaxMemory > 0 && cfg.Query.MaxSamples == 0 && cfg.Query.maxSamples() < 1 {
+		errs = append(errs, fmt.Errorf("query.max_memory: %d bytes leave no sample for each of max_concurrency (%d) queries", cfg.Query.MaxMemory, cfg.Query.MaxConcurrency))
+	}
+	if cfg.Query.MaxLength <= 0 {
+		errs = append(errs, fmt.Errorf("query.max_length: must be positive, got %d", cfg.Query.MaxLength))
+	}
+	if cfg.Query.MaxDepth <= 0 {
+		errs = append(errs, fmt.Errorf("query.max_depth: must be positive, got %d", cfg.Query.MaxDepth))
+	}
+	if cfg.Limits.MaxSeries < 0 {
+		errs = append(errs, fmt.Errorf("limits.max_series: must not be negative (0: unlimited), got %d", cfg.Limits.MaxSeries))
 	}
 	if cfg.Query.LookbackDelta <= 0 {
 		errs = append(errs, fmt.Errorf("query.lookback_delta: must be positive, got %s", cfg.Query.LookbackDelta))
@@ -208,6 +266,18 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("alertmanager.timeout: must be positive, got %s", cfg.Alertmanager.Timeout))
 	}
 	return errors.Join(errs...)
+}
+
+// maxSamples is the per-query sample limit: MaxSamples, or MaxMemory
+// shared by MaxConcurrency queries at bytesPerQuerySample each.
+func (q QueryConfig) maxSamples() int {
+	if q.MaxSamples > 0 {
+		return q.MaxSamples
+	}
+	if q.MaxConcurrency <= 0 {
+		return 0
+	}
+	return int(q.MaxMemory / int64(q.MaxConcurrency) / bytesPerQuerySample)
 }
 
 // parseAlertmanagerURL accepts an absolute http or https URL with a host

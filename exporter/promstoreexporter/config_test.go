@@ -28,8 +28,10 @@ func TestLoadConfig(t *testing.T) {
 	custom.Timeout = 10 * time.Second
 	custom.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	custom.RetryConfig.MaxElapsedTime = time.Minute
-	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxSamples: 1_000_000, MaxConcurrency: 4, LookbackDelta: 2 * time.Minute,
-		RangeCacheTTL: 30 * time.Second, RangeCacheSize: 2 << 20}
+	custom.WriteTimeout = time.Minute
+	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxMemory: 1 << 30, MaxSamples: 1_000_000, MaxConcurrency: 8, LookbackDelta: 2 * time.Minute,
+		MaxLength: 4096, MaxDepth: 64, RangeCacheTTL: 30 * time.Second, RangeCacheSize: 2 << 20}
+	custom.Limits = LimitsConfig{MaxSeries: 50_000}
 	custom.Translation = TranslationConfig{Namespace: "pulse"}
 	custom.Rules = RulesConfig{Files: []string{"/etc/pulse/rules/*.yaml", "/etc/pulse/extra.yaml"}, EvaluationInterval: 30 * time.Second}
 	custom.Alertmanager = AlertmanagerConfig{URL: "http://alertmanager:9093", Timeout: 5 * time.Second}
@@ -58,9 +60,15 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Zero(t, cfg.Retention.Size)
 	assert.Equal(t, 7*24*time.Hour, cfg.OutOfOrderTimeWindow, "the analytics receiver's max_snapshot_age")
 	assert.Equal(t, 10_000, cfg.MetadataLimit)
-	assert.Equal(t, 2*time.Minute, cfg.Query.Timeout)
-	assert.Equal(t, 50_000_000, cfg.Query.MaxSamples)
-	assert.Equal(t, 20, cfg.Query.MaxConcurrency)
+	assert.Equal(t, 20*time.Second, cfg.Query.Timeout)
+	assert.Less(t, cfg.Query.Timeout, cfg.WriteTimeout, "a query that times out is answered 503 before the connection closes")
+	assert.Equal(t, int64(512<<20), cfg.Query.MaxMemory)
+	assert.Zero(t, cfg.Query.MaxSamples, "derived from max_memory")
+	assert.Equal(t, 4, cfg.Query.MaxConcurrency)
+	assert.Equal(t, 1_048_576, cfg.Query.maxSamples(), "512 MiB / 4 queries / 128 B per sample")
+	assert.Equal(t, 16<<10, cfg.Query.MaxLength)
+	assert.Equal(t, 256, cfg.Query.MaxDepth)
+	assert.Equal(t, 1_000_000, cfg.Limits.MaxSeries)
 	assert.True(t, cfg.Translation.AddMetricSuffixes)
 	assert.True(t, cfg.Translation.TargetInfo)
 	assert.False(t, cfg.QueueConfig.HasValue(), "no queue by default: acknowledged means committed")
@@ -85,8 +93,12 @@ func TestConfigErrors(t *testing.T) {
 			"out_of_order_time_window: must not be negative, got -1s",
 			"metadata_limit: must not be negative (0: no metadata), got -1",
 			"query.timeout: must be positive, got 0s",
-			"query.max_samples: must be positive, got 0",
+			"query.max_memory: must be positive, got 0",
+			"query.max_samples: must not be negative (0: from max_memory), got -1",
 			"query.max_concurrency: must be positive, got -2",
+			"query.max_length: must be positive, got 0",
+			"query.max_depth: must be positive, got -1",
+			"limits.max_series: must not be negative (0: unlimited), got -1",
 			"query.lookback_delta: must be positive, got 0s",
 			"query.range_cache_ttl: must not be negative (0: no cache), got -1s",
 		}},
@@ -96,6 +108,12 @@ func TestConfigErrors(t *testing.T) {
 			"rules.evaluation_interval: must be positive, got 0s",
 			`alertmanager.url: scheme must be http or https, got "ftp://alertmanager:21"`,
 			"alertmanager.timeout: must be positive, got -1s",
+		}},
+		{name: "bad_timeouts", want: []string{
+			"query.timeout: must be shorter than write_timeout (30s) so that a slow query is answered 503 before the connection is closed, got 2m0s",
+		}},
+		{name: "bad_query_memory", want: []string{
+			"query.max_memory: 1000 bytes leave no sample for each of max_concurrency (20) queries",
 		}},
 		{name: "bad_alertmanager_host", want: []string{
 			`alertmanager.url: must have a host, got "http:///api"`,

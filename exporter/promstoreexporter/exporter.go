@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheusremotewrite"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
@@ -110,7 +111,14 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	opts.EnableSTAsZeroSample = true
 	opts.EnableExemplarStorage = true
 	opts.MaxExemplars = maxExemplars
-	db, err := tsdb.Open(dir, p.logger, nil, opts, nil)
+	// The head refuses new series past limits.max_series, once the WAL is
+	// replayed (a replay never drops what was acknowledged).
+	limiter := &seriesLimiter{max: int64(p.cfg.Limits.MaxSeries)}
+	opts.SeriesLifecycleCallback = limiter
+	// The TSDB, the engine, the rules manager and the notifier register
+	// their metrics here; the collector's telemetry reads them.
+	reg := prometheus.NewRegistry()
+	db, err := tsdb.Open(dir, p.logger, reg, opts, nil)
 	if err != nil {
 		return fmt.Errorf("promstore: open TSDB in %q: %w", dir, err)
 	}
@@ -119,18 +127,21 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 			_ = db.Close()
 		}
 	}()
+	limiter.head.Store(db.Head())
 
 	tracker, err := promql.NewActiveQueryTracker(dir, p.cfg.Query.MaxConcurrency, p.logger)
 	if err != nil {
 		return fmt.Errorf("promstore: query tracker in %q: %w", dir, err)
 	}
+	noStepInterval := func(int64) int64 { return time.Minute.Milliseconds() }
 	engine := promql.NewEngine(promql.EngineOpts{
 		Logger:                   p.logger,
-		MaxSamples:               p.cfg.Query.MaxSamples,
+		Reg:                      reg,
+		MaxSamples:               p.cfg.Query.maxSamples(),
 		Timeout:                  p.cfg.Query.Timeout,
 		ActiveQueryTracker:       tracker,
 		LookbackDelta:            p.cfg.Query.LookbackDelta,
-		NoStepSubqueryIntervalFn: func(int64) int64 { return time.Minute.Milliseconds() },
+		NoStepSubqueryIntervalFn: noStepInterval,
 		EnableAtModifier:         true,
 		EnableNegativeOffset:     true,
 	})
@@ -140,7 +151,7 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 		}
 	}()
 
-	al, err := p.newAlerting(db, engine, externalURL(p.cfg.NetAddr.Endpoint))
+	al, err := p.newAlerting(db, engine, reg, externalURL(p.cfg.NetAddr.Endpoint))
 	if err != nil {
 		return err
 	}
@@ -149,8 +160,23 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 			al.stop()
 		}
 	}()
+	if err = p.telemetry.observe(reg); err != nil {
+		return fmt.Errorf("promstore: telemetry: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			p.telemetry.stopObserving()
+		}
+	}()
 
-	handler := p.handler(db, engine, dir, al)
+	api := &boundedEngine{
+		engine:         engine,
+		maxLength:      p.cfg.Query.MaxLength,
+		maxDepth:       p.cfg.Query.MaxDepth,
+		maxSamples:     p.cfg.Query.maxSamples(),
+		noStepInterval: noStepInterval,
+	}
+	handler := p.handler(db, api, dir, al)
 	// internal/httpserver: connection cap, JSON error answers, timeouts.
 	server, err := httpserver.New(ctx, &p.cfg.ServerConfig, host, p.set.TelemetrySettings, handler, httpserver.Options{
 		Name: "promstore API", MaxConnections: p.cfg.MaxConnections, WriteError: writeAPIError,
@@ -195,6 +221,7 @@ func (p *promstore) shutdown(ctx context.Context) error {
 		p.alerting.stop()
 		p.alerting = nil
 	}
+	p.telemetry.stopObserving()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.engine != nil {
@@ -251,7 +278,7 @@ func (p *promstore) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 		zap.Int64("refused", res.total()),
 		zap.NamedError("last_error", res.lastErr))
 	// The text is counts and fixed phrases only: the receiver may show it.
-	return consumererror.NewPermanent(pipelineerr.Public("promstore", res.err(res.appended, p.cfg.OutOfOrderTimeWindow)))
+	return consumererror.NewPermanent(pipelineerr.Public("promstore", res.err(res.appended, p.cfg.OutOfOrderTimeWindow, p.cfg.Limits.MaxSeries)))
 }
 
 // refusal is why the TSDB refused a sample; the order is the order of the
@@ -264,11 +291,12 @@ const (
 	refusedOutOfOrder
 	refusedDuplicate
 	refusedInvalid
+	refusedSeriesLimit
 	numRefusals
 )
 
 // refusalNames are the telemetry's reason values.
-var refusalNames = [numRefusals]string{"too_old", "out_of_bounds", "out_of_order", "duplicate", "invalid"}
+var refusalNames = [numRefusals]string{"too_old", "out_of_bounds", "out_of_order", "duplicate", "invalid", "series_limit"}
 
 // refusalText says in the error message why samples were refused.
 var refusalText = [numRefusals]string{
@@ -277,6 +305,7 @@ var refusalText = [numRefusals]string{
 	"older than the newest sample of their series",
 	"a different value at a timestamp already stored",
 	"invalid labels or values",
+	"new series past limits.max_series (%d)",
 }
 
 type appendResult struct {
@@ -304,7 +333,7 @@ func (r *appendResult) outOfOrder() int64 {
 
 // err says how many samples were refused and why; it names no label or
 // value, which may be chosen by users.
-func (r *appendResult) err(appended int64, window time.Duration) error {
+func (r *appendResult) err(appended int64, window time.Duration, maxSeries int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "promstore: the TSDB refused %d of %d samples:", r.total(), r.total()+appended)
 	sep := " "
@@ -313,8 +342,11 @@ func (r *appendResult) err(appended int64, window time.Duration) error {
 			continue
 		}
 		text := refusalText[why]
-		if refusal(why) == refusedTooOld {
+		switch refusal(why) {
+		case refusedTooOld:
 			text = fmt.Sprintf(text, window)
+		case refusedSeriesLimit:
+			text = fmt.Sprintf(text, maxSeries)
 		}
 		fmt.Fprintf(&b, "%s%d %s (%s)", sep, n, text, refusalNames[why])
 		sep = ", "
@@ -332,6 +364,8 @@ func refusalOf(err error) refusal {
 		return refusedOutOfOrder
 	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
 		return refusedDuplicate
+	case errors.Is(err, errSeriesLimit):
+		return refusedSeriesLimit
 	}
 	return refusedInvalid
 }

@@ -43,12 +43,15 @@ func createDefaultConfig() component.Config {
 		MetadataLimit:        defaultMetadataLimit,
 		Query: QueryConfig{
 			Timeout:        defaultQueryTimeout,
-			MaxSamples:     defaultMaxSamples,
+			MaxMemory:      defaultQueryMaxMemory,
 			MaxConcurrency: defaultMaxConcurrency,
+			MaxLength:      defaultQueryMaxLength,
+			MaxDepth:       defaultQueryMaxDepth,
 			LookbackDelta:  defaultLookbackDelta,
 			RangeCacheTTL:  defaultRangeCacheTTL,
 			RangeCacheSize: defaultRangeCacheSize,
 		},
+		Limits: LimitsConfig{MaxSeries: defaultMaxSeries},
 		Translation: TranslationConfig{
 			AddMetricSuffixes: true,
 			TargetInfo:        true,

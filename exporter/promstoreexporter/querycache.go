@@ -3,31 +3,44 @@ package promstoreexporter // import "github.com/pulse-otel/pulse/exporter/promst
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"net/http"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // rangeCache answers identical range queries from one evaluation: requests
-// with the same parameters that arrive while it runs wait for it
-// (singleflight), and its successful answer is reused for ttl. Dashboards
-// send exactly such requests: Grafana aligns a panel's start and end to its
-// step, so everyone looking at the same dashboard asks the same question
-// until the next step. The price is that an answer can be up to ttl old;
-// instant queries, rules and alerts are never cached.
+// with the same parameters that arrive while it runs wait for it, and its
+// successful answer is reused for ttl. Dashboards send exactly such
+// requests: Grafana aligns a panel's start and end to its step, so everyone
+// looking at the same dashboard asks the same question until the next
+// step. The price is that an answer can be up to ttl old; instant queries,
+// rules and alerts are never cached.
+//
+// The shared evaluation belongs to no one caller: it runs with a context
+// detached from the first request's (bounded by the query timeout) and is
+// cancelled only when every request waiting for it has gone, so one client
+// disconnecting does not cancel the others' answer.
 type rangeCache struct {
 	next     http.Handler
 	ttl      time.Duration
+	timeout  time.Duration
 	maxBytes int
 	now      func() time.Time
 
-	flight singleflight.Group
-	mu     sync.Mutex
-	byKey  map[string]*list.Element
-	lru    list.List // of *cachedAnswer, most recent first
-	bytes  int
+	mu      sync.Mutex
+	flights map[string]*flight
+	byKey   map[string]*list.Element
+	lru     list.List // of *cachedAnswer, most recent first
+	bytes   int
+}
+
+// flight is one evaluation in progress and the requests waiting for it.
+type flight struct {
+	done    chan struct{} // closed once answer is set
+	answer  *cachedAnswer
+	waiters int // guarded by rangeCache.mu
+	cancel  context.CancelFunc
 }
 
 type cachedAnswer struct {
@@ -43,8 +56,13 @@ const (
 	defaultRangeCacheSize = 64 << 20
 )
 
-func newRangeCache(next http.Handler, ttl time.Duration, maxBytes int) *rangeCache {
-	return &rangeCache{next: next, ttl: ttl, maxBytes: maxBytes, now: time.Now, byKey: map[string]*list.Element{}}
+// newRangeCache caches next's answers; timeout bounds one shared
+// evaluation (query.timeout).
+func newRangeCache(next http.Handler, ttl, timeout time.Duration, maxBytes int) *rangeCache {
+	return &rangeCache{
+		next: next, ttl: ttl, timeout: timeout, maxBytes: maxBytes, now: time.Now,
+		flights: map[string]*flight{}, byKey: map[string]*list.Element{},
+	}
 }
 
 func (c *rangeCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -63,16 +81,72 @@ func (c *rangeCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.write(w)
 		return
 	}
-	v, _, _ := c.flight.Do(key, func() (any, error) {
-		rec := &recorder{header: http.Header{}, status: http.StatusOK}
-		c.next.ServeHTTP(rec, r)
-		a := &cachedAnswer{key: key, status: rec.status, header: rec.header, body: rec.body.Bytes(), expires: c.now().Add(c.ttl)}
-		if a.status == http.StatusOK {
-			c.put(a)
+
+	c.mu.Lock()
+	f, running := c.flights[key]
+	var ctx context.Context
+	if !running {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(r.Context()), c.timeout)
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		c.flights[key] = f
+	}
+	f.waiters++
+	c.mu.Unlock()
+	stop := context.AfterFunc(r.Context(), func() { c.leave(key, f) })
+	defer stop()
+
+	if running {
+		select {
+		case <-f.done:
+			f.answer.write(w)
+		case <-r.Context().Done():
+			// The client has gone; leave has run or is running.
 		}
-		return a, nil
-	})
-	v.(*cachedAnswer).write(w)
+		return
+	}
+	c.evaluate(key, f, r.WithContext(ctx))
+	f.answer.write(w)
+}
+
+// evaluate runs r, whose context is f's, for every waiter of f.
+func (c *rangeCache) evaluate(key string, f *flight, r *http.Request) {
+	defer f.cancel()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	finished := false
+	defer func() {
+		if !finished { // next panicked: answer the waiters, cache nothing
+			rec = &recorder{header: http.Header{}, status: http.StatusInternalServerError}
+			writeAPIError(rec, http.StatusInternalServerError, "query evaluation failed")
+		}
+		f.answer = &cachedAnswer{key: key, status: rec.status, header: rec.header, body: rec.body.Bytes(), expires: c.now().Add(c.ttl)}
+		c.mu.Lock()
+		if c.flights[key] == f {
+			delete(c.flights, key)
+		}
+		c.mu.Unlock()
+		close(f.done)
+		if f.answer.status == http.StatusOK {
+			c.put(f.answer)
+		}
+	}()
+	c.next.ServeHTTP(rec, r)
+	finished = true
+}
+
+// leave is called when a waiter's client goes away: the last one to leave
+// cancels the evaluation, and later identical requests start a new one.
+func (c *rangeCache) leave(key string, f *flight) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.waiters--
+	if f.waiters > 0 {
+		return
+	}
+	f.cancel()
+	if c.flights[key] == f {
+		delete(c.flights, key)
+	}
 }
 
 func (a *cachedAnswer) write(w http.ResponseWriter) {

@@ -1,6 +1,7 @@
 package promstoreexporter
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // countingAPI answers with the query and a call number, slowly.
@@ -39,7 +43,7 @@ func get(h http.Handler, query string) (int, string) {
 
 func TestRangeCacheReusesAnswersForTTL(t *testing.T) {
 	api := &countingAPI{}
-	c := newRangeCache(api, 10*time.Second, 1<<20)
+	c := newRangeCache(api, 10*time.Second, time.Minute, 1<<20)
 	now := time.Unix(1000, 0)
 	c.now = func() time.Time { return now }
 
@@ -68,7 +72,7 @@ func TestRangeCacheReusesAnswersForTTL(t *testing.T) {
 
 func TestRangeCacheEvaluatesConcurrentIdenticalQueriesOnce(t *testing.T) {
 	api := &countingAPI{delay: 100 * time.Millisecond}
-	c := newRangeCache(api, time.Nanosecond, 1<<20) // answers expire at once: only coalescing helps
+	c := newRangeCache(api, time.Nanosecond, time.Minute, 1<<20) // answers expire at once: only coalescing helps
 	var wg sync.WaitGroup
 	bodies := make([]string, 20)
 	for i := range bodies {
@@ -91,7 +95,7 @@ func TestRangeCacheEvaluatesConcurrentIdenticalQueriesOnce(t *testing.T) {
 
 func TestRangeCachePOSTAndEviction(t *testing.T) {
 	api := &countingAPI{}
-	c := newRangeCache(api, time.Hour, 4096)
+	c := newRangeCache(api, time.Hour, time.Minute, 4096)
 	post := func(q string) string {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/query_range", strings.NewReader(url.Values{"query": {q}, "step": {"60"}}.Encode()))
@@ -118,4 +122,97 @@ func TestRangeCachePOSTAndEviction(t *testing.T) {
 	if api.calls.Load() != before+1 {
 		t.Fatal("the oldest answer survived eviction")
 	}
+}
+
+// blockingAPI answers once release is closed, or 499 when its request's
+// context ends first; it reports each evaluation's context.
+type blockingAPI struct {
+	release chan struct{}
+	started chan context.Context
+}
+
+func (a *blockingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.started <- r.Context()
+	select {
+	case <-a.release:
+		_, _ = io.WriteString(w, `{"status":"success"}`)
+	case <-r.Context().Done():
+		w.WriteHeader(499)
+	}
+}
+
+// rangeRequest is an identical range query whose client can go away.
+func rangeRequest(ctx context.Context) *http.Request {
+	return httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/v1/query_range?"+url.Values{"query": {"up"}, "start": {"0"}, "end": {"3600"}, "step": {"60"}}.Encode(), nil)
+}
+
+// TestRangeCacheFirstClientLeavingKeepsOthersAnswer: the shared evaluation
+// is not the first caller's: when that client disconnects, the others
+// still get the answer.
+func TestRangeCacheFirstClientLeavingKeepsOthersAnswer(t *testing.T) {
+	api := &blockingAPI{release: make(chan struct{}), started: make(chan context.Context, 4)}
+	c := newRangeCache(api, time.Minute, time.Minute, 1<<20)
+
+	firstCtx, leave := context.WithCancel(context.Background())
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		c.ServeHTTP(httptest.NewRecorder(), rangeRequest(firstCtx))
+	}()
+	evalCtx := <-api.started
+
+	second := httptest.NewRecorder()
+	secondDone := make(chan struct{})
+	go func() {
+		defer close(secondDone)
+		c.ServeHTTP(second, rangeRequest(context.Background()))
+	}()
+	waiters := func(n int) func() bool {
+		return func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			for _, f := range c.flights {
+				return f.waiters == n
+			}
+			return false
+		}
+	}
+	require.Eventually(t, waiters(2), 5*time.Second, time.Millisecond, "the second request joins the flight")
+	leave()
+	require.Eventually(t, waiters(1), 5*time.Second, time.Millisecond, "the first client's leaving is seen")
+	require.NoError(t, evalCtx.Err(), "the evaluation was cancelled with the first client")
+	close(api.release)
+	<-secondDone
+	<-firstDone
+	assert.Equal(t, http.StatusOK, second.Code)
+	assert.Equal(t, `{"status":"success"}`, second.Body.String())
+	assert.Len(t, api.started, 0, "evaluated once")
+}
+
+// TestRangeCacheAllClientsLeavingCancelsTheEvaluation: nobody waits, so the
+// evaluation stops, and the next identical request starts a new one.
+func TestRangeCacheAllClientsLeavingCancelsTheEvaluation(t *testing.T) {
+	api := &blockingAPI{release: make(chan struct{}), started: make(chan context.Context, 4)}
+	c := newRangeCache(api, time.Minute, time.Minute, 1<<20)
+
+	ctx, leave := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.ServeHTTP(httptest.NewRecorder(), rangeRequest(ctx))
+	}()
+	evalCtx := <-api.started
+	leave()
+	select {
+	case <-evalCtx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the evaluation went on with no client waiting")
+	}
+	<-done
+
+	close(api.release)
+	rec := httptest.NewRecorder()
+	c.ServeHTTP(rec, rangeRequest(context.Background()))
+	<-api.started
+	assert.Equal(t, http.StatusOK, rec.Code, "a cancelled evaluation is neither cached nor joined")
 }

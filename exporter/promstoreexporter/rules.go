@@ -54,12 +54,11 @@ type alerting struct {
 // newAlerting builds the notifier and the rules manager and loads the rule
 // files once so that a bad file fails Start with its name. Nothing runs
 // until run is called.
-func (p *promstore) newAlerting(db *tsdb.DB, engine *promql.Engine, externalURL *url.URL) (*alerting, error) {
+func (p *promstore) newAlerting(db *tsdb.DB, engine *promql.Engine, reg prometheus.Registerer, externalURL *url.URL) (*alerting, error) {
 	files, err := expandRuleFiles(p.cfg.Rules.Files)
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
 	n := notifier.NewManager(&notifier.Options{
 		QueueCapacity:   notifierQueueCapacity,
 		DrainOnShutdown: true,
