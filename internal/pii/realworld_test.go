@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -135,4 +136,26 @@ func TestScanVersionsNotIPs(t *testing.T) {
 		{"to 192.0.2.7 now", []exp{{IPv4, "192.0.2.7"}}},
 		{"mail jane@example.com: hi", []exp{{Email, "jane@example.com"}}},
 	})
+}
+
+// The new detectors keep Scan's promise: no allocation for clean text,
+// also on the paths they add (CIDR blocks, keyed-secret filters, the
+// normalised copy of an encoded string).
+func TestScanNoAllocRealWorld(t *testing.T) {
+	sc := newScanner(t, Options{})
+	var buf [8]Match
+	for _, s := range []string{
+		"route 10.0.0.0/16 via 192.168.0.0/24",
+		"a=b; password: must; x-api-key: x",
+		"https://example.com/release/5.0.2.1/notes?x=1&y=2",
+		"/search?q=running%20shoes%20size%2042",
+		"１２月３日 発送\u00a0done",
+	} {
+		if raceEnabled && strings.ContainsAny(s, "%\u00a0") {
+			continue // see raceEnabled
+		}
+		if n := testing.AllocsPerRun(100, func() { sc.Scan(buf[:0], s) }); n != 0 {
+			t.Errorf("%q: %v allocations per Scan, want 0", s, n)
+		}
+	}
 }

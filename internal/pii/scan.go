@@ -914,14 +914,15 @@ func ipv4NotHost(s string, i, e int) bool {
 			p++
 		}
 		if bits < 32 && (p >= n || !isDigit(s[p])) {
-			var a uint32
-			for _, o := range strings.Split(s[i:e], ".") {
-				v := 0
-				for x := 0; x < len(o); x++ {
-					v = v*10 + int(o[x]-'0')
+			var a, o uint32
+			for x := i; x < e; x++ {
+				if s[x] == '.' {
+					a, o = a<<8|o, 0
+				} else {
+					o = o*10 + uint32(s[x]-'0')
 				}
-				a = a<<8 | uint32(v)
 			}
+			a = a<<8 | o
 			if a<<bits == 0 {
 				return true
 			}
