@@ -46,7 +46,7 @@ const advHardCap = 3 << 30
 // pendingDefects lists the defects of issue 12 whose fix has not landed:
 // their attacks are skipped. PULSE_ADVERSARIAL_PENDING overrides it (set
 // it to "" to run every attack).
-const pendingDefects = "1,6,7b"
+const pendingDefects = "1,1b,6,7b"
 
 func skipPending(t *testing.T, defect string) {
 	t.Helper()
@@ -436,6 +436,7 @@ func isJSONError(body []byte) bool {
 func TestAdversarial(t *testing.T) {
 	binary(t)
 	t.Run("1-query-memory", advQueryMemory)
+	t.Run("1b-query-cancel-on-disconnect", advQueryCancel)
 	t.Run("2-gzip-bomb", advGzipBomb)
 	t.Run("3-slow-bodies", advSlowBodies)
 	t.Run("4-snapshot-cardinality", advSnapshotCardinality)
@@ -501,6 +502,63 @@ func advQueryMemory(t *testing.T) {
 	wg.Wait()
 	peak := r.attackEnd(t, bound)
 	r.finish(t, "`count_over_time(vector(1)[10y:1s])` ×4 in parallel, then `[1d:1s]` ×24 in parallel", n+m, y.snapshot(), bound, peak)
+}
+
+// Defect 1, cancel on client disconnect: four slow range queries (seconds
+// each, distinct), as many as max_concurrency, whose clients disconnect
+// after 300 ms. Their evaluation must stop, so that a query sent next is
+// answered at once instead of waiting for a slot.
+func advQueryCancel(t *testing.T) {
+	skipPending(t, "1b")
+	const bound = 768 << 20
+	r := startAdv(t, advOptions{})
+	r.startGood(t)
+	var y tally
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 90 * time.Second}
+	end := time.Now()
+	const k = 4
+	for i := range k {
+		// Distinct steps: identical range queries would share one
+		// evaluation (range_cache_ttl).
+		slow := url.Values{
+			"query": {"quantile_over_time(0.5, vector(time())[6h:1s])"},
+			"start": {strconv.FormatInt(end.Add(-24*time.Hour).Unix(), 10)},
+			"end":   {strconv.FormatInt(end.Unix(), 10)},
+			"step":  {strconv.Itoa(8 + i)},
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.api+"/api/v1/query_range", strings.NewReader(slow.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := client.Do(req)
+			if err != nil {
+				y.add("client gave up")
+				return
+			}
+			body := r.read("query", resp)
+			y.add(strconv.Itoa(resp.StatusCode))
+			t.Logf("slow query answered %d within 300 ms: %.200s", resp.StatusCode, body)
+		}()
+	}
+	wg.Wait()
+	start := time.Now()
+	resp, err := client.Get(r.api + "/api/v1/query?query=" + url.QueryEscape("vector(1)"))
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("a query after the clients gave up: %s", shortErr(err))
+	}
+	r.read("query", resp)
+	y.add(strconv.Itoa(resp.StatusCode))
+	t.Logf("a query after %d clients gave up answered %d in %s", k, resp.StatusCode, took.Round(time.Millisecond))
+	if resp.StatusCode != http.StatusOK || took > 2*time.Second {
+		t.Errorf("a query after %d clients gave up: status %d after %s, want 200 within 2 s (their queries cancelled)", k, resp.StatusCode, took.Round(time.Millisecond))
+	}
+	peak := r.attackEnd(t, bound)
+	r.finish(t, "4 slow range queries (`quantile_over_time(0.5, vector(time())[6h:1s])` over 1 d) whose clients give up after 300 ms, then `vector(1)`", k+1, y.snapshot(), bound, peak)
 }
 
 // Defect 2: eight gzip requests of about 5 KB, each one event whose
