@@ -3,6 +3,7 @@ package promstoreexporter
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 // apiAnswer is the status code, errorType and error of one API call.
@@ -209,4 +211,91 @@ func BenchmarkQuerySampleHeap(b *testing.B) {
 		worst = max(worst, peak.Load())
 	}
 	b.ReportMetric(float64(worst)/samples, "peak-heap-B/sample")
+}
+
+// slowRange is seconds of CPU and little memory: a day at a 10 s step,
+// each step the median of a 2 h window of a 1 s subquery (93,601 steps,
+// within max_samples).
+func slowRange() url.Values {
+	end := time.Now()
+	return url.Values{
+		"query": {"quantile_over_time(0.5, vector(time())[2h:1s])"},
+		"start": {formatTime(end.Add(-24 * time.Hour))}, "end": {formatTime(end)}, "step": {"10"},
+	}
+}
+
+// TestSlowQueryAnswered503: a query past query.timeout is answered 503
+// timeout, not cut off by the server's write_timeout.
+func TestSlowQueryAnswered503(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Query.Timeout = 20 * time.Millisecond
+	cfg.Query.RangeCacheTTL = 0
+	require.NoError(t, cfg.Validate())
+	exp := startExporter(t, cfg)
+	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
+	form := slowRange()
+	// 5 M points: about 0.15 s of work, which the engine cannot interrupt
+	// (see maxScanPerSample); past the timeout it answers 503.
+	form.Set("query", "quantile_over_time(0.5, vector(time())[10m:1s])")
+	got := callAPI(t, "http://"+cfg.NetAddr.Endpoint, "/api/v1/query_range", form)
+	assert.Equal(t, http.StatusServiceUnavailable, got.status, got.err)
+	assert.Equal(t, "timeout", got.errorType)
+}
+
+// TestSubqueryScanRefused: a range function over a subquery that would scan
+// more points in all than max_samples × maxScanPerSample is refused before
+// evaluation; the engine could not stop it at query.timeout.
+func TestSubqueryScanRefused(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	exp := startExporter(t, cfg)
+	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
+	now := time.Now()
+	got := callAPI(t, "http://"+cfg.NetAddr.Endpoint, "/api/v1/query_range", url.Values{
+		"query": {"quantile_over_time(0.5, vector(time())[5d:1s])"},
+		"start": {formatTime(now.Add(-24 * time.Hour))}, "end": {formatTime(now)}, "step": {"60"},
+	})
+	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+	assert.Equal(t, "execution", got.errorType)
+	assert.Equal(t, "query processing would take too long: quantile_over_time over a subquery of range 5d at step 1s scans 432001 points at each of 1441 steps, more than query.max_samples × 256 (268435456) in all", got.err)
+	// The slow query of the other tests is within the budget.
+	c := subqueryCheck{maxSamples: 1 << 20}
+	assert.NoError(t, c.walk(mustParse(t, "quantile_over_time(0.5, vector(time())[2h:1s])"), (24*time.Hour).Milliseconds(), 8641))
+}
+
+func mustParse(t *testing.T, q string) parser.Expr {
+	t.Helper()
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(q)
+	require.NoError(t, err)
+	return e
+}
+
+// TestClientDisconnectCancelsQuery: a client that gives up frees its
+// query slot at once, through the range cache too.
+func TestClientDisconnectCancelsQuery(t *testing.T) {
+	for _, cacheTTL := range []time.Duration{0, 10 * time.Second} {
+		t.Run(fmt.Sprintf("range_cache_ttl=%s", cacheTTL), func(t *testing.T) {
+			p, tel := startWithTelemetry(t, func(c *Config) { c.Query.RangeCacheTTL = cacheTTL })
+			running := func() float64 {
+				m, err := tel.GetMetric("prometheus_engine_queries")
+				require.NoError(t, err)
+				return m.Data.(metricdata.Gauge[float64]).DataPoints[0].Value
+			}
+			addr := p.cfg.NetAddr.Endpoint
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/api/v1/query_range", strings.NewReader(slowRange().Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			require.Eventually(t, func() bool { return running() == 1 }, 10*time.Second, 5*time.Millisecond, "the query runs")
+			cancel()
+			<-done
+			require.Eventually(t, func() bool { return running() == 0 }, 5*time.Second, 10*time.Millisecond,
+				"the query went on after its client left (query.timeout is 20s)")
+		})
+	}
 }
