@@ -56,7 +56,7 @@ func TestAnswerNamesWhatConsentDropped(t *testing.T) {
 		event(2, "web", "user_action", "necessary"), // dropped
 		event(3, "ios", "error_tracking", "necessary"),
 		event(4, "android", "user_action", "marketing"),
-		`{"eventId":"evt-5"}`, // rejected by the receiver
+		`{"eventId":"evt-5"}`,                           // rejected by the receiver
 		event(6, "android", "user_action", "necessary"), // dropped
 	}
 	resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+"/v1/events", "application/json", strings.NewReader("["+strings.Join(items, ",")+"]"))
