@@ -220,7 +220,7 @@ func slowRange() url.Values {
 	end := time.Now()
 	return url.Values{
 		"query": {"quantile_over_time(0.5, vector(time())[2h:1s])"},
-		"start": {formatTime(end.Add(-24 * time.Hour))}, "end": {formatTime(end)}, "step": {"10"},
+		"start": {formatTime(end.Add(-4 * time.Hour))}, "end": {formatTime(end)}, "step": {"10"},
 	}
 }
 
@@ -237,6 +237,7 @@ func TestSlowQueryAnswered503(t *testing.T) {
 	// 5 M points: about 0.15 s of work, which the engine cannot interrupt
 	// (see maxScanPerSample); past the timeout it answers 503.
 	form.Set("query", "quantile_over_time(0.5, vector(time())[10m:1s])")
+	form.Set("start", formatTime(time.Now().Add(-24*time.Hour)))
 	got := callAPI(t, "http://"+cfg.NetAddr.Endpoint, "/api/v1/query_range", form)
 	assert.Equal(t, http.StatusServiceUnavailable, got.status, got.err)
 	assert.Equal(t, "timeout", got.errorType)
@@ -256,10 +257,10 @@ func TestSubqueryScanRefused(t *testing.T) {
 	})
 	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
 	assert.Equal(t, "execution", got.errorType)
-	assert.Equal(t, "query processing would take too long: quantile_over_time over a subquery of range 5d at step 1s scans 432001 points at each of 1441 steps, more than query.max_samples × 256 (268435456) in all", got.err)
+	assert.Equal(t, "query processing would take too long: quantile_over_time over a subquery of range 5d at step 1s scans 432001 points at each of 1441 steps, more than query.max_samples × 16 (16777216) in all", got.err)
 	// The slow query of the other tests is within the budget.
 	c := subqueryCheck{maxSamples: 1 << 20}
-	assert.NoError(t, c.walk(mustParse(t, "quantile_over_time(0.5, vector(time())[2h:1s])"), (24*time.Hour).Milliseconds(), 8641))
+	assert.NoError(t, c.walk(mustParse(t, "quantile_over_time(0.5, vector(time())[2h:1s])"), (4*time.Hour).Milliseconds(), 1441))
 }
 
 func mustParse(t *testing.T, q string) parser.Expr {
