@@ -63,12 +63,12 @@ func (e *forgetExtension) handler() http.Handler {
 				writeJSON(w, http.StatusOK, countAnswer{Count: e.count()})
 			default:
 				w.Header().Set("Allow", "GET, POST")
-				writeError(w, http.StatusMethodNotAllowed, "method "+strconv.Quote(req.Method)+" is not allowed on "+basePath+"; use POST to forget a user, GET to count the requests")
+				writeError(w, http.StatusMethodNotAllowed, "method not allowed on "+basePath+"; use POST to forget a user, GET to count the requests")
 			}
 		case strings.HasPrefix(path, basePath+"/") && !strings.Contains(path[len(basePath)+1:], "/"):
 			if req.Method != http.MethodGet {
 				w.Header().Set("Allow", "GET")
-				writeError(w, http.StatusMethodNotAllowed, "method "+strconv.Quote(req.Method)+" is not allowed on "+basePath+"/{requestId}; use GET")
+				writeError(w, http.StatusMethodNotAllowed, "method not allowed on "+basePath+"/{requestId}; use GET")
 				return
 			}
 			e.serveRecord(w, path[len(basePath)+1:])
