@@ -177,6 +177,17 @@ const hugeTableBytes = 4 << 20
 // minSetSlots is the size of a set's first array.
 const minSetSlots = 1 << 10
 
+// tableSize returns the slots of an open-addressing table (dedup and join)
+// that holds n keys at most half full, the shift that turns a 64-bit hash
+// into a slot, and whether that is more slots than cur.
+func tableSize(n, cur int) (size int, shift uint8, grows bool) {
+	size = minSetSlots
+	for size < 2*n {
+		size <<= 1
+	}
+	return size, uint8(64 - bits.TrailingZeros(uint(size))), size > cur
+}
+
 // setKey maps the hash 0, which marks empty slots, to 1: ids hashing to 0
 // and 1 count as one (a chance of 2^-63 per pair).
 func setKey(h uint64) uint64 {
@@ -234,15 +245,12 @@ func (s *hashSet) insert(h uint64) {
 
 // grow makes room for n keys at most half full, keeping the keys.
 func (s *hashSet) grow(n int) {
-	size := minSetSlots
-	for size < 2*n {
-		size <<= 1
-	}
-	if size <= len(s.slots) {
+	size, shift, ok := tableSize(n, len(s.slots))
+	if !ok {
 		return
 	}
 	old := s.slots
-	s.slots, s.shift, s.n = make([]uint64, size), uint8(64-bits.TrailingZeros(uint(size))), 0
+	s.slots, s.shift, s.n = make([]uint64, size), shift, 0
 	adviseHuge(s.slots)
 	for _, h := range old {
 		if h != 0 {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 )
@@ -312,15 +311,12 @@ func (s *joinSet) remove(h uint64) (joinEntry, bool) {
 
 // grow makes room for n entries at most half full, keeping the entries.
 func (s *joinSet) grow(n int) {
-	size := minSetSlots
-	for size < 2*n {
-		size <<= 1
-	}
-	if size <= len(s.slots) {
+	size, shift, ok := tableSize(n, len(s.slots))
+	if !ok {
 		return
 	}
 	old := s.slots
-	s.slots, s.shift, s.n = make([]joinSlot, size), uint8(64-bits.TrailingZeros(uint(size))), 0
+	s.slots, s.shift, s.n = make([]joinSlot, size), shift, 0
 	adviseHuge(s.slots)
 	for _, sl := range old {
 		if sl.h != 0 {

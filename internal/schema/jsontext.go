@@ -36,7 +36,7 @@ func LoneSurrogate(b []byte) int {
 			i++ // a two-byte escape such as \\ or \"
 			continue
 		}
-		r, ok := hex4(b, i+2)
+		r, ok := Hex4(b, i+2)
 		switch {
 		case !ok:
 			return i
@@ -45,7 +45,7 @@ func LoneSurrogate(b []byte) int {
 		case r >= 0xd800 && r <= 0xdbff:
 			lo, ok := -1, false
 			if i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
-				lo, ok = hex4(b, i+8)
+				lo, ok = Hex4(b, i+8)
 			}
 			if !ok || lo < 0xdc00 || lo > 0xdfff {
 				return i
@@ -58,9 +58,10 @@ func LoneSurrogate(b []byte) int {
 	return -1
 }
 
-// hex4 reads the four hex digits at b[i:].
-func hex4(b []byte, i int) (int, bool) {
-	if i+4 > len(b) {
+// Hex4 reads the four hex digits of a \u escape at b[i:], and says
+// whether there were four.
+func Hex4(b []byte, i int) (int, bool) {
+	if i < 0 || i+4 > len(b) {
 		return 0, false
 	}
 	r := 0

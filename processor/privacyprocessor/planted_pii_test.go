@@ -1,10 +1,8 @@
 package privacyprocessor
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,17 +10,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/processor/processortest"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pulse-otel/pulse/internal/plantedpii"
-	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
 
 func TestPlantedPIINeverLeaves(t *testing.T) {
@@ -30,27 +24,7 @@ func TestPlantedPIINeverLeaves(t *testing.T) {
 	logger := zap.New(core)
 
 	sink := new(consumertest.LogsSink)
-	pset := processortest.NewNopSettings(NewFactory().Type())
-	pset.Logger = logger
-	pcfg := createDefaultConfig().(*Config)
-	pcfg.Pseudonymize.Key = testKey
-	proc, err := NewFactory().CreateLogs(context.Background(), pset, pcfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
-
-	rf := analyticsreceiver.NewFactory()
-	rcfg := rf.CreateDefaultConfig().(*analyticsreceiver.Config)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	rcfg.NetAddr.Endpoint = ln.Addr().String()
-	require.NoError(t, ln.Close())
-	rset := receivertest.NewNopSettings(rf.Type())
-	rset.Logger = logger
-	rcv, err := rf.CreateLogs(context.Background(), rset, rcfg, proc)
-	require.NoError(t, err)
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	endpoint := startBehindReceiver(t, logger, sink)
 
 	ts := time.Now().Add(-time.Minute).UnixMilli()
 	var answers strings.Builder
@@ -59,7 +33,7 @@ func TestPlantedPIINeverLeaves(t *testing.T) {
 		`[{"eventId":` + fmt.Sprintf("%q", plantedpii.Values["email"]), // malformed
 		`{"` + plantedpii.Values["email"] + `":1}`,
 	} {
-		resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+"/v1/events", "application/json", strings.NewReader(body))
+		resp, err := http.Post("http://"+endpoint+"/v1/events", "application/json", strings.NewReader(body))
 		require.NoError(t, err)
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

@@ -1,20 +1,16 @@
 package privacyprocessor
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/processor/processortest"
-	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
 
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
@@ -26,23 +22,7 @@ import (
 // resource), which the answer must undo.
 func TestAnswerNamesWhatConsentDropped(t *testing.T) {
 	sink := new(consumertest.LogsSink)
-	pcfg := createDefaultConfig().(*Config)
-	pcfg.Pseudonymize.Key = testKey
-	proc, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(NewFactory().Type()), pcfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
-
-	rf := analyticsreceiver.NewFactory()
-	rcfg := rf.CreateDefaultConfig().(*analyticsreceiver.Config)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	rcfg.NetAddr.Endpoint = ln.Addr().String()
-	require.NoError(t, ln.Close())
-	rcv, err := rf.CreateLogs(context.Background(), receivertest.NewNopSettings(rf.Type()), rcfg, proc)
-	require.NoError(t, err)
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	endpoint := startBehindReceiver(t, zap.NewNop(), sink)
 
 	ts := time.Now().Add(-time.Minute).UnixMilli()
 	event := func(i int, platform, eventType, consent string) string {
@@ -59,7 +39,7 @@ func TestAnswerNamesWhatConsentDropped(t *testing.T) {
 		`{"eventId":"evt-5"}`,                           // rejected by the receiver
 		event(6, "android", "user_action", "necessary"), // dropped
 	}
-	resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+"/v1/events", "application/json", strings.NewReader("["+strings.Join(items, ",")+"]"))
+	resp, err := http.Post("http://"+endpoint+"/v1/events", "application/json", strings.NewReader("["+strings.Join(items, ",")+"]"))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

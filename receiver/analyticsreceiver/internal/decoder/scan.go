@@ -374,7 +374,7 @@ func (s *scanner) str(i int) (end, n int, lone bool) {
 			s.syntax(i+1, "invalid escape character")
 			return i + 1, 0, lone
 		}
-		r, ok := hex4(b, i+2)
+		r, ok := schema.Hex4(b, i+2)
 		if !ok {
 			s.syntax(i+2, `invalid \u escape (expected four hex digits)`)
 			return i + 2, 0, lone
@@ -387,7 +387,7 @@ func (s *scanner) str(i int) (end, n int, lone bool) {
 			saved += 4
 		case r >= 0xd800 && r <= 0xdbff:
 			// A high surrogate must be followed by a low one: 12 bytes, 4 decoded.
-			if lo, ok := hex4(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' && lo >= 0xdc00 && lo <= 0xdfff {
+			if lo, ok := schema.Hex4(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' && lo >= 0xdc00 && lo <= 0xdfff {
 				i += 6
 				saved += 8
 			} else {
@@ -417,28 +417,6 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// hex4 reads four hex digits at b[i:].
-func hex4(b []byte, i int) (int, bool) {
-	if i < 0 || i+4 > len(b) {
-		return 0, false
-	}
-	r := 0
-	for _, c := range b[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | int(c)
-	}
-	return r, true
-}
 
 // enter checks the depth of a container about to be opened at depth d.
 func (s *scanner) enter(i, d int) bool {
