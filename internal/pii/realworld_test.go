@@ -48,6 +48,11 @@ func TestScanCredentials(t *testing.T) {
 		{"https://example.com/account/reset-password/Zx81Qm4LpR7sT2vW9yB3nK6d", []exp{{URLSecret, "Zx81Qm4LpR7sT2vW9yB3nK6d"}}},
 		{"https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/a1B2c3D4e5F6g7H8i9J0k1L2", []exp{{URLSecret, "a1B2c3D4e5F6g7H8i9J0k1L2"}}},
 		{"https://example.com/help/article/how-to-reset-your-password", nil},
+		// A page sent as a path, without scheme and host.
+		{"/account/reset-password/Zx81Qm4LpR7sT2vW9yB3nK6d", []exp{{URLSecret, "Zx81Qm4LpR7sT2vW9yB3nK6d"}}},
+		{"/invite/accept/Hq3mT9xZ2pL7rW5vK8sB4nD6?ref=mail", []exp{{URLSecret, "Hq3mT9xZ2pL7rW5vK8sB4nD6"}}},
+		{"/help/article/how-to-reset-your-password", nil},
+		{"/workouts/strength/Deadlift2024Beginners", nil},
 		// A secret named once by its key is masked wherever it appears.
 		{"my password is Sommer2024! and password: Sommer2024!", []exp{{Secret, "Sommer2024!"}, {Secret, "Sommer2024!"}}},
 	})

@@ -141,6 +141,14 @@ func (sc *Scanner) scanBuiltins(dst []Match, s string, custom []Match) (_ []Matc
 	i := 0
 	base := len(dst)
 	cf := customFloor{m: custom}
+	// A page path without scheme or host, as apps send a page
+	// ("/account/reset-password/<token>"), is a URL path too.
+	if n > 1 && s[0] == '/' && sc.on(URLSecret) {
+		if a, b := pathSecret(s, 1); a >= 0 {
+			dst = add(dst, URLSecret, a, b)
+			i = b
+		}
+	}
 	for {
 		for i+8 <= n {
 			b := s[i : i+8]
