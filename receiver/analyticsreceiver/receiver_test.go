@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
@@ -421,12 +422,23 @@ func TestObsReportCountsAccepted(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	m, err := tel.GetMetric("otelcol_receiver_accepted_log_records")
 	require.NoError(t, err)
-	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "Value:2")
+	accepted, ok := m.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "accepted_log_records is %T", m.Data)
+	var total int64
+	for _, dp := range accepted.DataPoints {
+		total += dp.Value
+	}
+	assert.Equal(t, int64(2), total)
 	m, err = tel.GetMetric("otelcol_receiver_analytics_rejected_items")
 	require.NoError(t, err)
-	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "Value:1")
-	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "events")
-	assert.Contains(t, fmt.Sprintf("%+v", m.Data), "missing", "reason code of the first error")
+	rejected, ok := m.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "rejected_items is %T", m.Data)
+	require.Len(t, rejected.DataPoints, 1)
+	assert.Equal(t, int64(1), rejected.DataPoints[0].Value)
+	endpoint, _ := rejected.DataPoints[0].Attributes.Value("endpoint")
+	assert.Equal(t, "events", endpoint.AsString())
+	reason, _ := rejected.DataPoints[0].Attributes.Value("reason")
+	assert.Equal(t, "missing", reason.AsString(), "reason code of the first error")
 }
 
 func TestLogsAndMetricsShareOneServer(t *testing.T) {
@@ -435,4 +447,7 @@ func TestLogsAndMetricsShareOneServer(t *testing.T) {
 	assert.Equal(t, http.StatusOK, r.status, r.raw)
 	r = post(t, srv.url+"/v1/system-metrics", "application/json", []byte(systemSnapshot()))
 	assert.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, 1, srv.logs.LogRecordCount(), "the event reached the logs pipeline")
+	require.Len(t, srv.metrics.AllMetrics(), 1, "the snapshot reached the metrics pipeline")
+	assert.Positive(t, srv.metrics.AllMetrics()[0].DataPointCount())
 }
