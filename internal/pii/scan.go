@@ -658,99 +658,6 @@ func uuidEnd(s string, i, j int) int {
 	return i + 36
 }
 
-// --- email ---
-
-// parseEmail parses the address around the '@' at s[at]. It returns its
-// bounds, or -1.
-func parseEmail(s string, at, floor int) (int, int) {
-	n := len(s)
-	// The local part: at most 64 bytes back, not across "..", starting with
-	// an alphanumeric or '_' and not ending with a '.'. (Cutting rather than
-	// rejecting keeps the result the same when what comes before changes,
-	// as it does when an earlier match is redacted.)
-	a := at
-	for a > floor && at-a < 64 && cls[s[a-1]]&cLocal != 0 && !(s[a-1] == '.' && a > 1 && s[a-2] == '.') {
-		a--
-	}
-	for a < at && cls[s[a]]&(cAlnum) == 0 && s[a] != '_' {
-		a++
-	}
-	if a == at || s[at-1] == '.' {
-		return -1, -1
-	}
-	// Domain: two or more labels, the last one letters only.
-	p := at + 1
-	labels := 0
-	tld := 0
-	for {
-		st := p
-		for p < n && (isAlnum(s[p]) || s[p] == '-') {
-			p++
-		}
-		if p == st || p-st > 63 || s[st] == '-' || s[p-1] == '-' {
-			return -1, -1
-		}
-		labels++
-		tld = st
-		if p+1 < n && s[p] == '.' && isAlnum(s[p+1]) {
-			p++
-			continue
-		}
-		break
-	}
-	if labels < 2 || p-at-1 > 253 || p-tld < 2 || p-tld > 24 {
-		return -1, -1
-	}
-	for k := tld; k < p; k++ {
-		if cls[s[k]]&(cUpper|cLower) == 0 {
-			return -1, -1
-		}
-	}
-	if p < n && (isWord(s[p]) || s[p] == '@') {
-		return -1, -1
-	}
-	if fileExtTLD(s[tld:p]) || scpRemote(s, p) {
-		return -1, -1
-	}
-	return a, p
-}
-
-// scpRemote reports whether the host of "user@host" ending at s[p] is
-// followed by ":path" with a '/' or ending in ".git": an scp-style git
-// remote ("git@github.com:org/repo.git"), not an address.
-func scpRemote(s string, p int) bool {
-	if p+1 >= len(s) || s[p] != ':' {
-		return false
-	}
-	q := p + 1
-	slash := false
-	for q < len(s) && (isWord(s[q]) || s[q] == '/' || s[q] == '.' || s[q] == '-' || s[q] == '~') {
-		slash = slash || s[q] == '/'
-		q++
-	}
-	return q > p+1 && (slash || strings.HasSuffix(s[p+1:q], ".git"))
-}
-
-// fileExtTLD reports whether tld is a file extension that makes "a@b.ext"
-// an asset name ("icon@2x.png") rather than an address.
-func fileExtTLD(tld string) bool {
-	if len(tld) > 4 {
-		return false
-	}
-	var b [4]byte
-	for i := 0; i < len(tld); i++ {
-		b[i] = lower(tld[i])
-	}
-	switch string(b[:len(tld)]) {
-	case "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic",
-		"js", "mjs", "css", "map", "json", "html", "htm", "txt", "xml", "yml", "yaml", "pdf", "wasm":
-		return true
-	}
-	return false
-}
-
-// --- numbers: IPv4, SSN, cards, phones ---
-
 // parseIPv4 parses a dotted quad at s[i:] (octets 0-255, no leading zeros)
 // and returns its end, or 0. It does not check what follows.
 func parseIPv4(s string, i int) int {
@@ -1345,8 +1252,6 @@ func nanp(s string, g []pgroup) bool {
 	return true
 }
 
-// --- IBAN ---
-
 // ibanLen holds the IBAN length per country code (index (c0-'A')*26+c1-'A').
 var ibanLen = func() (t [26 * 26]uint8) {
 	for _, e := range []struct {
@@ -1424,8 +1329,6 @@ func parseIBAN(s string, i int) (int, bool) {
 	}
 	return p, r == 1
 }
-
-// --- IPv6 ---
 
 // ipv6StartOK reports whether an IPv6 address may start at s[i]: not inside
 // a word, and not right after a ':' or '.' (the tail of a longer, invalid
@@ -1508,8 +1411,6 @@ func parseIPv6(s string, i int) int {
 	}
 	return p
 }
-
-// --- JWT, bearer tokens, API keys ---
 
 func jwtStartOK(s string, i int) bool {
 	return i == 0 || (s[i-1] != '.' && s[i-1] != '-')
@@ -1739,8 +1640,6 @@ func mixed(v string) bool {
 	}
 	return seen&cDigit != 0 && seen&(cUpper|cLower) != 0
 }
-
-// --- URL secrets ---
 
 // parseUserinfo parses the authority after "://" at s[a:]. When it has
 // userinfo (user@host, user:pass@host), it returns the position of the '@'
