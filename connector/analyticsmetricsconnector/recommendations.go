@@ -10,6 +10,16 @@ import (
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
+// Presence bits of a recommendation record's optional numbers.
+const (
+	recHasConfidence = 1 << iota
+	recHasResponseTime
+	recHasRating
+	recHasViewDuration
+	recHasClickThrough
+	recHasCompletion
+)
+
 // recommendation counts a full recommendation (pulse.recommendation) or a
 // later response; a response takes the model labels it lacks from its
 // recommendation, joined by id. Duplicates by id are not counted.
@@ -30,17 +40,17 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 		case schema.AttrResponseAction:
 			response = v.Str()
 		case schema.AttrConfidence:
-			conf, has = num(v), has|1
+			conf, has = num(v), has|recHasConfidence
 		case schema.AttrResponseTime:
-			respTime, has = num(v), has|2
+			respTime, has = num(v), has|recHasResponseTime
 		case schema.AttrResponseRating:
-			rating, has = num(v), has|4
+			rating, has = num(v), has|recHasRating
 		case schema.AttrViewDuration:
-			view, has = num(v), has|8
+			view, has = num(v), has|recHasViewDuration
 		case schema.AttrClickThroughRate:
-			ctr, has = num(v), has|16
+			ctr, has = num(v), has|recHasClickThrough
 		case schema.AttrCompletionRate:
-			completion, has = num(v), has|32
+			completion, has = num(v), has|recHasCompletion
 		}
 		return true
 	})
@@ -76,7 +86,7 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 	short := labelSet{modelID, recType}
 	if full {
 		a.add(mRecommendations, labelSet{modelID, modelVersion, recType}, 1)
-		if has&1 != 0 {
+		if has&recHasConfidence != 0 {
 			a.observe(mConfidence, short, conf)
 		}
 	}
@@ -87,7 +97,7 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 		bit uint32
 		m   int
 		v   float64
-	}{{2, mResponseTime, respTime}, {4, mRating, rating}, {8, mViewDuration, view}, {16, mClickThrough, ctr}, {32, mCompletion, completion}} {
+	}{{recHasResponseTime, mResponseTime, respTime}, {recHasRating, mRating, rating}, {recHasViewDuration, mViewDuration, view}, {recHasClickThrough, mClickThrough, ctr}, {recHasCompletion, mCompletion, completion}} {
 		if has&h.bit != 0 {
 			a.observe(h.m, short, h.v)
 		}
