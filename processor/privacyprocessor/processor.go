@@ -2,26 +2,14 @@ package privacyprocessor // import "github.com/pulse-otel/pulse/processor/privac
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
-	"hash/maphash"
 	"math"
-	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 
 	"github.com/pulse-otel/pulse/extension/forgetextension"
@@ -37,30 +25,6 @@ const (
 	AttrRemoved  = "pulse.privacy.removed"
 	AttrDecision = "pulse.privacy.decision"
 )
-
-type action uint8
-
-const (
-	actOff action = iota
-	actMask
-	actHash
-	actDropAttr
-	actDropEvent
-)
-
-func parseAction(s string) action {
-	switch s {
-	case actionMask:
-		return actMask
-	case actionHash:
-		return actHash
-	case actionDropAttribute:
-		return actDropAttr
-	case actionDropEvent:
-		return actDropEvent
-	}
-	return actOff
-}
 
 // dropReason says why a record was dropped. Of the reasons found while
 // walking a record's attributes the last one listed wins (stats.dropFor).
@@ -95,16 +59,6 @@ func (r dropReason) byIdentifier() bool { return r >= dropInvalidIdentifier }
 // forgotten would tell anyone holding an ingest key who asked.
 func (r dropReason) reported() bool { return r != keep && r != dropForgotten }
 
-// level is a compiled consent level.
-type level struct {
-	idx        int
-	name       string
-	eventTypes map[string]struct{} // nil allows all
-	categories map[string]struct{} // nil allows all
-	ids        uint64              // identifiers kept
-	denied     uint64              // groups removed
-}
-
 type privacyProcessor struct {
 	cfg     *Config
 	set     processor.Settings
@@ -127,96 +81,6 @@ type privacyProcessor struct {
 	tel        *telemetry
 }
 
-func newPrivacyProcessor(set processor.Settings, cfg *Config) (*privacyProcessor, error) {
-	p := &privacyProcessor{cfg: cfg, set: set, ipDrop: cfg.IP.Action == "drop", drop: cfg.Consent.OnViolation == "drop"}
-
-	groupNames := sortedKeys(cfg.Consent.Groups)
-	if len(groupNames) > 64 {
-		return nil, fmt.Errorf("consent.groups: at most 64 groups, got %d", len(groupNames))
-	}
-	groups := make([][]string, len(groupNames))
-	for i, g := range groupNames {
-		groups[i] = cfg.Consent.Groups[g]
-	}
-	forgetKey := ""
-	if cfg.Forget != (component.ID{}) {
-		forgetKey = schema.AttrUserID
-	}
-	p.keys = newKeyTable(cfg.Consent.Attribute, cfg.Pseudonymize.Attributes, forgetKey, groups, cfg.IP.Attributes, cfg.PII.Skip, cfg.PII.SensitiveKeys)
-	for i, name := range schema.ConsentLevels {
-		pol := cfg.Consent.Levels[name]
-		l := &level{idx: i, name: name}
-		if len(pol.EventTypes) > 0 {
-			l.eventTypes = setOf(pol.EventTypes)
-		}
-		if len(pol.Categories) > 0 {
-			l.categories = setOf(pol.Categories)
-		}
-		for _, id := range pol.Identifiers {
-			if j := slices.Index(cfg.Pseudonymize.Attributes, id); j >= 0 {
-				l.ids |= 1 << j
-			}
-		}
-		for g, gname := range groupNames {
-			if !slices.Contains(pol.Groups, gname) {
-				l.denied |= 1 << g
-			}
-		}
-		p.levels = append(p.levels, l)
-	}
-
-	opts := pii.Options{}
-	for _, t := range pii.AllTypes() {
-		a := cfg.PII.DefaultAction
-		if v, ok := cfg.PII.Actions[t.String()]; ok {
-			a = v
-		}
-		p.typeAct[t] = parseAction(a)
-		p.maskStr[t] = schema.RedactedMarker + ":" + t.String() + "]"
-		if p.typeAct[t] != actOff {
-			opts.Types = append(opts.Types, t)
-		}
-	}
-	for _, c := range cfg.PII.Custom {
-		opts.Custom = append(opts.Custom, pii.Pattern{Name: c.Name, Regex: c.Regex})
-		p.custAct = append(p.custAct, parseAction(c.Action))
-		p.custStr = append(p.custStr, schema.RedactedMarker+":"+c.Name+"]")
-	}
-	if len(opts.Types) == 0 {
-		opts.Types = []pii.Type{} // none enabled; nil would mean all
-	}
-	opts.SecretParams = cfg.PII.SecretParams
-	var err error
-	if p.scanner, err = pii.New(opts); err != nil {
-		return nil, fmt.Errorf("pii: %w", err)
-	}
-	opts.Types = slices.DeleteFunc(slices.Clone(opts.Types), func(t pii.Type) bool { return t == pii.IPv4 || t == pii.IPv6 })
-	if p.verScanner, err = pii.New(opts); err != nil {
-		return nil, fmt.Errorf("pii: %w", err)
-	}
-	p.sensAct = parseAction(cfg.PII.SensitiveKeyAction)
-
-	if len(cfg.Pseudonymize.Attributes) > 0 || usesHash(cfg.PII) {
-		key, err := cfg.Pseudonymize.loadKey()
-		if err != nil {
-			return nil, err
-		}
-		p.hasher = newHasher(key, cfg.Pseudonymize.Bytes)
-	}
-	if p.tel, err = newTelemetry(set.TelemetrySettings); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func setOf(vals []string) map[string]struct{} {
-	m := make(map[string]struct{}, len(vals))
-	for _, v := range vals {
-		m[v] = struct{}{}
-	}
-	return m
-}
-
 func (p *privacyProcessor) start(_ context.Context, host component.Host) error {
 	if p.cfg.Forget == (component.ID{}) {
 		return nil
@@ -232,78 +96,6 @@ func (p *privacyProcessor) start(_ context.Context, host component.Host) error {
 	p.forget = f
 	return nil
 }
-
-// hasher computes the truncated, hex-encoded HMAC-SHA256 of identifiers,
-// remembering recent results: the same users, sessions and devices come
-// back batch after batch, and a lookup costs a twentieth of an HMAC.
-type hasher struct {
-	pool  sync.Pool
-	bytes int
-	// recent is a direct-mapped cache of the last identifier hashed per
-	// slot, lock-free: a slot holds an immutable entry, replaced whole.
-	recent []atomic.Pointer[cachedID]
-	seed   maphash.Seed
-}
-
-// recentPseudonyms is the size of the hasher's cache (a power of two):
-// about 6 MB when full with typical identifiers.
-const recentPseudonyms = 1 << 16
-
-// hmacState is a keyed HMAC with its output buffer, pooled together so
-// that hashing allocates only the returned string.
-type hmacState struct {
-	mac hash.Hash
-	sum [sha256.Size]byte
-}
-
-func newHasher(key []byte, n int) *hasher {
-	k := slices.Clone(key)
-	return &hasher{bytes: n, pool: sync.Pool{New: func() any { return &hmacState{mac: hmac.New(sha256.New, k)} }},
-		recent: make([]atomic.Pointer[cachedID], recentPseudonyms), seed: maphash.MakeSeed()}
-}
-
-func (h *hasher) sum(s string) string {
-	slot := &h.recent[maphash.String(h.seed, s)&(recentPseudonyms-1)]
-	if c := slot.Load(); c != nil && c.raw == s {
-		return c.sum
-	}
-	sum := h.compute(s)
-	// The raw value may point into a request buffer that is reused: keep a
-	// copy.
-	slot.Store(&cachedID{raw: strings.Clone(s), sum: sum})
-	return sum
-}
-
-func (h *hasher) compute(s string) string {
-	st := h.pool.Get().(*hmacState)
-	st.mac.Reset()
-	// Write does not retain its argument, so the string's bytes are safe
-	// to lend without a copy.
-	st.mac.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
-	sum := st.mac.Sum(st.sum[:0])
-	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], sum[:h.bytes])
-	h.pool.Put(st)
-	return string(out[:2*h.bytes])
-}
-
-// pseudonym returns the pseudonym of identifier id's raw value, reusing the
-// batch's last result for that identifier: the events of one batch mostly
-// come from one client, so session and device ids repeat.
-func (p *privacyProcessor) pseudonym(id int, raw string, bs *batchStats) string {
-	if id < len(bs.ids) {
-		if c := &bs.ids[id]; c.raw == raw && c.sum != "" {
-			return c.sum
-		}
-	}
-	sum := p.hasher.sum(raw)
-	if id < len(bs.ids) {
-		bs.ids[id] = cachedID{raw: raw, sum: sum}
-	}
-	return sum
-}
-
-type cachedID struct{ raw, sum string }
 
 // stats is what happened to one record.
 type stats struct {
@@ -668,201 +460,4 @@ func (p *privacyProcessor) memberValue(n nameInfo, v pcommon.Value, st *stats, b
 		st.removed++
 	}
 	return remove
-}
-
-// ip truncates an IP address value (IPv4 to /24, IPv6 to /48) or reports
-// that it must be removed.
-func (p *privacyProcessor) ip(v pcommon.Value) bool {
-	if p.ipDrop {
-		return true
-	}
-	s := v.AsString()
-	addr, err := netip.ParseAddr(s)
-	if err != nil {
-		ap, err2 := netip.ParseAddrPort(s)
-		if err2 != nil {
-			// Not an address: nothing to keep that could identify anyone.
-			return true
-		}
-		addr = ap.Addr()
-	}
-	bits := 48
-	if addr.Is4() || addr.Is4In6() {
-		addr, bits = addr.Unmap(), 24
-	}
-	prefix, _ := addr.Prefix(bits)
-	v.SetStr(prefix.Addr().String())
-	return false
-}
-
-// sensitive handles a value whose key names PII.
-func (p *privacyProcessor) sensitive(v pcommon.Value, st *stats, bs *batchStats) bool {
-	bs.masked[sensitiveSlot]++
-	switch p.sensAct {
-	case actDropAttr:
-		return true
-	case actDropEvent:
-		st.dropFor(dropPII)
-		return false
-	case actHash:
-		v.SetStr(p.hasher.sum(v.AsString()))
-	default:
-		v.SetStr(schema.RedactedMarker + "]")
-	}
-	st.masked++
-	return false
-}
-
-// value scans a value for PII, masking in place, and reports whether the
-// value must be removed from its parent.
-func (p *privacyProcessor) value(v pcommon.Value, st *stats, bs *batchStats) bool {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return p.str(p.scanner, v, st, bs)
-	case pcommon.ValueTypeBytes:
-		// Opaque bytes cannot be scanned reliably; they may hold anything.
-		v.SetStr(schema.RedactedMarker + ":bytes]")
-		st.masked++
-		return false
-	case pcommon.ValueTypeMap:
-		var ren renames
-		v.Map().RemoveIf(func(k string, vv pcommon.Value) bool {
-			return p.memberValue(p.keys.memberName(k), vv, st, bs) || (p.keyHasPII(k) && p.renameKey(&ren, k, vv, st, bs))
-		})
-		ren.apply(v.Map())
-	case pcommon.ValueTypeSlice:
-		v.Slice().RemoveIf(func(vv pcommon.Value) bool {
-			remove := p.value(vv, st, bs)
-			if remove {
-				st.removed++
-			}
-			return remove
-		})
-	}
-	return false
-}
-
-// str scans a string value with sc, masking in place, and reports whether
-// the value must be removed.
-func (p *privacyProcessor) str(sc *pii.Scanner, v pcommon.Value, st *stats, bs *batchStats) bool {
-	s := v.Str()
-	var buf [8]pii.Match
-	matches := sc.Scan(buf[:0], s)
-	if len(matches) == 0 {
-		return false
-	}
-	worst := actOff
-	for _, m := range matches {
-		a := p.matchAction(m)
-		worst = max(worst, a)
-		bs.masked[m.Type]++
-	}
-	switch worst {
-	case actDropEvent:
-		st.dropFor(dropPII)
-		return false
-	case actDropAttr:
-		return true
-	}
-	v.SetStr(pii.Redact(s, matches, p.replace))
-	st.masked += len(matches)
-	return false
-}
-
-func (p *privacyProcessor) matchAction(m pii.Match) action {
-	if m.Type == pii.Custom {
-		return p.custAct[m.Pattern]
-	}
-	return p.typeAct[m.Type]
-}
-
-func (p *privacyProcessor) replace(m pii.Match, value string) string {
-	if p.matchAction(m) == actHash {
-		name := m.Type.String()
-		if m.Type == pii.Custom {
-			name = p.cfg.PII.Custom[m.Pattern].Name
-		}
-		return "[" + name + ":" + p.hasher.sum(value) + "]"
-	}
-	if m.Type == pii.Custom {
-		return p.custStr[m.Pattern]
-	}
-	return p.maskStr[m.Type]
-}
-
-func (p *privacyProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	var bs batchStats
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		res := p.resource(rs.Resource(), &bs)
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			sss.At(j).Spans().RemoveIf(func(span ptrace.Span) bool {
-				if res != keep {
-					bs.dropped[res]++
-					return true
-				}
-				var st stats
-				p.walk(span.Attributes(), nil, &st, &bs)
-				for k := 0; k < span.Events().Len(); k++ {
-					p.walk(span.Events().At(k).Attributes(), nil, &st, &bs)
-				}
-				for k := 0; k < span.Links().Len(); k++ {
-					p.walk(span.Links().At(k).Attributes(), nil, &st, &bs)
-				}
-				bs.dropped[st.drop]++
-				bs.removed += int64(st.removed)
-				return st.drop != keep
-			})
-		}
-	}
-	p.tel.record(ctx, &bs)
-	return td, nil
-}
-
-func (p *privacyProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
-	var bs batchStats
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		res := p.resource(rm.Resource(), &bs)
-		sms := rm.ScopeMetrics()
-		for j := 0; j < sms.Len(); j++ {
-			ms := sms.At(j).Metrics()
-			for k := 0; k < ms.Len(); k++ {
-				p.metric(ms.At(k), res, &bs)
-			}
-		}
-	}
-	p.tel.record(ctx, &bs)
-	return md, nil
-}
-
-// metric applies the policy to the data points of m; res is the reason
-// their resource gives to drop them all, or keep.
-func (p *privacyProcessor) metric(m pmetric.Metric, res dropReason, bs *batchStats) {
-	dropPoint := func(attrs pcommon.Map) bool {
-		if res != keep {
-			bs.dropped[res]++
-			return true
-		}
-		var st stats
-		p.walk(attrs, nil, &st, bs)
-		bs.dropped[st.drop]++
-		bs.removed += int64(st.removed)
-		return st.drop != keep
-	}
-	switch m.Type() {
-	case pmetric.MetricTypeGauge:
-		m.Gauge().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return dropPoint(dp.Attributes()) })
-	case pmetric.MetricTypeSum:
-		m.Sum().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return dropPoint(dp.Attributes()) })
-	case pmetric.MetricTypeHistogram:
-		m.Histogram().DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return dropPoint(dp.Attributes()) })
-	case pmetric.MetricTypeExponentialHistogram:
-		m.ExponentialHistogram().DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return dropPoint(dp.Attributes()) })
-	case pmetric.MetricTypeSummary:
-		m.Summary().DataPoints().RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return dropPoint(dp.Attributes()) })
-	}
 }
