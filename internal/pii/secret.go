@@ -1,9 +1,9 @@
 package pii
 
 // Credentials that no vendor prefix gives away: values named by their key
-// (key=value, key: value, "key":"value"), the Basic and Token
-// authorization schemes, tokens used as the user of a URL, and secrets in
-// URL paths (password-reset links, incoming-webhook URLs).
+// (key=value, key: value, "key":"value") and the Basic and Token
+// authorization schemes ([Secret] in doc.go). Secrets in URLs are in
+// urlsecret.go.
 
 // secretKey reports whether a key name, lower-cased with '-' read as '_',
 // names a credential: a password, a secret, a token, an API or account
@@ -235,86 +235,4 @@ func basicUserPass(v string) bool {
 		}
 	}
 	return colon
-}
-
-// tokenUser reports whether the userinfo of a URL without a password,
-// s[a:at], is a token ("https://<token>@host"): at least 16 bytes with a
-// digit and a letter, not an e-mail-like or dotted name.
-func tokenUser(s string, a, at int) bool {
-	if at-a < 16 {
-		return false
-	}
-	var seen uint32
-	for k := a; k < at; k++ {
-		c := cls[s[k]]
-		if c&cB64 == 0 {
-			return false
-		}
-		seen |= c
-	}
-	return seen&cDigit != 0 && seen&(cUpper|cLower) != 0
-}
-
-// pathKeyword reports whether a URL path segment or host names a flow whose
-// later segments carry a secret: password resets, e-mail verification,
-// magic links, invitations, tokens, incoming webhooks.
-func pathKeyword(seg string) bool {
-	for _, w := range [...]string{"reset", "verify", "confirm", "activate", "magic", "invite", "token", "webhook", "hooks"} {
-		if containsFold(seg, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// pathSecret looks through the authority and path of the URL at s[a:] for
-// a segment that is a secret: one after a pathKeyword segment (or host),
-// of 20 or more base64url bytes with a digit, a lower-case and an
-// upper-case letter ("/reset-password/Zx81Qm4LpR7s...",
-// "hooks.slack.com/services/T.../B.../a1B2c3..."). It returns the first
-// one's bounds, or -1, -1. Segments are checked for that shape first: clean
-// URLs rarely have one, and then no keyword is looked for.
-func pathSecret(s string, a int) (int, int) {
-	n := len(s)
-	p := a
-	for p < n {
-		st := p
-		var seen uint32
-		for p < n && s[p] != '/' && s[p] != '?' && s[p] != '#' && s[p] > ' ' && s[p] != '"' && s[p] != '\'' && s[p] != '<' && s[p] != '>' {
-			seen |= cls[s[p]]
-			if cls[s[p]]&cB64 == 0 {
-				seen |= cNorm // not base64url: marks the segment as no candidate
-			}
-			p++
-		}
-		if p-st >= 20 && p-st <= maxKeyBody && seen&cNorm == 0 && seen&cDigit != 0 && seen&cUpper != 0 && seen&cLower != 0 && st > a && pathKeyword(s[a:st-1]) {
-			return st, p
-		}
-		if p >= n || s[p] != '/' {
-			break
-		}
-		p++
-	}
-	return -1, -1
-}
-
-// parseTelegram parses a Telegram bot token, <bot id>:<secret>, at the ':'
-// at s[i]: 5-16 digits before it, then 'A' and 30-40 base64url bytes. It
-// returns the token's bounds, or -1, -1.
-func parseTelegram(s string, i, floor int) (int, int) {
-	d := i
-	for d > floor && isDigit(s[d-1]) && i-d <= 16 {
-		d--
-	}
-	if i-d < 5 || i-d > 16 || (d > floor && d > 0 && isDigit(s[d-1])) {
-		return -1, -1
-	}
-	if i+1 >= len(s) || s[i+1] != 'A' {
-		return -1, -1
-	}
-	e := spanMax(s, i+2, cB64, 41)
-	if e-i-2 < 30 || e-i-2 > 40 || !mixed(s[i+2:e]) {
-		return -1, -1
-	}
-	return d, e
 }
