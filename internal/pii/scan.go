@@ -3,7 +3,7 @@ package pii
 import "math/bits"
 
 // The built-in scanner: one pass over the bytes of s, driven by a 256-entry
-// byte-class table. Only a few cheap signals start a detector:
+// byte-class table (class.go). Only a few cheap signals start a detector:
 //
 //   - a word (a run of [A-Za-z0-9_]) that starts with a digit: IPv4, SSN,
 //     credit card, national phone, IPv6, or a UUID to skip whole;
@@ -26,90 +26,6 @@ import "math/bits"
 // of ASCII bytes only, so its offsets always fall on rune boundaries, and the
 // scanner reads bytes, never runes, so invalid UTF-8 is just more non-word
 // bytes.
-
-const (
-	cDigit uint32 = 1 << iota // 0-9
-	cUpper                    // A-Z
-	cLower                    // a-z
-	cHex                      // 0-9 a-f A-F
-	cWord                     // [A-Za-z0-9_]: what the main loop skips a word of
-	cLocal                    // email local part: alnum . _ % + - '
-	cB64                      // base64url: alnum - _
-	cTok                      // RFC 6750 b64token: alnum - . _ ~ + /
-	cPName                    // query parameter name: alnum _ . -
-	cQVal                     // query parameter value
-	cAuth                     // URL authority: unreserved, sub-delims but quotes/parens/comma, : @ %
-	cInt                      // interesting: the main loop stops here (see scanBuiltins)
-	cNorm                     // '%' and the lead bytes of what normalize rewrites
-
-	cAlnum = cDigit | cUpper | cLower
-)
-
-var cls = func() (t [256]uint32) {
-	set := func(chars string, f uint32) {
-		for i := 0; i < len(chars); i++ {
-			t[chars[i]] |= f
-		}
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] |= cDigit | cHex
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] |= cUpper
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] |= cLower
-	}
-	set("abcdefABCDEF", cHex)
-	for c := 0; c < 256; c++ {
-		if t[c]&cAlnum != 0 {
-			t[c] |= cWord | cLocal | cB64 | cTok | cPName | cQVal | cAuth
-		}
-	}
-	set("_", cWord|cLocal|cB64|cTok|cPName|cQVal|cAuth)
-	set(".%+-'", cLocal)
-	set("-", cB64)
-	set("-.~+/", cTok)
-	set(".-", cPName)
-	set("-._~%+/=:@!$*()", cQVal)
-	set("-.~!$&*+;=:@%", cAuth)
-	set("@:?&#;+(-_b0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ=", cInt)
-	set("%\xc2\xe2\xef", cInt|cNorm)
-	return t
-}()
-
-// intr is cInt as one byte per entry, for the eight-at-a-time skip.
-var intr = func() (t [256]uint8) {
-	for c := range t {
-		if cls[c]&cInt != 0 {
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
-// nonWord is 1 for the bytes that end a word, for wordEnd.
-var nonWord = func() (t [256]uint8) {
-	for c := range t {
-		if cls[c]&cWord == 0 {
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
-func isDigit(c byte) bool { return c-'0' < 10 }
-func isHex(c byte) bool   { return cls[c]&cHex != 0 }
-func isWord(c byte) bool  { return cls[c]&cWord != 0 }
-func isAlnum(c byte) bool { return cls[c]&cAlnum != 0 }
-func isUpper(c byte) bool { return c-'A' < 26 }
-
-func lower(c byte) byte {
-	if isUpper(c) {
-		return c | 0x20
-	}
-	return c
-}
 
 // scanBuiltins appends the built-in candidates in s to dst, in roughly
 // ascending order; Scan sorts them and resolves overlaps.
@@ -581,58 +497,6 @@ func (sc *Scanner) digitWord(dst []Match, s string, i, j, floor int) ([]Match, i
 	return dst, 0
 }
 
-// numStartOK reports whether a number may start at s[i]: the byte before it
-// must not continue a number or a word ("v1.2", "id-555").
-func numStartOK(s string, i, floor int) bool {
-	if i == 0 {
-		return true
-	}
-	switch s[i-1] {
-	case '.', '-':
-		return i-2 < floor || !isWord(s[i-2])
-	case '+':
-		return false
-	}
-	return true
-}
-
-// numEndOK reports whether a number may end at s[e]: the next byte must not
-// be a word byte, nor a '.' or '-' followed by a digit.
-func numEndOK(s string, e int) bool {
-	if e >= len(s) {
-		return true
-	}
-	c := s[e]
-	if isWord(c) {
-		return false
-	}
-	if (c == '.' || c == '-') && e+1 < len(s) && isDigit(s[e+1]) {
-		return false
-	}
-	return true
-}
-
-func allHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isHex(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if lower(s[i]) != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // uuidEnd returns the end of the UUID (8-4-4-4-12 hex) whose first word is
 // s[i:j], or 0.
 func uuidEnd(s string, i, j int) int {
@@ -653,40 +517,4 @@ func uuidEnd(s string, i, j int) int {
 		return 0
 	}
 	return i + 36
-}
-
-// containsFold reports whether s contains the lower-case ASCII word sub,
-// ignoring ASCII case.
-func containsFold(s, sub string) bool {
-	for x := 0; x+len(sub) <= len(s); x++ {
-		if hasPrefixFold(s[x:], sub) {
-			return true
-		}
-	}
-	return false
-}
-
-// span returns the end of the run of bytes of class f from s[p:].
-func span(s string, p int, f uint32) int {
-	for p < len(s) && cls[s[p]]&f != 0 {
-		p++
-	}
-	return p
-}
-
-// spanMax is span that stops after max bytes.
-func spanMax(s string, p int, f uint32, max int) int {
-	if len(s)-p > max {
-		s = s[:p+max]
-	}
-	return span(s, p, f)
-}
-
-func hasByte(s string, b byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return true
-		}
-	}
-	return false
 }
