@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/pulse-otel/pulse/internal/hll"
 )
 
 // State persistence: one key holding the user filter, the active-user
@@ -56,24 +59,37 @@ func (c *analyticsConnector) load(ctx context.Context) error {
 		}
 		parts[i], buf = buf[k:k+int(n)], buf[k+int(n):]
 	}
+	// All or nothing: decode every part into fresh structures and swap them
+	// in only once all parts are accepted, so a rejected state leaves the
+	// connector as it was.
 	seen, err := unmarshalFilter(parts[0])
 	if err != nil {
 		return fmt.Errorf("storage: saved user filter: %w", err)
 	}
-	if err := c.users.UnmarshalBinary(parts[1]); err != nil {
+	users, err := hll.NewRing(c.windowList)
+	if err != nil {
+		return err
+	}
+	if err := users.UnmarshalBinary(parts[1]); err != nil {
 		return fmt.Errorf("storage: saved active-user sketches: %w", err)
 	}
-	if err := c.cohorts.UnmarshalBinary(parts[2]); err != nil {
+	cohorts := newCohorts(c.cfg.ExpectedUsers)
+	if err := cohorts.UnmarshalBinary(parts[2]); err != nil {
 		return fmt.Errorf("storage: saved cohorts: %w", err)
 	}
+	dedup, join := c.dedup, c.join // a v2 state has neither: keep the current ones
 	if nparts == 5 {
-		if err := c.dedup.UnmarshalBinary(parts[3]); err != nil {
+		dedup = newDedup(c.cfg.Dedup.Window, c.cfg.Dedup.MaxIDs)
+		if err := dedup.UnmarshalBinary(parts[3]); err != nil {
 			return fmt.Errorf("storage: saved dedup ids: %w", err)
 		}
-		if err := c.join.UnmarshalBinary(parts[4]); err != nil {
+		join = newJoinTable(c.cfg.RecommendationJoin.MaxEntries, uint32(c.cfg.RecommendationJoin.MaxAge/time.Second))
+		if err := join.UnmarshalBinary(parts[4]); err != nil {
 			return fmt.Errorf("storage: saved recommendation join table: %w", err)
 		}
 	}
-	c.seen = seen
+	c.mu.Lock()
+	c.seen, c.users, c.cohorts, c.dedup, c.join = seen, users, cohorts, dedup, join
+	c.mu.Unlock()
 	return nil
 }
