@@ -84,7 +84,7 @@ func benchLogs(n int) plog.Logs {
 // BenchmarkConsumeLogs measures aggregation per event with the default
 // dimensions, flushing as the connector does every 500 ms worth of events.
 func BenchmarkConsumeLogs(b *testing.B) {
-	c, _ := newTestConnector(&testing.T{}, nil)
+	c, _ := newTestConnector(b, nil)
 	const n = 1000
 	ld := benchLogs(n)
 	ctx := context.Background()

@@ -23,7 +23,7 @@ import (
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
-func newTestConnector(t *testing.T, mutate func(*Config)) (*analyticsConnector, *consumertest.MetricsSink) {
+func newTestConnector(t testing.TB, mutate func(*Config)) (*analyticsConnector, *consumertest.MetricsSink) {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.FlushInterval = time.Hour // tests flush by hand

@@ -209,7 +209,7 @@ func BenchmarkDedupMemory(b *testing.B) {
 // BenchmarkSaveFullState measures a save with both dedup generations and
 // the join table full at the defaults: the lock is held while marshaling.
 func BenchmarkSaveFullState(b *testing.B) {
-	c, _ := newTestConnector(&testing.T{}, nil)
+	c, _ := newTestConnector(b, nil)
 	client := &memClient{m: map[string][]byte{}}
 	c.client = client
 	ids := uuidLike(2_000_000)

@@ -25,7 +25,7 @@ func FuzzKeys(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	p := newTest(&testing.T{}, nil)
+	p := newTest(f, nil)
 	sc, err := pii.New(pii.Options{})
 	if err != nil {
 		f.Fatal(err)

@@ -25,7 +25,7 @@ import (
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
 
-func newTest(t *testing.T, mutate func(*Config)) *privacyProcessor {
+func newTest(t testing.TB, mutate func(*Config)) *privacyProcessor {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Pseudonymize.Key = testKey
