@@ -145,7 +145,13 @@ func TestShutdownReleasesWaiters(t *testing.T) {
 	require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
 	returned := make(chan error, 1)
 	go func() { returned <- c.ConsumeLogs(context.Background(), logsOf(oneEvent())) }()
-	time.Sleep(50 * time.Millisecond)
+	// Shut down once the event is aggregated (the request then waits for
+	// the export), not after a guessed delay.
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.agg.total > 0
+	}, 5*time.Second, time.Millisecond, "the event was not aggregated")
 	require.NoError(t, c.Shutdown(context.Background()))
 	select {
 	case err := <-returned:
