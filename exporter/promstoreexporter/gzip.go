@@ -2,68 +2,40 @@ package promstoreexporter // import "github.com/pulse-otel/pulse/exporter/promst
 
 import (
 	"net/http"
-	"strings"
-	"sync"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/gzhttp"
 )
 
-// pooledGzip compresses query API answers with gzip writers taken from a
-// pool. Prometheus's API handlers compress too, but with a new writer per
-// answer: about half a megabyte of compressor state allocated and cleared
-// for every query, which under many small dashboard queries is most of
-// what a query allocates. Requests that accept gzip have their
-// Accept-Encoding removed before they reach those handlers, so an answer is
-// compressed once, here; other requests pass through unchanged.
-type pooledGzip struct {
-	next http.Handler
-	pool sync.Pool
-}
+// gzipWrapper compresses query API answers with gzhttp, which keeps its
+// gzip writers in pools and reads Accept-Encoding by the RFC (q-values,
+// any case). Prometheus's API handlers compress too, but with a new writer
+// per answer: about half a megabyte of compressor state allocated and
+// cleared for every query, which under many small dashboard queries is most
+// of what a query allocates. Every answer is compressed whatever its size
+// or type, and only with gzip, as before gzhttp did the job.
+var gzipWrapper = func() func(http.Handler) http.HandlerFunc {
+	w, err := gzhttp.NewWrapper(
+		gzhttp.MinSize(0),
+		gzhttp.EnableZstd(false),
+		gzhttp.ContentTypeFilter(gzhttp.CompressAllContentTypeFilter),
+	)
+	if err != nil { // constant options: a programming error, caught by any test
+		panic(err)
+	}
+	return w
+}()
 
-func newPooledGzip(next http.Handler) *pooledGzip {
-	return &pooledGzip{next: next, pool: sync.Pool{New: func() any { return gzip.NewWriter(nil) }}}
-}
-
-func acceptsGzip(r *http.Request) bool {
-	for _, enc := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		// "gzip", possibly with a quality; "gzip;q=0" refuses it.
-		name, params, _ := strings.Cut(strings.TrimSpace(enc), ";")
-		if strings.TrimSpace(name) == "gzip" {
-			return strings.ReplaceAll(params, " ", "") != "q=0"
+// newPooledGzip compresses next's answers for clients that accept gzip.
+// Requests it compresses for have their Accept-Encoding removed before they
+// reach next, so an answer is compressed once, here; other requests pass
+// through unchanged.
+func newPooledGzip(next http.Handler) http.Handler {
+	return gzipWrapper(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch w.(type) {
+		case *gzhttp.GzipResponseWriter, gzhttp.GzipResponseWriterWithCloseNotify:
+			r = r.Clone(r.Context())
+			r.Header.Del("Accept-Encoding")
 		}
-	}
-	return false
-}
-
-func (h *pooledGzip) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !acceptsGzip(r) {
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	r = r.Clone(r.Context())
-	r.Header.Del("Accept-Encoding")
-	zw := h.pool.Get().(*gzip.Writer)
-	zw.Reset(w)
-	gw := &gzipResponseWriter{ResponseWriter: w, zw: zw}
-	w.Header().Add("Vary", "Accept-Encoding")
-	w.Header().Set("Content-Encoding", "gzip")
-	h.next.ServeHTTP(gw, r)
-	_ = zw.Close()
-	zw.Reset(nil) // do not keep the response writer alive in the pool
-	h.pool.Put(zw)
-}
-
-type gzipResponseWriter struct {
-	http.ResponseWriter
-	zw *gzip.Writer
-}
-
-func (g *gzipResponseWriter) WriteHeader(status int) {
-	g.Header().Del("Content-Length") // of the uncompressed body
-	g.ResponseWriter.WriteHeader(status)
-}
-
-func (g *gzipResponseWriter) Write(p []byte) (int, error) {
-	g.Header().Del("Content-Length")
-	return g.zw.Write(p)
+		next.ServeHTTP(w, r)
+	}))
 }

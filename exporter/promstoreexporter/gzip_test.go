@@ -35,6 +35,12 @@ func TestPooledGzip(t *testing.T) {
 		{"gzip;q=0", false},
 		{"", false},
 		{"identity", false},
+		{"GZIP", true},
+		{"deflate, GZip;Q=0.5", true},
+		{"gzip;q=0.0", false},
+		{"gzip; q=0", false},
+		{"*", false},
+		{"*;q=0", false},
 	} {
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/query?query=up", nil)
 		if c.accept != "" {
@@ -57,7 +63,7 @@ func TestPooledGzip(t *testing.T) {
 		} else if enc := rec.Header().Get("Content-Encoding"); enc == "gzip" {
 			t.Fatalf("Accept-Encoding %q: answered gzip", c.accept)
 		}
-		if c.accept == "deflate, gzip;q=0.8" || !c.gzip && c.accept != "" && c.accept != "identity" {
+		if strings.HasPrefix(c.accept, "deflate") || !c.gzip && c.accept != "" && c.accept != "identity" && c.accept[0] != '*' {
 			// Prometheus may still compress with deflate what we pass on.
 			continue
 		}
@@ -112,5 +118,34 @@ func BenchmarkQueryAnswerGzip(b *testing.B) {
 				c.h.ServeHTTP(httptest.NewRecorder(), req)
 			}
 		})
+	}
+}
+
+// A handler that flushes (a streamed answer) gets its compressed bytes to
+// the client before it returns.
+func TestPooledGzipFlush(t *testing.T) {
+	rec := httptest.NewRecorder()
+	var flushErr error
+	var sent int
+	h := newPooledGzip(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, strings.Repeat(`{"a":1},`, 10))
+		flushErr = http.NewResponseController(w).Flush()
+		sent = rec.Body.Len()
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/query", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	h.ServeHTTP(rec, req)
+	if flushErr != nil || sent == 0 || !rec.Flushed {
+		t.Fatalf("flush: err %v, %d bytes sent before the handler returned", flushErr, sent)
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(zr)
+	if want := strings.Repeat(`{"a":1},`, 10) + `{}`; string(got) != want {
+		t.Fatalf("body %q, want %q", got, want)
 	}
 }
