@@ -120,8 +120,18 @@ func (r reply) str(t *testing.T, field string) string {
 
 func request(t *testing.T, method, url, contentType string, body []byte, headers ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	r, err := tryRequest(method, url, contentType, body, headers...)
 	require.NoError(t, err)
+	return r
+}
+
+// tryRequest is request for goroutines other than the test's: it returns
+// the error instead of failing the test.
+func tryRequest(method, url, contentType string, body []byte, headers ...string) (reply, error) {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		return reply{}, err
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -130,18 +140,31 @@ func request(t *testing.T, method, url, contentType string, body []byte, headers
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, err
+	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}, nil
 }
 
 func forgetUser(t *testing.T, url, userID string, headers ...string) reply {
 	t.Helper()
-	body, err := json.Marshal(map[string]string{"userId": userID})
+	r, err := tryForgetUser(url, userID, headers...)
 	require.NoError(t, err)
-	return request(t, http.MethodPost, url+basePath, "application/json", body, headers...)
+	return r
+}
+
+// tryForgetUser is forgetUser for goroutines other than the test's.
+func tryForgetUser(url, userID string, headers ...string) (reply, error) {
+	body, err := json.Marshal(map[string]string{"userId": userID})
+	if err != nil {
+		return reply{}, err
+	}
+	return tryRequest(http.MethodPost, url+basePath, "application/json", body, headers...)
 }
 
 func get(t *testing.T, url string) reply {
