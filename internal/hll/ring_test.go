@@ -419,7 +419,11 @@ func TestConcurrent(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			other := newTestRing(t, DefaultWindows(), testNow)
+			other, err := NewRing(DefaultWindows()) // not newTestRing: no t.Fatal off the test goroutine
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			if err := other.UnmarshalBinary(b); err != nil {
 				t.Error(err)
 				return
