@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -51,31 +52,78 @@ type (
 	}
 )
 
+// Allow headers and fixed texts of the 405 and 404 answers: JSON, as
+// every answer of the API (ServeMux's own are plain text).
+const (
+	allowBase     = "GET, POST"
+	allowRecord   = "GET"
+	notAllowed    = "method not allowed on " + basePath + "; use POST to forget a user, GET to count the requests"
+	notAllowedRec = "method not allowed on " + basePath + "/{requestId}; use GET"
+	unknownPath   = "unknown path; the endpoints are POST " + basePath + ", GET " + basePath + " and GET " + basePath + "/{requestId}"
+)
+
 func (e *forgetExtension) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+basePath, e.servePost)
+	mux.HandleFunc("GET "+basePath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, countAnswer{Count: e.count()})
+	})
+	mux.HandleFunc("GET "+basePath+"/{requestId}", func(w http.ResponseWriter, req *http.Request) {
+		e.serveRecord(w, req.PathValue("requestId"))
+	})
+	mux.HandleFunc("GET "+basePath+"/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		e.serveRecord(w, "")
+	})
+	// GET patterns match HEAD too: HEAD is refused as the other methods are.
+	for _, p := range []string{"HEAD " + basePath, basePath} {
+		mux.HandleFunc(p, methodNotAllowed(allowBase, notAllowed))
+	}
+	for _, p := range []string{"HEAD " + basePath + "/{requestId}", basePath + "/{requestId}", "HEAD " + basePath + "/{$}", basePath + "/{$}"} {
+		mux.HandleFunc(p, methodNotAllowed(allowRecord, notAllowedRec))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, unknownPath)
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		path := req.URL.Path
-		switch {
-		case path == basePath:
-			switch req.Method {
-			case http.MethodPost:
-				e.servePost(w, req)
-			case http.MethodGet:
-				writeJSON(w, http.StatusOK, countAnswer{Count: e.count()})
-			default:
-				w.Header().Set("Allow", "GET, POST")
-				writeError(w, http.StatusMethodNotAllowed, "method not allowed on "+basePath+"; use POST to forget a user, GET to count the requests")
-			}
-		case strings.HasPrefix(path, basePath+"/") && !strings.Contains(path[len(basePath)+1:], "/"):
-			if req.Method != http.MethodGet {
-				w.Header().Set("Allow", "GET")
-				writeError(w, http.StatusMethodNotAllowed, "method not allowed on "+basePath+"/{requestId}; use GET")
+		p := req.URL.Path
+		if !strings.HasPrefix(p, "/") || cleanPath(p) != p {
+			// ServeMux would redirect an unclean path and answer "*" in
+			// plain text; a path segment of its own is a requestId.
+			if id, ok := strings.CutPrefix(p, basePath+"/"); ok && !strings.Contains(id, "/") {
+				if req.Method != http.MethodGet {
+					methodNotAllowed(allowRecord, notAllowedRec)(w, req)
+					return
+				}
+				e.serveRecord(w, id)
 				return
 			}
-			e.serveRecord(w, path[len(basePath)+1:])
-		default:
-			writeError(w, http.StatusNotFound, "unknown path; the endpoints are POST "+basePath+", GET "+basePath+" and GET "+basePath+"/{requestId}")
+			writeError(w, http.StatusNotFound, unknownPath)
+			return
 		}
+		if req.URL.RawPath != "" {
+			// Route on the decoded path, so an escaped "/" separates
+			// segments as it does in every other path the API reads.
+			req = req.Clone(req.Context())
+			req.URL.RawPath = ""
+		}
+		mux.ServeHTTP(w, req)
 	})
+}
+
+// cleanPath is path.Clean keeping a trailing slash, as ServeMux cleans.
+func cleanPath(p string) string {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+func methodNotAllowed(allow, msg string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, msg)
+	}
 }
 
 func (e *forgetExtension) serveRecord(w http.ResponseWriter, rawID string) {
