@@ -424,6 +424,7 @@ func TestConcurrent(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			other.SetClock(fixedClock(testNow))
 			if err := other.UnmarshalBinary(b); err != nil {
 				t.Error(err)
 				return
