@@ -41,7 +41,7 @@ func TestForgottenDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// longUser is longer than the hasher's copy buffer.
+// longUser is longer than one SHA-256 block many times over.
 var longUser = "someone-else-" + strings.Repeat("x", 1000)
 
 func BenchmarkForgotten(b *testing.B) {

@@ -1,15 +1,16 @@
 package forgetextension // import "github.com/pulse-otel/pulse/extension/forgetextension"
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"hash"
-	"sync"
+
+	"github.com/pulse-otel/pulse/internal/pseudonym"
 )
 
 // subject is HMAC-SHA256(key, userId): the only form in which a user is
-// known to the extension.
+// known to the extension. It is the full digest, not the privacy
+// processor's truncated hex pseudonym (the same HMAC, internal/pseudonym):
+// it is stored and compared as a map key, never shown.
 type subject [sha256.Size]byte
 
 // prefix is the first 16 hex digits of the subject: what logs and answers
@@ -17,44 +18,15 @@ type subject [sha256.Size]byte
 // the user without the key.
 func (s subject) prefix() string { return hex.EncodeToString(s[:8]) }
 
-// hasher computes subjects without allocating: each pooled state holds an
-// HMAC whose inner and outer SHA-256 states were precomputed from the key
-// (crypto/hmac saves them at the first Reset), and a buffer the raw id is
-// copied through, so no string is converted to a []byte.
+// hasher computes subjects without allocating (internal/pseudonym pools
+// HMAC states whose padded key states are precomputed).
 type hasher struct {
-	pool sync.Pool
+	mac *pseudonym.HMAC
 }
 
-type hashState struct {
-	mac hash.Hash
-	buf [256]byte
-	sum [sha256.Size]byte
-}
+func newHasher(key []byte) *hasher { return &hasher{mac: pseudonym.New(key)} }
 
-func newHasher(key []byte) *hasher {
-	key = append([]byte(nil), key...)
-	h := &hasher{}
-	h.pool.New = func() any {
-		mac := hmac.New(sha256.New, key)
-		mac.Reset() // precomputes the padded key states
-		return &hashState{mac: mac}
-	}
-	return h
-}
-
-func (h *hasher) subject(userID string) subject {
-	st := h.pool.Get().(*hashState)
-	st.mac.Reset()
-	for len(userID) > 0 {
-		n := copy(st.buf[:], userID)
-		st.mac.Write(st.buf[:n])
-		userID = userID[n:]
-	}
-	st.mac.Sum(st.sum[:0])
-	s := subject(st.sum)
-	h.pool.Put(st)
-	return s
-}
+func (h *hasher) subject(userID string) subject { return h.mac.Sum(userID) }
 
 // forgottenSet is an immutable snapshot of the forgotten subjects. The
 // extension swaps a new one in atomically for every new request, so

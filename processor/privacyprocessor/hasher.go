@@ -1,23 +1,19 @@
 package privacyprocessor
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"hash"
 	"hash/maphash"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/pulse-otel/pulse/internal/pseudonym"
 )
 
-// hasher computes the truncated, hex-encoded HMAC-SHA256 of identifiers,
-// remembering recent results: the same users, sessions and devices come
-// back batch after batch, and a lookup costs a twentieth of an HMAC.
+// hasher computes the truncated, hex-encoded HMAC-SHA256 of identifiers
+// (internal/pseudonym, the forget extension's HMAC too), remembering recent
+// results: the same users, sessions and devices come back batch after
+// batch, and a lookup costs a twentieth of an HMAC.
 type hasher struct {
-	pool  sync.Pool
+	mac   *pseudonym.HMAC
 	bytes int
 	// recent is a direct-mapped cache of the last identifier hashed per
 	// slot, lock-free: a slot holds an immutable entry, replaced whole.
@@ -29,16 +25,8 @@ type hasher struct {
 // about 6 MB when full with typical identifiers.
 const recentPseudonyms = 1 << 16
 
-// hmacState is a keyed HMAC with its output buffer, pooled together so
-// that hashing allocates only the returned string.
-type hmacState struct {
-	mac hash.Hash
-	sum [sha256.Size]byte
-}
-
 func newHasher(key []byte, n int) *hasher {
-	k := slices.Clone(key)
-	return &hasher{bytes: n, pool: sync.Pool{New: func() any { return &hmacState{mac: hmac.New(sha256.New, k)} }},
+	return &hasher{mac: pseudonym.New(key), bytes: n,
 		recent: make([]atomic.Pointer[cachedID], recentPseudonyms), seed: maphash.MakeSeed()}
 }
 
@@ -54,18 +42,9 @@ func (h *hasher) sum(s string) string {
 	return sum
 }
 
-func (h *hasher) compute(s string) string {
-	st := h.pool.Get().(*hmacState)
-	st.mac.Reset()
-	// Write does not retain its argument, so the string's bytes are safe
-	// to lend without a copy.
-	st.mac.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
-	sum := st.mac.Sum(st.sum[:0])
-	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], sum[:h.bytes])
-	h.pool.Put(st)
-	return string(out[:2*h.bytes])
-}
+// compute hashes s without the cache; it allocates only the returned
+// string.
+func (h *hasher) compute(s string) string { return h.mac.Hex(s, h.bytes) }
 
 // pseudonym returns the pseudonym of identifier id's raw value, reusing the
 // batch's last result for that identifier: the events of one batch mostly
