@@ -112,30 +112,52 @@ type reply struct {
 
 func post(t *testing.T, url, contentType string, body []byte, headers ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	r, err := tryPost(url, contentType, body, headers...)
 	require.NoError(t, err)
+	return r
+}
+
+// tryPost is post for goroutines other than the test's: it returns the
+// error instead of failing the test.
+func tryPost(url, contentType string, body []byte, headers ...string) (reply, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return reply{}, err
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	return do(t, req)
+	return tryDo(req)
 }
 
 func do(t *testing.T, req *http.Request) reply {
 	t.Helper()
+	r, err := tryDo(req)
+	require.NoError(t, err)
+	return r
+}
+
+func tryDo(req *http.Request) (reply, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, err
+	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, err
+	}
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		require.NoError(t, json.Unmarshal(raw, &r.body), "body: %s", raw)
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			return r, fmt.Errorf("body %s: %w", raw, err)
+		}
 	}
-	return r
+	return r, nil
 }
 
 func TestMixedBatchAcceptsGoodEvents(t *testing.T) {
@@ -292,7 +314,8 @@ func TestMaxConcurrentRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := post(t, srv.url+"/v1/events", "application/json", []byte(event(fmt.Sprintf("held-%d", i))))
+			r, err := tryPost(srv.url+"/v1/events", "application/json", []byte(event(fmt.Sprintf("held-%d", i))))
+			assert.NoError(t, err)
 			assert.Equal(t, http.StatusOK, r.status, r.raw)
 		}()
 	}
@@ -380,7 +403,9 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 
 	done := make(chan reply, 1)
 	go func() {
-		done <- post(t, "http://"+cfg.NetAddr.Endpoint+"/v1/events", "application/json", []byte(event("inflight")))
+		r, err := tryPost("http://"+cfg.NetAddr.Endpoint+"/v1/events", "application/json", []byte(event("inflight")))
+		assert.NoError(t, err)
+		done <- r
 	}()
 	select {
 	case <-next.entered:
