@@ -1,8 +1,9 @@
 // Package pseudonym computes the keyed HMAC-SHA256 of identifiers, the one
 // form in which Pulse knows a user: the privacy processor writes a
 // truncated, hex-encoded prefix of it as the pseudonym, and the forget
-// extension keeps the full digest as the subject of a forget request. One
-// implementation, so that a forget request names the user the processor saw.
+// extension keeps the full digest as the subject of a forget request, each
+// under its own key. One implementation, so that the two cannot drift apart
+// in what they hash or how.
 //
 // It is crypto/hmac and crypto/sha256 with pooled states, so that hashing
 // allocates nothing (Sum) or only the returned string (Hex): each pooled

@@ -11,7 +11,7 @@ import (
 // rfc4231Case2 is RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya
 // want for nothing?"). The forget extension's TestSubjectIsHMACSHA256 checks
 // the same vector: the processor's pseudonyms and the extension's subjects
-// are one HMAC, so a forget request names the user the processor saw.
+// are one HMAC (internal/pseudonym), the pseudonym a prefix of the subject.
 const rfc4231Case2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
 
 func TestHasherIsTruncatedHMACSHA256(t *testing.T) {
