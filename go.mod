@@ -45,7 +45,10 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require go.uber.org/zap/exp v0.3.0 // indirect
+require (
+	go.uber.org/zap/exp v0.3.0 // indirect
+	golang.org/x/mod v0.42.0 // indirect
+)
 
 require (
 	cloud.google.com/go/auth v0.24.1-0.20261001053825-dbc26066f70a // indirect
