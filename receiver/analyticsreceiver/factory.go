@@ -41,7 +41,7 @@ func createDefaultConfig() component.Config {
 		MaxStringLength:       decoder.DefaultMaxStringLength,
 		MaxArrayLength:        decoder.DefaultMaxArrayLength,
 		MaxFutureSkew:         decoder.DefaultMaxFutureSkew,
-		DefaultRetention:      decoder.DefaultDefaultRetention,
+		DefaultRetention:      decoder.DefaultRetentionPeriod,
 		MaxSnapshotAge:        decoder.DefaultMaxSnapshotAge,
 		RetryAfter:            defaultRetryAfter,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,

@@ -105,12 +105,12 @@ type Options struct {
 }
 
 const (
-	DefaultMaxEvents        = 1000
-	DefaultMaxDepth         = 8
-	DefaultMaxStringLength  = 8192
-	DefaultMaxArrayLength   = 1000
-	DefaultMaxFutureSkew    = 5 * time.Minute
-	DefaultDefaultRetention = 730 * 24 * time.Hour
+	DefaultMaxEvents       = 1000
+	DefaultMaxDepth        = 8
+	DefaultMaxStringLength = 8192
+	DefaultMaxArrayLength  = 1000
+	DefaultMaxFutureSkew   = 5 * time.Minute
+	DefaultRetentionPeriod = 730 * 24 * time.Hour
 	// DefaultMaxSnapshotAge is promstore's default out_of_order_time_window.
 	DefaultMaxSnapshotAge = 7 * 24 * time.Hour
 	// DefaultMaxValues is twice a full batch of DefaultMaxEvents events
@@ -135,7 +135,7 @@ func (o Options) withDefaults() Options {
 		o.MaxFutureSkew = DefaultMaxFutureSkew
 	}
 	if o.DefaultRetention <= 0 {
-		o.DefaultRetention = DefaultDefaultRetention
+		o.DefaultRetention = DefaultRetentionPeriod
 	}
 	if o.MaxSnapshotAge <= 0 {
 		o.MaxSnapshotAge = DefaultMaxSnapshotAge

@@ -1293,7 +1293,7 @@ func TestOptionDefaults(t *testing.T) {
 	got := Options{}.withDefaults()
 	want := Options{
 		MaxEvents: DefaultMaxEvents, MaxDepth: DefaultMaxDepth, MaxStringLength: DefaultMaxStringLength,
-		MaxArrayLength: DefaultMaxArrayLength, MaxFutureSkew: DefaultMaxFutureSkew, DefaultRetention: DefaultDefaultRetention,
+		MaxArrayLength: DefaultMaxArrayLength, MaxFutureSkew: DefaultMaxFutureSkew, DefaultRetention: DefaultRetentionPeriod,
 		MaxSnapshotAge: DefaultMaxSnapshotAge, MaxValues: DefaultMaxValues,
 	}
 	if got != want {
