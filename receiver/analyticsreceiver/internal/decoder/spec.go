@@ -118,7 +118,7 @@ var (
 func nonNeg(name string) field { return num(name, 0, inf) }
 func ratio(name string) field  { return num(name, 0, 1) }
 func pct(name string) field    { return num(name, 0, 100) }
-func real(name string) field   { return num(name, ninf, inf) }
+func signed(name string) field { return num(name, ninf, inf) }
 
 func (f field) req() field               { f.required = true; return f }
 func (f field) attr(key string) field    { f.role, f.key = roleAttr, key; return f }
@@ -232,7 +232,7 @@ var eventSpec = compile(obj(
 	nested("properties", obj(
 		text("page").attr(schema.AttrPage),
 		text("feature").attr(schema.AttrFeature),
-		real("value").attr(schema.AttrValue),
+		signed("value").attr(schema.AttrValue),
 		nonNeg("duration").attr(schema.AttrDuration),
 		anyv("metadata").attr(schema.AttrMetadata),
 	)).req(),
@@ -262,8 +262,8 @@ var eventSpec = compile(obj(
 			text("elementId").attr(schema.AttrInteractionElementID),
 			text("elementText").attr(schema.AttrInteractionElementText),
 			nested("clickPosition", obj(
-				real("x").req().attr(schema.AttrInteractionClickX),
-				real("y").req().attr(schema.AttrInteractionClickY),
+				signed("x").req().attr(schema.AttrInteractionClickX),
+				signed("y").req().attr(schema.AttrInteractionClickY),
 			)),
 			count("interactionCount").attr(schema.AttrInteractionCount),
 		)),
@@ -383,10 +383,10 @@ var businessSpec = compile(obj(
 	str("metricId").req(),
 	str("metricName").req().dim("metric_name"),
 	enum("category", schema.BusinessCategories).req().dim("category"),
-	real("value").req().gauge("pulse.business.value", "", "Value of a business metric, in the unit its unit label names."),
+	signed("value").req().gauge("pulse.business.value", "", "Value of a business metric, in the unit its unit label names."),
 	str("unit").req().dim("unit"),
-	real("previousValue").gauge("pulse.business.previous_value", "", "Value of the metric in the previous period."),
-	real("percentChange").gauge("pulse.business.percent_change", "%", "Change against the previous period."),
+	signed("previousValue").gauge("pulse.business.previous_value", "", "Value of the metric in the previous period."),
+	signed("percentChange").gauge("pulse.business.percent_change", "%", "Change against the previous period."),
 	enum("trend", schema.Trends).req().lv(1, -1, 0).gauge("pulse.business.trend", "", "Trend: 1 up, -1 down, 0 stable."),
 	nested("dimensions", obj(
 		enum("timeGranularity", schema.TimeGranularities).req().dim("granularity"),
