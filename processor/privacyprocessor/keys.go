@@ -26,10 +26,17 @@ func (p pattern) match(k string) bool {
 	return k == p.s
 }
 
+// Group values of nestedPattern and memberInfo that are not a group bit
+// index.
+const (
+	noGroup = -1 // no nested pattern matches the member
+	ipGroup = -2 // an IP pattern, not a group pattern
+)
+
 // nestedPattern reaches inside a map attribute: sub applies to its keys.
 type nestedPattern struct {
 	sub   pattern
-	group int // group bit index, or -1 for an IP attribute
+	group int // group bit index, or ipGroup for an IP attribute
 }
 
 // keyInfo is everything the processor needs to know about one attribute
@@ -54,7 +61,7 @@ type keyInfo struct {
 // memberInfo is what nested patterns decide for one member of a map
 // attribute.
 type memberInfo struct {
-	group int // the first matching group pattern's group, -1 for none, -2 for an IP pattern
+	group int // the first matching pattern's group bit index, noGroup or ipGroup
 	nameInfo
 }
 
@@ -216,13 +223,10 @@ func (t *keyTable) name(k string) nameInfo {
 // member returns what the nested patterns of ki decide for member key k.
 func (t *keyTable) member(ki *keyInfo, k string) memberInfo {
 	return ki.members.get(k, func(k string) memberInfo {
-		mi := memberInfo{group: -1, nameInfo: t.name(k)}
+		mi := memberInfo{group: noGroup, nameInfo: t.name(k)}
 		for _, np := range ki.nested {
 			if np.sub.match(k) {
 				mi.group = np.group
-				if np.group < 0 {
-					mi.group = -2
-				}
 				break
 			}
 		}
@@ -254,7 +258,7 @@ func (t *keyTable) compute(k string) *keyInfo {
 		if p.match(k) {
 			ki.ip = true
 		} else if sub, ok := strings.CutPrefix(p.s, k+"."); ok {
-			ki.nested = append(ki.nested, nestedPattern{sub: pattern{s: sub, prefix: p.prefix}, group: -1})
+			ki.nested = append(ki.nested, nestedPattern{sub: pattern{s: sub, prefix: p.prefix}, group: ipGroup})
 		}
 	}
 	for _, p := range t.skip {

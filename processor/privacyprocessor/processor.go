@@ -430,7 +430,7 @@ func (p *privacyProcessor) nested(m pcommon.Map, ki *keyInfo, lvl *level, st *st
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
 		mi := p.keys.member(ki, k)
 		switch {
-		case mi.group == -2:
+		case mi.group == ipGroup:
 			remove := p.ip(v)
 			if remove {
 				st.removed++
