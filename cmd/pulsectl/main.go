@@ -11,7 +11,7 @@
 // DIR/rules_test.yaml (promtool unit tests: promtool test rules
 // DIR/rules_test.yaml). sync uploads the compiled rule groups to Prometheus
 // (a rule file plus POST /-/reload) or to a Mimir/Cortex ruler; see
-// internal/alertrules/sync.
+// internal/alertrules/rulesync.
 //
 // Exit codes: 0 success, 1 invalid definitions or a failed write, 2 usage.
 package main

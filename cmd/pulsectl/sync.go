@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pulse-otel/pulse/internal/alertrules"
-	rulesync "github.com/pulse-otel/pulse/internal/alertrules/sync"
+	"github.com/pulse-otel/pulse/internal/alertrules/rulesync"
 )
 
 type syncOpts struct {

@@ -1,11 +1,11 @@
-// Package sync uploads compiled Pulse alert rules to a running rule
+// Package rulesync uploads compiled Pulse alert rules to a running rule
 // evaluator: a Prometheus server that reads rule files from a directory
 // (Prometheus), or the ruler API of Mimir or Cortex (Ruler).
 //
 // Both are idempotent: they compare what is there with what should be there
 // and change only the difference, so a second run with the same input
 // changes nothing.
-package sync
+package rulesync
 
 import (
 	"bytes"

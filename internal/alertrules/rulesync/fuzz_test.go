@@ -1,4 +1,4 @@
-package sync
+package rulesync
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
@@ -21,7 +21,7 @@ import (
 // fakeRuler answers the ruler API in memory: GET returns get, POST and
 // DELETE are recorded (group names), every other request is a 404.
 type fakeRuler struct {
-	mu            gosync.Mutex
+	mu            sync.Mutex
 	get           []byte
 	posts, delete []string
 	reloads       int
