@@ -12,7 +12,7 @@ import (
 
 // evalAt evaluates k's query with window at t (seconds after the load's
 // start) over the series of load (promqltest's load syntax).
-func evalAt(t *testing.T, k KPI, window, load string, at time.Duration) float64 {
+func evalAt(t *testing.T, k Def, window, load string, at time.Duration) float64 {
 	t.Helper()
 	st := promqltest.LoadedStorage(t, load)
 	engine := promqltest.NewTestEngineWithOpts(t, promql.EngineOpts{MaxSamples: 1e6, Timeout: 10 * time.Second, LookbackDelta: 5 * time.Minute})

@@ -20,8 +20,8 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// KPI is one named PromQL definition.
-type KPI struct {
+// Def is one named KPI: a PromQL definition.
+type Def struct {
 	// Name is the snake_case name alert definitions and dashboards use.
 	Name string
 	// Description says what the expression computes, and where it differs
@@ -55,8 +55,8 @@ const (
 )
 
 // All returns every KPI, sorted by name.
-func All() []KPI {
-	out := make([]KPI, len(registry))
+func All() []Def {
+	out := make([]Def, len(registry))
 	for i, k := range registry {
 		out[i] = k.clone()
 	}
@@ -73,15 +73,15 @@ func Names() []string {
 }
 
 // Lookup returns the KPI called name.
-func Lookup(name string) (KPI, bool) {
+func Lookup(name string) (Def, bool) {
 	i, ok := sort.Find(len(registry), func(i int) int { return strings.Compare(name, registry[i].Name) })
 	if !ok {
-		return KPI{}, false
+		return Def{}, false
 	}
 	return registry[i].clone(), true
 }
 
-func (k KPI) clone() KPI {
+func (k Def) clone() Def {
 	k.Windows = slices.Clone(k.Windows)
 	k.Metrics = slices.Clone(k.Metrics)
 	return k
@@ -93,7 +93,7 @@ func (k KPI) clone() KPI {
 // written in Prometheus' canonical form (24h becomes 1d). It fails for an
 // invalid or non-positive duration, for a window a KPI with Windows does not
 // have, and for any window on a KPI whose Expr has none.
-func (k KPI) Query(window string) (string, error) {
+func (k Def) Query(window string) (string, error) {
 	if !strings.Contains(k.Expr, windowVar) {
 		if window != "" {
 			return "", fmt.Errorf("kpi %s: takes no window, got %q", k.Name, window)
@@ -115,7 +115,7 @@ func (k KPI) Query(window string) (string, error) {
 	return strings.ReplaceAll(q, windowVar, w), nil
 }
 
-func (k KPI) resolveWindow(window string) (string, error) {
+func (k Def) resolveWindow(window string) (string, error) {
 	d, err := model.ParseDuration(window)
 	if err != nil {
 		return "", fmt.Errorf("kpi %s: window %q: %w", k.Name, window, err)

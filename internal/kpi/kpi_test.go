@@ -55,7 +55,7 @@ func selectors(t *testing.T, name, q string) []selector {
 }
 
 // testWindows are the windows each KPI's query is checked with.
-func testWindows(k KPI) []string {
+func testWindows(k Def) []string {
 	if len(k.Windows) > 0 {
 		return append([]string{""}, k.Windows...)
 	}
@@ -298,7 +298,7 @@ func TestKPIQueryWindows(t *testing.T) {
 		}
 	}
 
-	fixed := KPI{Name: "fixed", Expr: "vector(1)"}
+	fixed := Def{Name: "fixed", Expr: "vector(1)"}
 	if q, err := fixed.Query(""); err != nil || q != "vector(1)" {
 		t.Errorf("Query on a KPI without window = %q, %v", q, err)
 	}

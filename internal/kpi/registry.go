@@ -39,7 +39,7 @@ const (
 )
 
 // registry holds the KPIs sorted by name.
-var registry = sortedByName([]KPI{
+var registry = sortedByName([]Def{
 	// Users (analytics_metrics connector).
 	{
 		Name:        "active_users",
@@ -459,8 +459,8 @@ var registry = sortedByName([]KPI{
 	},
 })
 
-func sortedByName(ks []KPI) []KPI {
-	slices.SortFunc(ks, func(a, b KPI) int { return strings.Compare(a.Name, b.Name) })
+func sortedByName(ks []Def) []Def {
+	slices.SortFunc(ks, func(a, b Def) int { return strings.Compare(a.Name, b.Name) })
 	return ks
 }
 
