@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
@@ -264,21 +265,15 @@ func CompileAlertmanager(rules []Rule, opts AlertmanagerOptions) ([]byte, error)
 	return out, nil
 }
 
-// loadAlertmanager is the Alertmanager config loader (config.Load of
-// github.com/prometheus/alertmanager/config v0.35.0), set in
-// alertmanager_load.go.
-var loadAlertmanager func(string) error
-
 // CheckAlertmanager checks an Alertmanager configuration Pulse generated:
-// with Alertmanager's config.Load, then with checks of its own: the YAML has only the fields Pulse writes, every
-// route's receiver exists, matchers parse with Alertmanager's parser,
-// durations and URLs are valid and the global settings the receivers need
-// are set.
+// first with Alertmanager's own loader (config.Load of
+// github.com/prometheus/alertmanager/config), then with Pulse's stricter
+// checks: the YAML has only the fields Pulse writes, every route's receiver
+// exists, matchers parse with Alertmanager's parser, durations and URLs are
+// valid and the global settings the receivers need are set.
 func CheckAlertmanager(b []byte) error {
-	if loadAlertmanager != nil {
-		if err := loadAlertmanager(string(b)); err != nil {
-			return fmt.Errorf("compiled Alertmanager configuration does not load: %w", err)
-		}
+	if _, err := amconfig.Load(string(b)); err != nil {
+		return fmt.Errorf("compiled Alertmanager configuration does not load: %w", err)
 	}
 	var cfg amConfig
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
