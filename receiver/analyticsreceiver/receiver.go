@@ -160,7 +160,8 @@ func (r *analyticsReceiver) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Handler serves the receiver's endpoints; exported for tests and embedding.
+// Handler routes a request to its endpoint by path (an unknown path is a
+// 404); Start serves it, and tests call it without a listener.
 func (r *analyticsReceiver) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		kind, ok := paths[req.URL.Path]
@@ -178,6 +179,8 @@ func isJSON(contentType string) bool {
 	return err == nil && mt == "application/json"
 }
 
+// serve answers one request to the endpoint of kind: method, Content-Type
+// and pipeline checks, then read, decode and hand on the body.
 func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind decoder.Kind) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
