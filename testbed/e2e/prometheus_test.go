@@ -2,14 +2,13 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,34 +67,18 @@ func startPrometheus(t *testing.T) string {
 // vector runs an instant query and returns "labels value" lines, sorted.
 func vector(t *testing.T, api, query string) []string {
 	t.Helper()
-	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(query))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, s := range r.Data.Result {
-		keys := make([]string, 0, len(s.Metric))
-		for k := range s.Metric {
+	for _, s := range samples(t, api, query) {
+		keys := make([]string, 0, len(s.metric))
+		for k := range s.metric {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		var b strings.Builder
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s=%q,", k, s.Metric[k])
+			fmt.Fprintf(&b, "%s=%q,", k, s.metric[k])
 		}
-		fmt.Fprintf(&b, " %v", s.Value[1])
+		fmt.Fprintf(&b, " %s", strconv.FormatFloat(s.value, 'f', -1, 64))
 		out = append(out, b.String())
 	}
 	sort.Strings(out)
