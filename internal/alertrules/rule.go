@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"net/mail"
 	"os"
@@ -617,35 +618,5 @@ func (r *Rule) unknownMetric() error {
 // suggestCatalog returns up to three catalog metrics that contain name or
 // are within a few edits of it.
 func suggestCatalog(name string) []string {
-	q := strings.ToLower(strings.NewReplacer(".", "_", "-", "_", " ", "_").Replace(strings.TrimSpace(name)))
-	if len(q) < 3 {
-		return nil
-	}
-	type cand struct {
-		name string
-		d    int
-	}
-	var cs []cand
-	for m := range catalog {
-		d := kpi.EditDistance(q, m)
-		switch {
-		case d <= max(2, len(q)/4):
-		case strings.Contains(m, q):
-			d = 100 + len(m)
-		default:
-			continue
-		}
-		cs = append(cs, cand{m, d})
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].d != cs[j].d {
-			return cs[i].d < cs[j].d
-		}
-		return cs[i].name < cs[j].name
-	})
-	var out []string
-	for _, c := range cs[:min(3, len(cs))] {
-		out = append(out, c.name)
-	}
-	return out
+	return kpi.SuggestName(name, maps.Keys(catalog))
 }

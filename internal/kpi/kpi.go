@@ -11,6 +11,7 @@ package kpi // import "github.com/pulse-otel/pulse/internal/kpi"
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -141,23 +142,46 @@ func Suggest(name string) []string {
 	if q == "" {
 		return nil
 	}
+	return Closest(q, func(yield func(string) bool) {
+		for _, k := range registry {
+			if !yield(k.Name) {
+				return
+			}
+		}
+	}, max(2, len(q)/3))
+}
+
+// SuggestName returns up to three of names close to name, for "unknown
+// name" errors elsewhere (the alert compiler's catalog metrics): name is
+// normalised as KPI names are, and names shorter than 3 bytes get none.
+func SuggestName(name string, names iter.Seq[string]) []string {
+	q := normalize(name)
+	if len(q) < 3 {
+		return nil
+	}
+	return Closest(q, names, max(2, len(q)/4))
+}
+
+// Closest returns up to three of names within limit edits of q, closest
+// first, then (for q of 3 bytes or more) names that contain q, shortest
+// first; ties by name.
+func Closest(q string, names iter.Seq[string], limit int) []string {
 	type cand struct {
 		name string
 		dist int
 	}
 	var cands []cand
-	limit := max(2, len(q)/3)
-	for _, k := range registry {
-		d := EditDistance(q, k.Name)
+	for n := range names {
+		d := EditDistance(q, n)
 		switch {
 		case d <= limit:
-		case len(q) >= 3 && strings.Contains(k.Name, q):
+		case len(q) >= 3 && strings.Contains(n, q):
 			// A fragment ("acceptance", "p95"): rank after close misspellings.
-			d = limit + 1 + len(k.Name) - len(q)
+			d = limit + 1 + len(n) - len(q)
 		default:
 			continue
 		}
-		cands = append(cands, cand{k.Name, d})
+		cands = append(cands, cand{n, d})
 	}
 	sort.Slice(cands, func(i, j int) bool {
 		if cands[i].dist != cands[j].dist {

@@ -337,3 +337,25 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// SuggestName is what the alert compiler offers for a catalog metric it
+// does not know: close misspellings first, then names holding the query,
+// shortest first, at most three; nothing for queries under 3 bytes.
+func TestSuggestName(t *testing.T) {
+	names := slices.Values([]string{"pulse_events_total", "pulse_errors_total", "pulse_sessions_total", "pulse_sessions_open", "pulse_sessions_converted_total"})
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"pulse_event_total", []string{"pulse_events_total"}},
+		// Normalised, then 4 edits (len/4) away still counts.
+		{"Pulse.Events.Total", []string{"pulse_events_total", "pulse_errors_total"}},
+		{"sessions", []string{"pulse_sessions_open", "pulse_sessions_total", "pulse_sessions_converted_total"}},
+		{"ab", nil},
+		{"zzzzzzzz", nil},
+	} {
+		if got := SuggestName(tc.name, names); !slices.Equal(got, tc.want) {
+			t.Errorf("SuggestName(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
