@@ -16,7 +16,7 @@ type Dropped struct {
 }
 
 // dropped turns what the pipeline's stages recorded in rc into request
-// indexes. Records are numbered as res.RecordIndex numbers them.
+// indexes. Records are numbered as res.RequestIndex numbers them.
 func dropped(rc *receipt.Receipt, res *decoder.Result) []Dropped {
 	ds := rc.Dropped()
 	if len(ds) == 0 {
@@ -24,10 +24,11 @@ func dropped(rc *receipt.Receipt, res *decoder.Result) []Dropped {
 	}
 	out := make([]Dropped, 0, len(ds))
 	for _, d := range ds {
-		if d.Record < 0 || d.Record >= len(res.RecordIndex) {
+		i, ok := res.RequestIndex(d.Record)
+		if !ok {
 			continue // not one of this request's records
 		}
-		out = append(out, Dropped{Index: res.RecordIndex[d.Record], Reason: d.Reason})
+		out = append(out, Dropped{Index: i, Reason: d.Reason})
 	}
 	// Records are grouped by resource, so request order differs.
 	slices.SortFunc(out, func(a, b Dropped) int { return a.Index - b.Index })

@@ -176,10 +176,9 @@ type Result struct {
 	Rejected []Rejection
 	// Items counts log records or metric data points produced.
 	Items int
-	// RecordIndex gives, for a log endpoint, the request index of each log
-	// record in Logs, in the order of its resource, scope and record
-	// slices: the numbering of a receipt.Drop.
-	RecordIndex []int
+	// recordIdx holds, for a log endpoint, per resource of Logs in order,
+	// the request index of each of its records (see RequestIndex).
+	recordIdx [][]int
 	// Folded counts the accepted snapshots that had a label value replaced
 	// by "_other" (labels.go); Folds says which labels, how often.
 	Folded int
@@ -295,7 +294,25 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 	res.Logs, res.Metrics = e.logs, e.md
 	res.Folded, res.Folds = e.folded, e.foldList()
 	if kind.IsLogs() {
-		res.RecordIndex = e.recordIndex()
+		res.recordIdx = e.logIdx
 	}
 	return res, nil
+}
+
+// RequestIndex returns the request index of the log record at position
+// record of Logs, counted resource by resource, scope by scope, record by
+// record (the numbering of a receipt.Drop), or false when there is none.
+// Drops are rare, so the position is found by a walk, not a table built
+// for every request.
+func (r *Result) RequestIndex(record int) (int, bool) {
+	if record < 0 {
+		return 0, false
+	}
+	for _, g := range r.recordIdx {
+		if record < len(g) {
+			return g[record], true
+		}
+		record -= len(g)
+	}
+	return 0, false
 }

@@ -39,7 +39,7 @@ type emitter struct {
 	logs   plog.Logs
 	logRes map[resKey]*logGroup
 	// logIdx holds, per resource in the order of logs' ResourceLogs, the
-	// request index of each of its records (Result.RecordIndex).
+	// request index of each of its records (Result.RequestIndex).
 	logIdx [][]int
 
 	md     pmetric.Metrics
@@ -125,20 +125,6 @@ func (e *emitter) emit(w *walker, i int) int {
 type logGroup struct {
 	lrs plog.LogRecordSlice
 	idx int
-}
-
-// recordIndex returns the request index of every log record, in the order
-// of the records in logs.
-func (e *emitter) recordIndex() []int {
-	n := 0
-	for _, g := range e.logIdx {
-		n += len(g)
-	}
-	out := make([]int, 0, n)
-	for _, g := range e.logIdx {
-		out = append(out, g...)
-	}
-	return out
 }
 
 // downstreamAttrs is how many attributes later components add to a record.
