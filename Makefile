@@ -13,6 +13,8 @@ GO        ?= go
 TOOLS     := $(CURDIR)/.tools
 OCB_VER   := v0.165.0
 OCB       := $(TOOLS)/ocb-$(OCB_VER)
+LINT_VER  := v2.15.0
+LINT      := $(TOOLS)/golangci-lint-$(LINT_VER)
 FUZZTIME  ?= 30s
 BIN       := bin/otelcol-pulse
 # Sources that end up in the binary: a change to any of them rebuilds it.
@@ -25,7 +27,7 @@ OCB_BASELINE_VER := v0.161.0
 OCB_BASELINE     := $(TOOLS)/ocb-$(OCB_BASELINE_VER)
 BASELINE         := bin/otelcol-baseline
 
-.PHONY: build pulsectl run test test-unit bench bench-components fuzz lint clean baseline
+.PHONY: build pulsectl run test test-unit bench bench-components fuzz lint lint-tool clean baseline
 
 build: $(BIN) $(PULSECTL)
 
@@ -41,6 +43,18 @@ $(OCB):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VER)
 	@mv $(TOOLS)/builder $@
+
+# golangci-lint, pinned like ocb; .tools/golangci-lint links to it for use
+# by hand (.tools/golangci-lint run ./internal/pii/...).
+$(LINT):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VER)
+	@mv $(TOOLS)/golangci-lint $@
+	@ln -sf $(notdir $@) $(TOOLS)/golangci-lint
+
+# Only the linter: make lint-tool, then .tools/golangci-lint run ./pkg/...
+lint-tool: $(LINT)
+	@ln -sf $(notdir $(LINT)) $(TOOLS)/golangci-lint
 
 # ocb generates the distribution's main package and go.mod under _build/.
 # It runs only when the component list or the module's requirements change.
@@ -92,10 +106,13 @@ test: $(BIN) $(PULSECTL) lint
 test-unit:
 	$(GO) test -count=1 ./...
 
-lint:
+# gofmt, vet and tidy first (quick, and their messages are the clearest),
+# then golangci-lint with .golangci.yml.
+lint: | $(LINT)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
+	$(LINT) run ./...
 
 # About 4 minutes once both binaries are built (the first baseline build
 # takes 5 to 10). Needs Debian's prometheus: apt-get install prometheus.
