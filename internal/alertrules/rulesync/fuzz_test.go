@@ -54,6 +54,7 @@ func (f *fakeRuler) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func fuzzGroups(f *testing.F) (rulefmt.RuleGroups, []string) {
+	f.Helper()
 	rules, err := alertrules.Load("../../../config/alerts")
 	if err != nil {
 		f.Fatal(err)

@@ -202,7 +202,7 @@ func writeAtomic(path string, data []byte) error {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp) // best effort: the write already failed
 	}
 	return err
 }
@@ -327,7 +327,7 @@ func do(ctx context.Context, hc *http.Client, method, u string, hdr http.Header,
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, u, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading response: %w", method, u, err)
@@ -343,13 +343,13 @@ func do(ctx context.Context, hc *http.Client, method, u string, hdr http.Header,
 
 // excerpt returns the start of a response body for error messages.
 func excerpt(b []byte) string {
-	const max = 300
+	const limit = 300
 	s := strings.TrimSpace(string(b))
 	if s == "" {
 		return "(empty body)"
 	}
-	if len(s) > max {
-		s = s[:max] + "…"
+	if len(s) > limit {
+		s = s[:limit] + "…"
 	}
 	return fmt.Sprintf("%q", s)
 }
