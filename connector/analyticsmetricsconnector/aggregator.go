@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 const (
@@ -35,7 +37,7 @@ type point struct {
 
 // series holds one catalog metric's points and its label value sets.
 type series struct {
-	def    *MetricDef
+	def    *catalog.Metric
 	labels []string
 	points map[labelSet]*point
 	values []map[string]struct{} // distinct values seen per label
@@ -62,8 +64,9 @@ type aggregator struct {
 
 func newAggregator(eventLabels []string, maxValues, maxSeries int) *aggregator {
 	a := &aggregator{maxValues: maxValues, maxSeries: maxSeries, exportedAt: pcommon.NewTimestampFromTime(time.Now())}
-	for i := range catalog {
-		def := &catalog[i]
+	defs := catalog.ConnectorMetrics()
+	for i := range defs {
+		def := &defs[i]
 		labels := def.Labels
 		if i == mEvents {
 			labels = eventLabels
@@ -118,7 +121,7 @@ func (a *aggregator) lookup(s *series, m int, ls labelSet) *point {
 		}
 	}
 	p := &point{start: a.now}
-	if s.def.Kind == Histogram {
+	if s.def.Kind == catalog.Histogram {
 		p.buckets = make([]uint64, len(s.def.Bounds)+1)
 	}
 	s.points[ls] = p
@@ -181,13 +184,13 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 				m = sm.Metrics().AppendEmpty()
 				m.SetName(s.def.Name)
 				m.SetUnit(s.def.Unit)
-				m.SetDescription(s.def.Description)
+				m.SetDescription(s.def.Help)
 				switch s.def.Kind {
-				case Sum:
+				case catalog.Sum:
 					sum := m.SetEmptySum()
 					sum.SetIsMonotonic(true)
 					sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-				case Histogram:
+				case catalog.Histogram:
 					m.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 				default:
 					m.SetEmptyGauge()
@@ -198,15 +201,15 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 			p.exported = true
 			n++
 			switch s.def.Kind {
-			case Sum:
+			case catalog.Sum:
 				dps := m.Sum().DataPoints()
 				if zero {
 					numberPoint(dps.AppendEmpty(), s, ls, p.start, p.start, 0)
 				}
 				numberPoint(dps.AppendEmpty(), s, ls, p.start, now, p.value)
-			case Gauge:
+			case catalog.Gauge:
 				numberPoint(m.Gauge().DataPoints().AppendEmpty(), s, ls, 0, now, p.value)
-			case Histogram:
+			case catalog.Histogram:
 				dps := m.Histogram().DataPoints()
 				if zero {
 					dp := dps.AppendEmpty()
