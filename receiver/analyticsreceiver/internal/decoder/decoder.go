@@ -12,6 +12,8 @@ import (
 	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // Kind is one of the receiver's endpoints.
@@ -45,25 +47,27 @@ func (k Kind) Wrapper() string { return specs[k].wrapper }
 var specs = [...]*spec{eventSpec, recommendationSpec, modelSpec, businessSpec, systemSpec}
 
 // SnapshotMetrics lists the metrics the three snapshot endpoints emit, one
-// entry per metric name, for documentation and catalog tests.
-func SnapshotMetrics() []MetricDef {
-	var out []MetricDef
+// entry per metric name, as their specs define them: the catalog entry with
+// the labels the decoder really puts on its points (the endpoint's dims,
+// fixed attributes, error_type). Tests compare it with
+// catalog.SnapshotMetrics().
+func SnapshotMetrics() []catalog.Metric {
+	var out []catalog.Metric
 	seen := map[string]bool{}
 	for _, k := range []Kind{ModelMetrics, BusinessMetrics, SystemMetrics} {
-		for _, m := range specs[k].metrics {
-			if seen[m.Name] {
+		for _, g := range specs[k].metrics {
+			if seen[g.def.Name] {
 				continue
 			}
-			seen[m.Name] = true
-			d := *m
-			d.Dims = append([]string(nil), m.Dims...)
-			for _, a := range m.Attrs {
-				d.Dims = append(d.Dims, a[0])
+			seen[g.def.Name] = true
+			d := *g.def
+			d.Labels = append([]string(nil), g.dims...)
+			for _, a := range g.attrs {
+				d.Labels = append(d.Labels, a[0])
 			}
-			if m.Name == "pulse.system.errors_by_type" {
-				d.Dims = append(d.Dims, "error_type")
+			if d.Name == "pulse.system.errors_by_type" {
+				d.Labels = append(d.Labels, errorTypeLabel)
 			}
-			d.Attrs = nil
 			out = append(out, d)
 		}
 	}
@@ -162,6 +166,17 @@ type FieldError struct {
 type Rejection struct {
 	Index  int          `json:"index"`
 	Errors []FieldError `json:"errors"`
+	// codes holds the code of each of Errors, set where it was raised.
+	codes []Code
+}
+
+// Code returns the code of the first error, the reason label of
+// otelcol_receiver_analytics_rejected_items.
+func (r Rejection) Code() Code {
+	if len(r.codes) == 0 {
+		return CodeOther
+	}
+	return r.codes[0]
 }
 
 // Result is what one request became.
@@ -266,7 +281,7 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 	bad := sc.itemErrs
 	for i, it := range items {
 		if len(bad) > 0 && bad[0].index == i {
-			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: []FieldError{bad[0].err}})
+			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: []FieldError{bad[0].err}, codes: []Code{bad[0].code}})
 			bad = bad[1:]
 			continue
 		}
@@ -276,16 +291,21 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 		}
 		clear(w.vals)
 		clear(w.nums)
-		w.errs = w.errs[:0]
+		w.errs, w.codes = w.errs[:0], w.codes[:0]
 		w.walk(kind, item)
 		if len(w.errs) > 0 {
-			errs := w.errs
+			errs, codes := w.errs, w.codes
 			if len(errs) > maxErrorsPerEvent {
 				errs = append(errs[:maxErrorsPerEvent:maxErrorsPerEvent], FieldError{
 					Reason: fmt.Sprintf("%d more errors not shown", len(w.errs)-maxErrorsPerEvent),
 				})
+				codes = append(codes[:maxErrorsPerEvent:maxErrorsPerEvent], CodeOther)
 			}
-			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: append([]FieldError(nil), errs...)})
+			res.Rejected = append(res.Rejected, Rejection{
+				Index:  i,
+				Errors: append([]FieldError(nil), errs...),
+				codes:  append([]Code(nil), codes...),
+			})
 			continue
 		}
 		res.Items += e.emit(w, i)

@@ -77,8 +77,8 @@ func TestDocsEventsMentionsEveryFieldAndKey(t *testing.T) {
 					missing = append(missing, "OTel key "+docstest.Code(f.key)+" (of "+f.path+")")
 				}
 			}
-			if f.metric != nil && !strings.Contains(sec, docstest.Code(f.metric.Name)) {
-				missing = append(missing, "metric "+docstest.Code(f.metric.Name)+" (of "+f.path+")")
+			if f.metric != nil && !strings.Contains(sec, docstest.Code(f.metric.def.Name)) {
+				missing = append(missing, "metric "+docstest.Code(f.metric.def.Name)+" (of "+f.path+")")
 			}
 		}
 		if len(missing) > 0 {
@@ -104,48 +104,6 @@ func TestDocsEventsMentionsEveryFieldAndKey(t *testing.T) {
 	}
 	if len(missing) > 0 {
 		t.Errorf("docs/events.md does not mention: %s", strings.Join(missing, ", "))
-	}
-}
-
-func TestDocsMetricsListsEverySnapshotMetric(t *testing.T) {
-	doc := readDoc(t, "metrics.md")
-	const title = "Snapshot metrics (analytics receiver)"
-	sec := docstest.Section(doc, title)
-	if sec == "" {
-		t.Fatalf("docs/metrics.md has no section %q", "## "+title)
-	}
-	for _, m := range SnapshotMetrics() {
-		// The catalog row of the metric: "| `name` | `unit` | gauge, int | ...".
-		var row string
-		for _, l := range strings.Split(sec, "\n") {
-			if strings.HasPrefix(l, "| "+docstest.Code(m.Name)+" |") {
-				row = l
-				break
-			}
-		}
-		if row == "" {
-			t.Errorf("docs/metrics.md section %q has no row for %s", title, docstest.Code(m.Name))
-			continue
-		}
-		var missing []string
-		if !strings.Contains(row, "| "+docstest.Code(m.Unit)+" |") {
-			missing = append(missing, "unit "+docstest.Code(m.Unit))
-		}
-		typ := "gauge, double"
-		if m.Int {
-			typ = "gauge, int"
-		}
-		if !strings.Contains(row, typ) {
-			missing = append(missing, "type \""+typ+"\"")
-		}
-		for _, d := range m.Dims {
-			if !strings.Contains(row, docstest.Code(d)) {
-				missing = append(missing, "attribute "+docstest.Code(d))
-			}
-		}
-		if len(missing) > 0 {
-			t.Errorf("docs/metrics.md row of %s lacks %s", docstest.Code(m.Name), strings.Join(missing, ", "))
-		}
 	}
 }
 

@@ -283,13 +283,14 @@ func (e *emitter) scope(k resKey) *scopeMetrics {
 	return sm
 }
 
-func (sm *scopeMetrics) gauge(d *MetricDef) pmetric.NumberDataPointSlice {
+func (sm *scopeMetrics) gauge(g *gauge) pmetric.NumberDataPointSlice {
+	d := g.def
 	m, ok := sm.byName[d.Name]
 	if !ok {
 		m = sm.sm.Metrics().AppendEmpty()
 		m.SetName(d.Name)
 		m.SetUnit(d.Unit)
-		m.SetDescription(d.Description)
+		m.SetDescription(d.Help)
 		m.SetEmptyGauge()
 		sm.byName[d.Name] = m
 	}
@@ -380,16 +381,16 @@ func (e *emitter) emitMetrics(w *walker) int {
 	skip := hasOther(lv[:nl]) && !e.claimOther(lv, ts)
 	base := e.series(lv[:nl])
 
-	point := func(s *series, d *MetricDef, extra int) pmetric.NumberDataPoint {
-		dp := s.sm.gauge(d).AppendEmpty()
+	point := func(s *series, g *gauge, extra int) pmetric.NumberDataPoint {
+		dp := s.sm.gauge(g).AppendEmpty()
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(ts)
 		attrs := dp.Attributes()
-		attrs.EnsureCapacity(s.nd + len(d.Attrs) + extra)
+		attrs.EnsureCapacity(s.nd + len(g.attrs) + extra)
 		for _, kv := range s.dims[:s.nd] {
 			attrs.PutStr(kv[0], kv[1])
 		}
-		for _, kv := range d.Attrs {
+		for _, kv := range g.attrs {
 			attrs.PutStr(kv[0], kv[1])
 		}
 		return dp

@@ -3,6 +3,7 @@ package decoder // import "github.com/pulse-otel/pulse/receiver/analyticsreceive
 import (
 	"math"
 
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
@@ -36,19 +37,16 @@ const (
 	roleStart                 // the snapshot's start time
 )
 
-// MetricDef describes one snapshot metric the receiver emits.
-type MetricDef struct {
-	Name        string
-	Unit        string
-	Description string
-	// Attrs are fixed data point attributes that split one field of the seed
-	// into series of one metric, such as stat="p95".
-	Attrs [][2]string
-	// Dims lists the data point attribute keys every point carries; filled in
-	// when the spec is compiled.
-	Dims []string
-	// Int is true when the points are integers (counts).
-	Int bool
+// gauge is the snapshot metric a field feeds: its definition in
+// internal/catalog and how this field's points are labelled.
+type gauge struct {
+	def *catalog.Metric
+	// attrs are fixed data point attributes that split one field of the
+	// seed into series of one metric, such as stat="p95".
+	attrs [][2]string
+	// dims lists the data point attribute keys every point carries; filled
+	// in when the spec is compiled.
+	dims []string
 }
 
 // field is one JSON field of an endpoint's object schema.
@@ -65,7 +63,7 @@ type field struct {
 	levels   []float64 // numeric value of each enum member, for enum metrics
 	obj      *object
 	key      string // attribute key for roleAttr, roleResource and roleDim
-	metric   *MetricDef
+	metric   *gauge
 
 	// Set by compile.
 	path   string
@@ -133,10 +131,21 @@ func (f field) rng(lo, hi float64) field { f.min, f.max = lo, hi; return f }
 // API's limit, so that every id an event carries can be forgotten.
 func (f field) ident() field { f.maxLen = schema.MaxUserIDLength; return f }
 
-func (f field) gauge(name, unit, desc string, attrs ...[2]string) field {
-	f.role = roleMetric
+// gauge makes the field a point of the catalog's snapshot gauge called
+// name; it panics, at init, when the catalog has no such gauge or its
+// value type is not the field's (emit writes counts, booleans and lengths
+// as integers).
+func (f field) gauge(name string, attrs ...[2]string) field {
+	def, ok := catalog.ByName(name)
+	if !ok || def.Source != catalog.Snapshot || def.Kind != catalog.Gauge {
+		panic("decoder: " + name + " is not a snapshot gauge of internal/catalog")
+	}
 	isInt := f.kind == kindCount || f.kind == kindBool || f.kind == kindStrings || f.kind == kindObjects
-	f.metric = &MetricDef{Name: name, Unit: unit, Description: desc, Attrs: attrs, Int: isInt}
+	if def.Int != isInt {
+		panic("decoder: field " + f.name + " and the catalog disagree on whether " + name + " is an integer")
+	}
+	f.role = roleMetric
+	f.metric = &gauge{def: &def, attrs: attrs}
 	return f
 }
 
@@ -146,7 +155,7 @@ type spec struct {
 	flat    []*field // every field with a slot, in document order
 	res     []*field // resource fields, at most maxResourceFields
 	wrapper string   // key of the {"<wrapper>":[...]} request form
-	metrics []*MetricDef
+	metrics []*gauge
 	dims    []*field
 	objects int // how many objects the spec has (object.id < objects)
 }
@@ -202,7 +211,7 @@ func compile(root *object, wrapper string) *spec {
 	}
 	for _, f := range s.dims {
 		for _, m := range s.metrics {
-			m.Dims = append(m.Dims, f.key)
+			m.dims = append(m.dims, f.key)
 		}
 	}
 	return s
@@ -343,38 +352,38 @@ var modelSpec = compile(obj(
 	str("modelId").req().dim("model_id"),
 	str("modelVersion").req().dim("model_version"),
 	enum("modelType", schema.ModelTypes).req().dim("model_type"),
-	ratio("accuracyScore").req().gauge("pulse.ai.model.accuracy", "1", "Model accuracy over the evaluation period."),
-	ratio("precisionScore").req().gauge("pulse.ai.model.precision", "1", "Model precision over the evaluation period."),
-	ratio("recallScore").req().gauge("pulse.ai.model.recall", "1", "Model recall over the evaluation period."),
-	ratio("f1Score").req().gauge("pulse.ai.model.f1", "1", "Model F1 score over the evaluation period."),
-	nonNeg("predictionLatency").req().gauge("pulse.ai.model.prediction.latency", "ms", "Average prediction time."),
-	nonNeg("throughput").req().gauge("pulse.ai.model.throughput", "{prediction}/s", "Predictions per second."),
-	ratio("errorRate").req().gauge("pulse.ai.model.error_rate", "1", "Share of predictions that failed."),
-	ratio("acceptanceRate").req().gauge("pulse.ai.model.acceptance_rate", "1", "Share of recommendations users accepted."),
-	ratio("modificationRate").req().gauge("pulse.ai.model.modification_rate", "1", "Share of recommendations users modified."),
-	num("satisfactionScore", 1, 5).gauge("pulse.ai.model.satisfaction", "{rating}", "User satisfaction, 1 to 5."),
+	ratio("accuracyScore").req().gauge("pulse.ai.model.accuracy"),
+	ratio("precisionScore").req().gauge("pulse.ai.model.precision"),
+	ratio("recallScore").req().gauge("pulse.ai.model.recall"),
+	ratio("f1Score").req().gauge("pulse.ai.model.f1"),
+	nonNeg("predictionLatency").req().gauge("pulse.ai.model.prediction.latency"),
+	nonNeg("throughput").req().gauge("pulse.ai.model.throughput"),
+	ratio("errorRate").req().gauge("pulse.ai.model.error_rate"),
+	ratio("acceptanceRate").req().gauge("pulse.ai.model.acceptance_rate"),
+	ratio("modificationRate").req().gauge("pulse.ai.model.modification_rate"),
+	num("satisfactionScore", 1, 5).gauge("pulse.ai.model.satisfaction"),
 	nested("dataDrift", obj(
-		boolean("detected").req().gauge("pulse.ai.model.drift.detected", "", "1 when data drift was detected, else 0."),
-		enum("severity", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.drift.severity", "", "Drift severity: 1 low, 2 medium, 3 high."),
-		strs("affectedFeatures").req().gauge("pulse.ai.model.drift.affected_features", "{feature}", "Number of features affected by drift."),
-		nonNeg("driftScore").req().gauge("pulse.ai.model.drift.score", "", "Drift score."),
+		boolean("detected").req().gauge("pulse.ai.model.drift.detected"),
+		enum("severity", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.drift.severity"),
+		strs("affectedFeatures").req().gauge("pulse.ai.model.drift.affected_features"),
+		nonNeg("driftScore").req().gauge("pulse.ai.model.drift.score"),
 	)).req(),
 	nested("safetyMetrics", obj(
-		count("violationCount").req().gauge("pulse.ai.model.safety.violations", "{violation}", "Safety violations in the evaluation period."),
-		pct("safetyScore").req().gauge("pulse.ai.model.safety.score", "", "Safety rating, 0 to 100."),
+		count("violationCount").req().gauge("pulse.ai.model.safety.violations"),
+		pct("safetyScore").req().gauge("pulse.ai.model.safety.score"),
 		text("lastViolationType"),
-		enum("riskLevel", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.safety.risk_level", "", "Risk level: 1 low, 2 medium, 3 high."),
+		enum("riskLevel", schema.Levels).req().lv(levels123...).gauge("pulse.ai.model.safety.risk_level"),
 	)).req(),
 	nested("resourceUsage", obj(
-		pct("cpuUtilization").req().gauge("pulse.ai.model.cpu.utilization", "%", "CPU utilisation of the model service."),
-		nonNeg("memoryUsage").req().gauge("pulse.ai.model.memory.usage", "By", "Memory used by the model service."),
-		pct("gpuUtilization").gauge("pulse.ai.model.gpu.utilization", "%", "GPU utilisation of the model service."),
-		nonNeg("costPerPrediction").gauge("pulse.ai.model.cost_per_prediction", "{currency}", "Cost of one prediction."),
+		pct("cpuUtilization").req().gauge("pulse.ai.model.cpu.utilization"),
+		nonNeg("memoryUsage").req().gauge("pulse.ai.model.memory.usage"),
+		pct("gpuUtilization").gauge("pulse.ai.model.gpu.utilization"),
+		nonNeg("costPerPrediction").gauge("pulse.ai.model.cost_per_prediction"),
 	)).req(),
 	nested("evaluationPeriod", obj(
 		tstamp("startTime").req().start(),
 		tstamp("endTime").req(),
-		count("sampleSize").req().gauge("pulse.ai.model.evaluation.sample_size", "{sample}", "Samples in the evaluation period."),
+		count("sampleSize").req().gauge("pulse.ai.model.evaluation.sample_size"),
 	)).req(),
 	tstamp("timestamp").req().at(),
 ), "metrics")
@@ -383,11 +392,11 @@ var businessSpec = compile(obj(
 	str("metricId").req(),
 	str("metricName").req().dim("metric_name"),
 	enum("category", schema.BusinessCategories).req().dim("category"),
-	signed("value").req().gauge("pulse.business.value", "", "Value of a business metric, in the unit its unit label names."),
+	signed("value").req().gauge("pulse.business.value"),
 	str("unit").req().dim("unit"),
-	signed("previousValue").gauge("pulse.business.previous_value", "", "Value of the metric in the previous period."),
-	signed("percentChange").gauge("pulse.business.percent_change", "%", "Change against the previous period."),
-	enum("trend", schema.Trends).req().lv(1, -1, 0).gauge("pulse.business.trend", "", "Trend: 1 up, -1 down, 0 stable."),
+	signed("previousValue").gauge("pulse.business.previous_value"),
+	signed("percentChange").gauge("pulse.business.percent_change"),
+	enum("trend", schema.Trends).req().lv(1, -1, 0).gauge("pulse.business.trend"),
 	nested("dimensions", obj(
 		enum("timeGranularity", schema.TimeGranularities).req().dim("granularity"),
 		str("segment").dim("segment"),
@@ -395,8 +404,8 @@ var businessSpec = compile(obj(
 		str("geography").dim("geography"),
 		str("platform").dim("platform"),
 	)).req(),
-	ratio("confidence").req().gauge("pulse.business.confidence", "1", "Confidence in the value, 0 to 1."),
-	count("sampleSize").gauge("pulse.business.sample_size", "{sample}", "Sample behind the value."),
+	ratio("confidence").req().gauge("pulse.business.confidence"),
+	count("sampleSize").gauge("pulse.business.sample_size"),
 	tstamp("periodStart").req().start(),
 	tstamp("periodEnd").req(),
 	tstamp("timestamp").req().at(),
@@ -407,46 +416,46 @@ var systemSpec = compile(obj(
 	str("serviceVersion").req().res("service.version"),
 	enum("environment", schema.Environments).req().dim("environment"),
 	nested("responseTime", obj(
-		nonNeg("average").req().gauge("pulse.system.response_time", "ms", "Response time by statistic.", [2]string{"stat", "average"}),
-		nonNeg("median").req().gauge("pulse.system.response_time", "ms", "Response time by statistic.", [2]string{"stat", "median"}),
-		nonNeg("p95").req().gauge("pulse.system.response_time", "ms", "Response time by statistic.", [2]string{"stat", "p95"}),
-		nonNeg("p99").req().gauge("pulse.system.response_time", "ms", "Response time by statistic.", [2]string{"stat", "p99"}),
+		nonNeg("average").req().gauge("pulse.system.response_time", [2]string{"stat", "average"}),
+		nonNeg("median").req().gauge("pulse.system.response_time", [2]string{"stat", "median"}),
+		nonNeg("p95").req().gauge("pulse.system.response_time", [2]string{"stat", "p95"}),
+		nonNeg("p99").req().gauge("pulse.system.response_time", [2]string{"stat", "p99"}),
 	)).req(),
 	nested("throughput", obj(
-		nonNeg("requestsPerSecond").req().gauge("pulse.system.requests.rate", "{request}/s", "Requests per second."),
-		nonNeg("transactionsPerSecond").req().gauge("pulse.system.transactions.rate", "{transaction}/s", "Transactions per second."),
+		nonNeg("requestsPerSecond").req().gauge("pulse.system.requests.rate"),
+		nonNeg("transactionsPerSecond").req().gauge("pulse.system.transactions.rate"),
 	)).req(),
 	nested("errorMetrics", obj(
-		ratio("errorRate").req().gauge("pulse.system.error_rate", "1", "Share of requests that failed."),
-		count("errorCount").req().gauge("pulse.system.errors", "{error}", "Errors in the time window."),
+		ratio("errorRate").req().gauge("pulse.system.error_rate"),
+		count("errorCount").req().gauge("pulse.system.errors"),
 		nesteds("errorTypes", obj(
 			str("type").req().dim("error_type"),
 			count("count").req(),
-		)).req().gauge("pulse.system.errors_by_type", "{error}", "Errors in the time window by type."),
+		)).req().gauge("pulse.system.errors_by_type"),
 	)).req(),
 	nested("resourceUsage", obj(
-		pct("cpuUtilization").req().gauge("pulse.system.cpu.utilization", "%", "CPU utilisation."),
-		pct("memoryUtilization").req().gauge("pulse.system.memory.utilization", "%", "Memory utilisation."),
-		pct("diskUtilization").req().gauge("pulse.system.disk.utilization", "%", "Disk utilisation."),
+		pct("cpuUtilization").req().gauge("pulse.system.cpu.utilization"),
+		pct("memoryUtilization").req().gauge("pulse.system.memory.utilization"),
+		pct("diskUtilization").req().gauge("pulse.system.disk.utilization"),
 		nested("networkIO", obj(
-			nonNeg("bytesIn").req().gauge("pulse.system.network.io", "By", "Network bytes by direction.", [2]string{"direction", "in"}),
-			nonNeg("bytesOut").req().gauge("pulse.system.network.io", "By", "Network bytes by direction.", [2]string{"direction", "out"}),
+			nonNeg("bytesIn").req().gauge("pulse.system.network.io", [2]string{"direction", "in"}),
+			nonNeg("bytesOut").req().gauge("pulse.system.network.io", [2]string{"direction", "out"}),
 		)).req(),
 	)).req(),
 	nested("databaseMetrics", obj(
 		nested("queryTime", obj(
-			nonNeg("average").req().gauge("pulse.system.db.query_time", "ms", "Average database query time."),
-			count("slowQueries").req().gauge("pulse.system.db.slow_queries", "{query}", "Slow database queries in the time window."),
+			nonNeg("average").req().gauge("pulse.system.db.query_time"),
+			count("slowQueries").req().gauge("pulse.system.db.slow_queries"),
 		)).req(),
 		nested("connectionPool", obj(
-			count("activeConnections").req().gauge("pulse.system.db.connections.active", "{connection}", "Active database connections."),
-			ratio("poolUtilization").req().gauge("pulse.system.db.pool.utilization", "1", "Share of the connection pool in use."),
+			count("activeConnections").req().gauge("pulse.system.db.connections.active"),
+			ratio("poolUtilization").req().gauge("pulse.system.db.pool.utilization"),
 		)).req(),
 	)),
 	nested("availability", obj(
-		pct("uptime").req().gauge("pulse.system.uptime", "%", "Uptime in the time window."),
-		nonNeg("downtimeMinutes").req().gauge("pulse.system.downtime", "min", "Downtime in the time window."),
-		count("incidentCount").req().gauge("pulse.system.incidents", "{incident}", "Incidents in the time window."),
+		pct("uptime").req().gauge("pulse.system.uptime"),
+		nonNeg("downtimeMinutes").req().gauge("pulse.system.downtime"),
+		count("incidentCount").req().gauge("pulse.system.incidents"),
 	)).req(),
 	nested("timeWindow", obj(
 		tstamp("start").req().start(),
