@@ -197,30 +197,35 @@ func parseForget(body []byte) (userID string, status int, msg string) {
 	if !utf8.Valid(body) {
 		return "", http.StatusBadRequest, "body is not valid UTF-8"
 	}
-	if json.Valid(body) {
-		if msg := checkText(body); msg != "" {
-			return "", http.StatusBadRequest, msg
-		}
-	}
-	var in struct {
-		UserID *string `json:"userId"`
-	}
+	// The first JSON value is read whole, its keys checked one by one
+	// (checkText: an unknown key is found by comparing it with userId, not
+	// by reading an error's text), and only then decoded.
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		var syntax *json.SyntaxError
-		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syntax):
 			return "", http.StatusBadRequest, fmt.Sprintf("body is not valid JSON (syntax error at byte %d)", syntax.Offset)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return "", http.StatusBadRequest, "body is not valid JSON (it ends too early)"
+		default:
+			return "", http.StatusBadRequest, "body is not valid JSON; " + want
+		}
+	}
+	if msg := checkText(raw); msg != "" {
+		return "", http.StatusBadRequest, msg
+	}
+	var in struct {
+		UserID *string `json:"userId"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		var typ *json.UnmarshalTypeError
+		switch {
 		case errors.As(err, &typ) && typ.Field == "userId":
 			return "", http.StatusBadRequest, "userId: must be a string, got a JSON " + typ.Value
 		case errors.As(err, &typ):
 			return "", http.StatusBadRequest, "body must be a JSON object, got a JSON " + typ.Value + "; " + want
-		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return "", http.StatusBadRequest, "body has a field other than userId; " + want
 		default:
 			return "", http.StatusBadRequest, "body is not valid JSON; " + want
 		}
@@ -240,7 +245,7 @@ func parseForget(body []byte) (userID string, status int, msg string) {
 }
 
 // checkText applies Pulse's JSON text rules (internal/schema/jsontext.go)
-// to a syntactically valid body, which encoding/json alone does not: a key
+// to a syntactically valid value, which encoding/json alone does not: a key
 // is matched exactly (encoding/json also takes "userid" or "USERID" for
 // userId), a key twice is an error (encoding/json keeps the last copy, the
 // analytics receiver rejects the event), and a lone surrogate escape is an

@@ -240,7 +240,7 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		for _, rej := range res.Rejected {
 			r.rejected.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(
 				attribute.String("endpoint", kind.String()),
-				attribute.String("reason", decoder.ReasonCode(rej.Errors[0].Reason)))))
+				attribute.String("reason", rej.Code().String()))))
 		}
 		r.set.Logger.Debug("Rejected invalid events",
 			zap.String("endpoint", kind.String()),

@@ -84,6 +84,11 @@ func checkDecode(t *testing.T, d *Decoder, k Kind, body []byte) {
 		if len(r.Errors) == 0 || len(r.Errors) > maxErrorsPerEvent+1 {
 			t.Fatalf("rejection %d has %d errors", r.Index, len(r.Errors))
 		}
+		// Every error is raised with its code; only the "N more errors"
+		// marker, never first, has none.
+		if len(r.codes) != len(r.Errors) || r.Code() == CodeOther {
+			t.Fatalf("rejection %d: codes %v for errors %+v", r.Index, r.codes, r.Errors)
+		}
 		for _, e := range r.Errors {
 			if e.Reason == "" {
 				t.Fatalf("error without a reason: %+v", e)

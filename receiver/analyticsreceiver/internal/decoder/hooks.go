@@ -63,7 +63,7 @@ func (w *walker) uniqueErrorTypes() {
 		for j := 0; j < i; j++ {
 			if bytes.Equal(t, arr[j].GetStringBytes("type")) {
 				f := w.sp.flat[sysErrorTypes]
-				w.fail(f.path+"["+itoa(i)+"].type", f, nil, "duplicate type; entry "+itoa(j)+" has the same one")
+				w.fail(f.path+"["+itoa(i)+"].type", f, nil, CodeDuplicate, "duplicate type; entry "+itoa(j)+" has the same one")
 				return
 			}
 		}
@@ -84,7 +84,7 @@ var hooks = [...]func(w *walker, seen uint64){
 		w.sameString(evBehUserID, evUserID)
 		if w.vals[evBehTime] != nil && w.vals[evTimestamp] != nil && w.nums[evBehTime] != w.nums[evTimestamp] {
 			f := eventSpec.flat[evBehTime]
-			w.fail(f.path, f, w.vals[evBehTime], "must equal the event's timestamp")
+			w.fail(f.path, f, w.vals[evBehTime], CodeMismatch, "must equal the event's timestamp")
 		}
 	},
 	Recommendations: func(w *walker, seen uint64) {
@@ -94,15 +94,15 @@ var hooks = [...]func(w *walker, seen uint64){
 		if w.full {
 			for _, name := range recFullOnly {
 				if !has(name) {
-					w.fail(name, nil, nil, "required field is missing (a record with recommendationData is a full recommendation)")
+					w.fail(name, nil, nil, CodeMissing, "required field is missing (a record with recommendationData is a full recommendation)")
 				}
 			}
 		} else {
 			if !has("userResponse") {
-				w.fail("recommendationData", nil, nil, "required field is missing (send recommendationData, or userResponse for an earlier recommendationId)")
+				w.fail("recommendationData", nil, nil, CodeMissing, "required field is missing (send recommendationData, or userResponse for an earlier recommendationId)")
 			}
 			if !has("responseTimestamp") && has("userResponse") {
-				w.fail("responseTimestamp", nil, nil, "required field is missing (a later userResponse needs its responseTimestamp)")
+				w.fail("responseTimestamp", nil, nil, CodeMissing, "required field is missing (a later userResponse needs its responseTimestamp)")
 			}
 		}
 		w.checkTime(recTimestamp, w.opts.DefaultRetention)
@@ -137,9 +137,9 @@ func (w *walker) checkTime(slot int, retention time.Duration) {
 	t := time.UnixMilli(int64(w.nums[slot]))
 	switch {
 	case t.After(w.now.Add(w.opts.MaxFutureSkew)):
-		w.fail(f.path, f, v, "is more than "+w.opts.MaxFutureSkew.String()+" ahead of the server's clock")
+		w.fail(f.path, f, v, CodeTime, "is more than "+w.opts.MaxFutureSkew.String()+" ahead of the server's clock")
 	case t.Before(w.now.Add(-retention)):
-		w.fail(f.path, f, v, "is older than the retention period of "+retentionDays(retention))
+		w.fail(f.path, f, v, CodeTime, "is older than the retention period of "+retentionDays(retention))
 	}
 }
 
@@ -153,7 +153,7 @@ func (w *walker) checkSnapshotTime(slot int) {
 	t := time.UnixMilli(int64(w.nums[slot]))
 	if age := w.opts.MaxSnapshotAge; age < w.opts.DefaultRetention && t.Before(w.now.Add(-age)) && !t.Before(w.now.Add(-w.opts.DefaultRetention)) {
 		f := w.sp.flat[slot]
-		w.fail(f.path, f, v, "is older than max_snapshot_age ("+age.String()+"): the store cannot take it")
+		w.fail(f.path, f, v, CodeTime, "is older than max_snapshot_age ("+age.String()+"): the store cannot take it")
 		return
 	}
 	w.checkTime(slot, w.opts.DefaultRetention)
@@ -171,7 +171,7 @@ func retentionDays(d time.Duration) string {
 func (w *walker) notBefore(a, b int) {
 	if w.vals[a] != nil && w.vals[b] != nil && w.nums[a] < w.nums[b] {
 		f := w.sp.flat[a]
-		w.fail(f.path, f, w.vals[a], "must not be before "+w.sp.flat[b].path)
+		w.fail(f.path, f, w.vals[a], CodeTime, "must not be before "+w.sp.flat[b].path)
 	}
 }
 
@@ -184,7 +184,7 @@ func (w *walker) sameString(a, b int) {
 	vb := w.vals[b]
 	if vb == nil || !bytes.Equal(va.GetStringBytes(), vb.GetStringBytes()) {
 		f := w.sp.flat[a]
-		w.fail(f.path, f, va, "must equal the event's "+w.sp.flat[b].path)
+		w.fail(f.path, f, va, CodeMismatch, "must equal the event's "+w.sp.flat[b].path)
 	}
 }
 

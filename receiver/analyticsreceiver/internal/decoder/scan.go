@@ -58,6 +58,7 @@ type frame struct {
 type itemError struct {
 	index int
 	err   FieldError
+	code  Code
 }
 
 type scanLimits struct {
@@ -85,7 +86,7 @@ type scanner struct {
 	nItems   int
 	items    []span
 	itemErrs []itemError
-	rootErr  *FieldError // first limit error outside any item
+	rootErr  *itemError // first limit error outside any item
 
 	form     byte // 'a': array of items, 'w': wrapper object, 'o': one object
 	wrapSeen bool
@@ -167,10 +168,10 @@ func (s *scanner) scan() error {
 		s.items = append(s.items[:0], span{0, len(s.b)})
 		s.nItems = 1
 		if s.rootErr != nil {
-			s.itemErrs = append(s.itemErrs[:0], itemError{0, *s.rootErr})
+			s.itemErrs = append(s.itemErrs[:0], itemError{0, s.rootErr.err, s.rootErr.code})
 		}
 	case s.rootErr != nil:
-		return fmt.Errorf("%w: outside %q, %s %s", ErrShape, s.lim.wrapper, s.rootErr.Field, s.rootErr.Reason)
+		return fmt.Errorf("%w: outside %q, %s %s", ErrShape, s.lim.wrapper, s.rootErr.err.Field, s.rootErr.err.Reason)
 	}
 	if s.nItems == 0 {
 		return ErrEmpty
@@ -251,9 +252,13 @@ func (s *scanner) value(i, d int) int {
 		j, n, lone := s.str(i)
 		if s.err == nil {
 			if n > s.lim.maxString {
-				s.limit(d, fmt.Sprintf("<string of %d bytes>", n), "longer than "+itoa(s.lim.maxString)+" bytes", "holds a string longer than "+itoa(s.lim.maxString)+" bytes")
+				s.limit(d, fmt.Sprintf("<string of %d bytes>", n),
+					reason{CodeSize, "longer than " + itoa(s.lim.maxString) + " bytes"},
+					reason{CodeSize, "holds a string longer than " + itoa(s.lim.maxString) + " bytes"})
 			} else if lone {
-				s.limit(d, "", schema.ReasonLoneSurrogate, "holds a string with "+strings.TrimPrefix(schema.ReasonLoneSurrogate, "holds "))
+				s.limit(d, "",
+					reason{CodeEncoding, schema.ReasonLoneSurrogate},
+					reason{CodeEncoding, "holds a string with " + strings.TrimPrefix(schema.ReasonLoneSurrogate, "holds ")})
 			}
 		}
 		return j
@@ -282,7 +287,9 @@ func (s *scanner) enter(i, d int) bool {
 	}
 	if s.item >= 0 || s.form == 'o' {
 		if rel := d - s.base; rel >= s.lim.maxDepth+specDepth {
-			s.limit(d, "", "nested deeper than "+itoa(s.lim.maxDepth+specDepth)+" levels", "nested deeper than "+itoa(s.lim.maxDepth)+" levels")
+			s.limit(d, "",
+				reason{CodeSize, "nested deeper than " + itoa(s.lim.maxDepth+specDepth) + " levels"},
+				reason{CodeSize, "nested deeper than " + itoa(s.lim.maxDepth) + " levels"})
 		}
 	}
 	return true
@@ -325,11 +332,17 @@ func (s *scanner) object(i, d int) int {
 		inFree := s.free >= 0 && d >= s.free
 		switch {
 		case inFree && keys == s.lim.maxArray+1:
-			s.limit(d, "<object>", "more than "+itoa(s.lim.maxArray)+" fields", "holds an object of more than "+itoa(s.lim.maxArray)+" fields")
+			s.limit(d, "<object>",
+				reason{CodeSize, "more than " + itoa(s.lim.maxArray) + " fields"},
+				reason{CodeSize, "holds an object of more than " + itoa(s.lim.maxArray) + " fields"})
 		case inFree && n > s.lim.maxString:
-			s.limit(d, "", "field name is too long", "holds a field name that is too long or not valid UTF-8")
+			s.limit(d, "",
+				reason{CodeSize, "field name is too long"},
+				reason{CodeEncoding, "holds a field name that is too long or not valid UTF-8"})
 		case lone:
-			s.limit(d, "", "field name "+schema.ReasonLoneSurrogate, "holds a field name with "+strings.TrimPrefix(schema.ReasonLoneSurrogate, "holds "))
+			s.limit(d, "",
+				reason{CodeEncoding, "field name " + schema.ReasonLoneSurrogate},
+				reason{CodeEncoding, "holds a field name with " + strings.TrimPrefix(schema.ReasonLoneSurrogate, "holds ")})
 		}
 		i = s.ws(j)
 		if i >= len(b) || b[i] != ':' {
@@ -397,7 +410,9 @@ func (s *scanner) array(i, d int) int {
 				s.item, s.base, s.bad = -1, d+1, true
 			}
 		} else if n == s.lim.maxArray {
-			s.limit(d, "<array>", "more than "+itoa(s.lim.maxArray)+" elements", "holds an array of more than "+itoa(s.lim.maxArray)+" elements")
+			s.limit(d, "<array>",
+				reason{CodeSize, "more than " + itoa(s.lim.maxArray) + " elements"},
+				reason{CodeSize, "holds an array of more than " + itoa(s.lim.maxArray) + " elements"})
 		}
 		start := i
 		i = s.value(i, d+1)
@@ -425,9 +440,9 @@ func (s *scanner) array(i, d int) int {
 
 // limit records that the value at depth d (or the container at depth d
 // about to take one more member) is over a limit. Inside a free-form field
-// the error is the field's, as the walker reports it (freeReason, no
-// value); elsewhere it names the exact path.
-func (s *scanner) limit(d int, value, reason, freeReason string) {
+// the error is the field's, as the walker reports it (free, no value);
+// elsewhere it names the exact path (fixed).
+func (s *scanner) limit(d int, value string, fixed, free reason) {
 	if s.bad {
 		return
 	}
@@ -436,17 +451,17 @@ func (s *scanner) limit(d int, value, reason, freeReason string) {
 	if s.item < 0 && s.form != 'o' {
 		base = 0
 	}
-	path, free := s.path(base, d)
-	fe := FieldError{Field: path, Value: value, Reason: reason}
-	if free {
-		fe.Value, fe.Reason = "", freeReason
+	path, inFree := s.path(base, d)
+	ie := itemError{index: s.item, err: FieldError{Field: path, Value: value, Reason: fixed.text}, code: fixed.code}
+	if inFree {
+		ie.err.Value, ie.err.Reason, ie.code = "", free.text, free.code
 	}
 	if s.item >= 0 {
-		s.itemErrs = append(s.itemErrs, itemError{s.item, fe})
+		s.itemErrs = append(s.itemErrs, ie)
 		return
 	}
 	if s.rootErr == nil {
-		s.rootErr = &fe
+		s.rootErr = &ie
 	}
 }
 

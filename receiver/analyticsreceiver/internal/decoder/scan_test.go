@@ -97,7 +97,7 @@ func TestLoneSurrogate(t *testing.T) {
 		if got := res.Rejected[0].Errors; len(got) != 1 || got[0] != c.want[0] {
 			t.Errorf("%s: errors %+v, want %+v", c.name, got, c.want)
 		}
-		if code := ReasonCode(res.Rejected[0].Errors[0].Reason); code != CodeEncoding {
+		if code := res.Rejected[0].Code(); code != CodeEncoding {
 			t.Errorf("%s: code %q", c.name, code)
 		}
 	}

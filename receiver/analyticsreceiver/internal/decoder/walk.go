@@ -16,13 +16,14 @@ import (
 
 // walker validates one event and remembers its valid values by slot.
 type walker struct {
-	opts *Options
-	sp   *spec
-	vals []*fastjson.Value
-	nums []float64 // parsed numbers, times, enum indexes and booleans by slot
-	errs []FieldError
-	now  time.Time
-	elem int // index inside an array of objects, for error paths
+	opts  *Options
+	sp    *spec
+	vals  []*fastjson.Value
+	nums  []float64 // parsed numbers, times, enum indexes and booleans by slot
+	errs  []FieldError
+	codes []Code // the code of each of errs
+	now   time.Time
+	elem  int // index inside an array of objects, for error paths
 
 	full bool // recommendations: a full record, not a later response
 
@@ -33,11 +34,13 @@ type walker struct {
 	order [][64]int8
 }
 
-func (w *walker) fail(path string, f *field, v *fastjson.Value, reason string) {
+// fail records an error on path with its code and reason.
+func (w *walker) fail(path string, f *field, v *fastjson.Value, code Code, reason string) {
 	if w.elem >= 0 {
 		path = strings.Replace(path, "[]", "["+strconv.Itoa(w.elem)+"]", 1)
 	}
 	w.errs = append(w.errs, FieldError{Field: path, Value: describe(f, v), Reason: reason})
+	w.codes = append(w.codes, code)
 }
 
 // describe renders an offending value for an error without leaking text:
@@ -109,7 +112,7 @@ func isToken(b []byte) bool {
 
 func (w *walker) walk(kind Kind, v *fastjson.Value) {
 	if v.Type() != fastjson.TypeObject {
-		w.fail("", nil, v, "must be a JSON object")
+		w.fail("", nil, v, CodeType, "must be a JSON object")
 		return
 	}
 	seen := w.object(w.sp.root, v)
@@ -146,13 +149,13 @@ func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 			if o.path != "" {
 				name = o.path + "." + name
 			}
-			w.fail(name, nil, nil, "unknown field")
+			w.fail(name, nil, nil, CodeUnknownField, "unknown field")
 			return
 		}
 		f := &o.fields[i]
 		bit := uint64(1) << i
 		if seen&bit != 0 {
-			w.fail(f.path, f, nil, "duplicate field")
+			w.fail(f.path, f, nil, CodeDuplicate, "duplicate field")
 			return
 		}
 		seen |= bit
@@ -165,7 +168,7 @@ func (w *walker) object(o *object, v *fastjson.Value) uint64 {
 	for i := range o.fields {
 		f := &o.fields[i]
 		if f.required && seen&(uint64(1)<<i) == 0 {
-			w.fail(f.path, f, nil, "required field is missing")
+			w.fail(f.path, f, nil, CodeMissing, "required field is missing")
 		}
 	}
 	return present
@@ -189,21 +192,21 @@ func typeName(t fastjson.Type) string {
 }
 
 func (w *walker) wrongType(f *field, v *fastjson.Value, want string) {
-	w.fail(f.path, f, v, "must be "+want+", not "+typeName(v.Type()))
+	w.fail(f.path, f, v, CodeType, "must be "+want+", not "+typeName(v.Type()))
 }
 
 // str validates a string value and returns its bytes.
 func (w *walker) str(f *field, v *fastjson.Value, path string) ([]byte, bool) {
 	if v.Type() != fastjson.TypeString {
-		w.fail(path, f, v, "must be a string, not "+typeName(v.Type()))
+		w.fail(path, f, v, CodeType, "must be a string, not "+typeName(v.Type()))
 		return nil, false
 	}
 	b := v.GetStringBytes()
 	switch {
 	case len(b) > w.opts.MaxStringLength:
-		w.fail(path, f, v, "longer than "+strconv.Itoa(w.opts.MaxStringLength)+" bytes")
+		w.fail(path, f, v, CodeSize, "longer than "+strconv.Itoa(w.opts.MaxStringLength)+" bytes")
 	case !utf8.Valid(b):
-		w.fail(path, f, v, "not valid UTF-8")
+		w.fail(path, f, v, CodeEncoding, "not valid UTF-8")
 	default:
 		return b, true
 	}
@@ -217,11 +220,11 @@ func (w *walker) number(f *field, v *fastjson.Value) (float64, bool) {
 	}
 	x, err := v.Float64()
 	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
-		w.fail(f.path, f, v, "not a finite number")
+		w.fail(f.path, f, v, CodeRange, "not a finite number")
 		return 0, false
 	}
 	if x < f.min || x > f.max {
-		w.fail(f.path, f, v, rangeReason(f.min, f.max))
+		w.fail(f.path, f, v, CodeRange, rangeReason(f.min, f.max))
 		return 0, false
 	}
 	return x, true
@@ -241,7 +244,7 @@ func rangeReason(lo, hi float64) string {
 func (w *walker) value(f *field, v *fastjson.Value) {
 	if v.Type() == fastjson.TypeNull {
 		if f.required {
-			w.fail(f.path, f, v, "required field is null")
+			w.fail(f.path, f, v, CodeMissing, "required field is null")
 		}
 		return
 	}
@@ -255,11 +258,11 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 			return
 		}
 		if f.nonEmpty && len(b) == 0 {
-			w.fail(f.path, f, v, "must not be empty")
+			w.fail(f.path, f, v, CodeMissing, "must not be empty")
 			return
 		}
 		if f.maxLen > 0 && len(b) > f.maxLen {
-			w.fail(f.path, f, v, "longer than "+strconv.Itoa(f.maxLen)+" bytes (the longest user id Pulse accepts)")
+			w.fail(f.path, f, v, CodeSize, "longer than "+strconv.Itoa(f.maxLen)+" bytes (the longest user id Pulse accepts)")
 			return
 		}
 	case kindEnum:
@@ -269,7 +272,7 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		}
 		i := enumIndex(f.enum, b)
 		if i < 0 {
-			w.fail(f.path, f, v, "must be one of "+strings.Join(f.enum, ", "))
+			w.fail(f.path, f, v, CodeEnum, "must be one of "+strings.Join(f.enum, ", "))
 			return
 		}
 		x = float64(i)
@@ -282,7 +285,7 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		if v.Type() == fastjson.TypeNumber {
 			// Checked before the range: 2^53+1 reads as 2^53.
 			if y, err := v.Float64(); err == nil && math.Abs(y) > maxExact {
-				w.fail(f.path, f, v, reasonInexact)
+				w.fail(f.path, f, v, CodeRange, reasonInexact)
 				return
 			}
 		}
@@ -291,7 +294,7 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 			return
 		}
 		if x != math.Trunc(x) {
-			w.fail(f.path, f, v, "must be an integer")
+			w.fail(f.path, f, v, CodeRange, "must be an integer")
 			return
 		}
 	case kindBool:
@@ -305,17 +308,17 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		}
 	case kindTime:
 		if v.Type() != fastjson.TypeNumber {
-			w.wrongType(f, v, "epoch milliseconds (a number)")
+			w.fail(f.path, f, v, CodeTime, "must be epoch milliseconds (a number), not "+typeName(v.Type()))
 			return
 		}
 		var err error
 		x, err = v.Float64()
 		switch {
 		case err != nil || math.IsNaN(x) || x <= 0 || x > maxMS:
-			w.fail(f.path, f, v, "must be a positive epoch time in milliseconds")
+			w.fail(f.path, f, v, CodeTime, "must be a positive epoch time in milliseconds")
 			return
 		case x < 1e11:
-			w.fail(f.path, f, v, "looks like seconds or a date before 1973; timestamps are epoch milliseconds")
+			w.fail(f.path, f, v, CodeTime, "looks like seconds or a date before 1973; timestamps are epoch milliseconds")
 			return
 		}
 	case kindStrings:
@@ -325,7 +328,7 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		}
 		arr, _ := v.Array()
 		if len(arr) > w.opts.MaxArrayLength {
-			w.fail(f.path, f, v, "more than "+strconv.Itoa(w.opts.MaxArrayLength)+" elements")
+			w.fail(f.path, f, v, CodeSize, "more than "+strconv.Itoa(w.opts.MaxArrayLength)+" elements")
 			return
 		}
 		for i, el := range arr {
@@ -339,8 +342,8 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 			w.wrongType(f, v, "an array")
 			return
 		}
-		if reason := w.checkAny(v, 1); reason != "" {
-			w.fail(f.path, f, nil, reason)
+		if r := w.checkAny(v, 1); r.text != "" {
+			w.fail(f.path, f, nil, r.code, r.text)
 			return
 		}
 	case kindObject:
@@ -360,14 +363,14 @@ func (w *walker) value(f *field, v *fastjson.Value) {
 		}
 		arr, _ := v.Array()
 		if len(arr) > w.opts.MaxArrayLength {
-			w.fail(f.path, f, v, "more than "+strconv.Itoa(w.opts.MaxArrayLength)+" elements")
+			w.fail(f.path, f, v, CodeSize, "more than "+strconv.Itoa(w.opts.MaxArrayLength)+" elements")
 			return
 		}
 		n := len(w.errs)
 		for i, el := range arr {
 			w.elem = i
 			if el.Type() != fastjson.TypeObject {
-				w.fail(f.path+"[]", f, el, "must be an object, not "+typeName(el.Type()))
+				w.fail(f.path+"[]", f, el, CodeType, "must be an object, not "+typeName(el.Type()))
 				continue
 			}
 			w.object(f.obj, el)
@@ -392,51 +395,52 @@ func enumIndex(enum []string, b []byte) int {
 	return -1
 }
 
-// checkAny validates a free-form value: depth, sizes and UTF-8.
-func (w *walker) checkAny(v *fastjson.Value, depth int) string {
+// checkAny validates a free-form value: depth, sizes and UTF-8. A zero
+// reason means the value is valid.
+func (w *walker) checkAny(v *fastjson.Value, depth int) reason {
 	if depth > w.opts.MaxDepth {
-		return "nested deeper than " + strconv.Itoa(w.opts.MaxDepth) + " levels"
+		return reason{CodeSize, "nested deeper than " + strconv.Itoa(w.opts.MaxDepth) + " levels"}
 	}
 	switch v.Type() {
 	case fastjson.TypeString:
 		b := v.GetStringBytes()
 		if len(b) > w.opts.MaxStringLength {
-			return "holds a string longer than " + strconv.Itoa(w.opts.MaxStringLength) + " bytes"
+			return reason{CodeSize, "holds a string longer than " + strconv.Itoa(w.opts.MaxStringLength) + " bytes"}
 		}
 		if !utf8.Valid(b) {
-			return "holds a string that is not valid UTF-8"
+			return reason{CodeEncoding, "holds a string that is not valid UTF-8"}
 		}
 	case fastjson.TypeNumber:
 		if x, err := v.Float64(); err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
-			return "holds a number out of range"
+			return reason{CodeRange, "holds a number out of range"}
 		}
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
 		if len(arr) > w.opts.MaxArrayLength {
-			return "holds an array of more than " + strconv.Itoa(w.opts.MaxArrayLength) + " elements"
+			return reason{CodeSize, "holds an array of more than " + strconv.Itoa(w.opts.MaxArrayLength) + " elements"}
 		}
 		for _, el := range arr {
-			if r := w.checkAny(el, depth+1); r != "" {
+			if r := w.checkAny(el, depth+1); r.text != "" {
 				return r
 			}
 		}
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		if o.Len() > w.opts.MaxArrayLength {
-			return "holds an object of more than " + strconv.Itoa(w.opts.MaxArrayLength) + " fields"
+			return reason{CodeSize, "holds an object of more than " + strconv.Itoa(w.opts.MaxArrayLength) + " fields"}
 		}
-		var reason string
+		var r reason
 		o.Visit(func(k []byte, fv *fastjson.Value) {
-			if reason != "" {
+			if r.text != "" {
 				return
 			}
 			if len(k) > w.opts.MaxStringLength || !utf8.Valid(k) {
-				reason = "holds a field name that is too long or not valid UTF-8"
+				r = reason{CodeEncoding, "holds a field name that is too long or not valid UTF-8"}
 				return
 			}
-			reason = w.checkAny(fv, depth+1)
+			r = w.checkAny(fv, depth+1)
 		})
-		return reason
+		return r
 	}
-	return ""
+	return reason{}
 }
