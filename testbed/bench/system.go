@@ -11,9 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
+	testproc "github.com/pulse-otel/pulse/testbed/internal/proc"
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
 	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
@@ -50,66 +50,37 @@ func (s *system) stop() error {
 
 // proc is a started process whose output goes to a log file.
 type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	logf   string
-	exited chan error
+	name string
+	logf string
+	p    *testproc.Process
 }
 
 func startProc(name, dir string, env []string, bin string, args ...string) (*proc, error) {
 	logf := filepath.Join(dir, name+".log")
-	out, err := os.Create(logf)
+	p, err := testproc.Start(testproc.Spec{Name: name, Path: bin, Args: args, Dir: dir, Env: env, LogFile: logf})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
-	cmd.Env = append(os.Environ(), env...)
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, logf: logf, exited: make(chan error, 1)}
-	go func() { p.exited <- cmd.Wait(); out.Close() }()
-	return p, nil
+	return &proc{name: name, logf: logf, p: p}, nil
 }
 
 // stop sends SIGTERM and waits up to 30 s, then kills.
 func (p *proc) stop() error {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			return fmt.Errorf("%s exited with %v; log: %s", p.name, err, p.logf)
-		}
-		return nil
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-		return fmt.Errorf("%s did not stop within 30 s of SIGTERM", p.name)
+	if err := p.p.Stop(30 * time.Second); err != nil {
+		return fmt.Errorf("%w; log: %s", err, p.logf)
 	}
+	return nil
 }
 
 // stats reads CPU time (user+system) and resident memory from /proc.
-func (p *proc) stats() (cpu time.Duration, rss int64) { return procstat.Read(p.cmd.Process.Pid) }
+func (p *proc) stats() (cpu time.Duration, rss int64) { return procstat.Read(p.p.Pid()) }
 
 // waitHTTP polls url until it answers 200, the process exits, or 60 s pass.
 func waitHTTP(p *proc, url string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-p.exited:
-			return fmt.Errorf("%s exited before it was ready (%v); log: %s", p.name, err, p.logf)
-		case <-time.After(100 * time.Millisecond):
-		}
+	if err := p.p.WaitReady(60*time.Second, testproc.HTTPReady(url)); err != nil {
+		return fmt.Errorf("%w (%s); log: %s", err, url, p.logf)
 	}
-	return fmt.Errorf("%s not ready at %s after 60 s; log: %s", p.name, url, p.logf)
+	return nil
 }
 
 func freeAddr() (string, error) {

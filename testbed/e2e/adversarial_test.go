@@ -77,7 +77,7 @@ func startAdv(t *testing.T, o advOptions) *advRig {
 		return cfg
 	})
 	r := &advRig{c: c, api: "http://" + api, events: "http://" + c.events, marker: fmt.Sprintf("zqx%08x", rand.Uint32())}
-	r.rss = watchRSS(t, c.cmd.Process.Pid)
+	r.rss = watchRSS(t, c.p.Pid())
 	return r
 }
 
@@ -334,11 +334,8 @@ func (r *advRig) finish(t *testing.T, attack string, tried int, statuses map[str
 	t.Helper()
 	time.Sleep(2 * time.Second) // RSS after the attack, with traffic on
 	r.good.end()
-	select {
-	case err := <-r.c.exited:
-		r.c.stopped = true
+	if exited, err := r.c.p.Exited(); exited {
 		t.Fatalf("the collector exited under the attack: %v", err)
-	default:
 	}
 	if resp, err := http.Get("http://" + r.c.health + "/"); err != nil {
 		t.Errorf("health check after the attack: %v", err)
@@ -766,7 +763,7 @@ func advFDExhaustion(t *testing.T) {
 	}
 	const bound = 512 << 20
 	r := startAdv(t, advOptions{wrap: []string{prlimit, "--nofile=2048:2048", "--"}})
-	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", r.c.cmd.Process.Pid))
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", r.c.p.Pid()))
 	if !slices.ContainsFunc(strings.Split(string(limits), "\n"), func(l string) bool {
 		return strings.Join(strings.Fields(l), " ") == "Max open files 2048 2048 files"
 	}) {

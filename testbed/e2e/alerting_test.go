@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pulse-otel/pulse/internal/alertrules"
+	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
 const alertmanagerBin = "/usr/bin/prometheus-alertmanager"
@@ -118,41 +118,12 @@ func startAlertmanager(t *testing.T, config []byte) string {
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	out := new(syncBuffer)
-	cmd := exec.Command(alertmanagerBin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("alertmanager output:\n%s", out.String())
-		}
-	})
 	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get(base + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("alertmanager exited before it was ready: %v\n%s", err, out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanager not ready after 30s:\n%s", out.String())
-		}
-	}
+	proc.StartReady(t, proc.Spec{Name: "alertmanager", Path: alertmanagerBin, Args: []string{
+		"--config.file=" + cfg, "--storage.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--cluster.listen-address=",
+	}}, 30*time.Second, proc.HTTPReady(base+"/-/ready"))
+	return base
 }
 
 // amActive reports whether Alertmanager lists an active (unresolved) alert

@@ -12,18 +12,20 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+
+	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
 func binary(t *testing.T) string {
@@ -127,34 +129,14 @@ func (s *sink) dataPoints() int {
 }
 
 type collector struct {
-	cmd     *exec.Cmd
-	dir     string
-	out     *syncBuffer
-	events  string
-	health  string
-	exited  chan error
-	stopped bool
+	p      *proc.Process
+	dir    string
+	out    *proc.Buffer
+	events string
+	health string
 	// wrap, when set (by the config function), runs the binary through
 	// this command line (e.g. prlimit --nofile=2048:2048 --).
 	wrap []string
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writers and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 const configTemplate = `
@@ -212,67 +194,26 @@ func startCollectorWith(t *testing.T, s *sink, config func(c *collector, sinkAdd
 	go func() { _ = sinkSrv.Serve(sinkLn) }()
 	t.Cleanup(func() { _ = sinkSrv.Close() })
 
-	c := &collector{out: new(syncBuffer), events: freePort(t), health: freePort(t), exited: make(chan error, 1)}
+	c := &collector{out: new(proc.Buffer), events: freePort(t), health: freePort(t)}
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	c.dir = filepath.Dir(cfgPath)
 	if err := os.WriteFile(cfgPath, []byte(config(c, sinkLn.Addr().String())), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.cmd = exec.Command(bin, "--config", cfgPath)
+	path, args := bin, []string{"--config", cfgPath}
 	if len(c.wrap) > 0 {
-		c.cmd = exec.Command(c.wrap[0], append(c.wrap[1:], bin, "--config", cfgPath)...)
+		path, args = c.wrap[0], slices.Concat(c.wrap[1:], []string{bin}, args)
 	}
-	c.cmd.Dir = c.dir
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.exited <- c.cmd.Wait() }()
-	t.Cleanup(func() {
-		if !c.stopped {
-			_ = c.cmd.Process.Kill()
-			<-c.exited
-		}
-		if t.Failed() {
-			t.Logf("collector output:\n%s", c.out.String())
-		}
-	})
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + c.health + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
-		}
-		select {
-		case err := <-c.exited:
-			c.stopped = true
-			t.Fatalf("collector exited before it was healthy: %v\n%s", err, c.out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("collector not healthy after 60s:\n%s", c.out.String())
-		}
-	}
+	c.p = proc.StartReady(t, proc.Spec{Name: "collector", Path: path, Args: args, Dir: c.dir, Output: c.out},
+		60*time.Second, proc.HTTPReady("http://"+c.health+"/"))
+	return c
 }
 
-// stop sends SIGTERM and requires a clean exit.
+// stop sends SIGTERM and requires a clean exit within 20 s.
 func (c *collector) stop(t *testing.T) {
 	t.Helper()
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.p.Stop(20 * time.Second); err != nil {
 		t.Fatal(err)
-	}
-	select {
-	case err := <-c.exited:
-		c.stopped = true
-		if err != nil {
-			t.Fatalf("collector exited with %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("collector did not stop within 20s of SIGTERM")
 	}
 }
 
@@ -308,15 +249,10 @@ func event(id string, ts int64) string {
 "dataRetentionDays":30,"timestamp":%d,"behavior":{"behaviorType":"interaction","interactionData":{"elementType":"button","clickPosition":{"x":10,"y":20}}}}`, id, ts)
 }
 
+// waitFor polls cond every 50 ms for up to 15 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	require.Eventually(t, cond, 15*time.Second, 50*time.Millisecond, "timed out waiting for %s", what)
 }
 
 func TestDistribution(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,12 +53,11 @@ func (r *faultRig) start(t *testing.T) *collector {
 // sigkill kills the collector without warning and waits for it to be gone.
 func sigkill(t *testing.T, c *collector) {
 	t.Helper()
-	if err := c.cmd.Process.Kill(); err != nil {
+	if err := syscall.Kill(c.p.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-c.exited:
-		c.stopped = true
+	case <-c.p.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("collector still running 10s after SIGKILL")
 	}

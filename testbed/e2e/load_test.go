@@ -90,7 +90,7 @@ func TestLoadSmoke(t *testing.T) {
 		writePrivacyKey(t, c.dir)
 		return otlpSinkPipeline(c, sinkAddr)
 	})
-	cpu0, _ := procStats(c.cmd.Process.Pid)
+	cpu0, _ := procStats(c.p.Pid())
 	const rate, seconds = 2000, 3
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -100,7 +100,7 @@ func TestLoadSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu1, rss := procStats(c.cmd.Process.Pid)
+	cpu1, rss := procStats(c.p.Pid())
 	t.Logf("sent %d events in %d requests over %s: accepted %d, rejected %d, failed requests %d, statuses %v",
 		st.Sent, st.Requests, st.Elapsed.Round(time.Millisecond), st.Accepted, st.Rejected, st.Failed, st.Status)
 	t.Logf("collector: %.2f CPU seconds (%.1f µs per event), RSS %.1f MiB",

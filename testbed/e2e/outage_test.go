@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,20 +11,19 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/pulse-otel/pulse/testbed/internal/proc"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
 
@@ -38,9 +38,8 @@ import (
 // stopped and started again on the same port and the same storage.
 type promProc struct {
 	bin, cfg, data, addr string
-	out                  *syncBuffer
-	cmd                  *exec.Cmd
-	exited               chan error
+	out                  *proc.Buffer
+	p                    *proc.Process // nil while stopped
 	starts               int
 }
 
@@ -48,69 +47,33 @@ func newPromProc(t *testing.T) *promProc {
 	t.Helper()
 	bin := prometheusBinary(t)
 	dir := t.TempDir()
-	p := &promProc{bin: bin, cfg: filepath.Join(dir, "prometheus.yml"), data: filepath.Join(dir, "data"), addr: freePort(t), out: new(syncBuffer)}
+	p := &promProc{bin: bin, cfg: filepath.Join(dir, "prometheus.yml"), data: filepath.Join(dir, "data"), addr: freePort(t), out: new(proc.Buffer)}
 	if err := os.WriteFile(p.cfg, []byte("global: {}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if p.cmd != nil {
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-			p.cmd = nil
-		}
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", p.out.String())
-		}
-	})
 	return p
 }
 
-// start runs Prometheus and waits until it is ready.
+// start runs Prometheus and waits until it is ready; all starts write to
+// one log.
 func (p *promProc) start(t *testing.T) {
 	t.Helper()
 	p.starts++
 	fmt.Fprintf(p.out, "--- start %d\n", p.starts)
-	cmd := exec.Command(p.bin, "--config.file="+p.cfg, "--storage.tsdb.path="+p.data,
-		"--web.listen-address="+p.addr, "--web.enable-remote-write-receiver")
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	p.cmd, p.exited = cmd, exited
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-exited:
-			p.cmd = nil
-			t.Fatalf("prometheus exited before it was ready: %v\n%s", err, p.out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready after 60s:\n%s", p.out.String())
-		}
-	}
+	p.p = proc.StartReady(t, proc.Spec{Name: "prometheus", Path: p.bin, Args: []string{
+		"--config.file=" + p.cfg, "--storage.tsdb.path=" + p.data,
+		"--web.listen-address=" + p.addr, "--web.enable-remote-write-receiver",
+	}, Output: p.out}, 60*time.Second, proc.HTTPReady("http://"+p.addr+"/-/ready"))
 }
 
-// stop sends SIGTERM and waits for Prometheus to exit.
+// stop sends SIGTERM and waits for Prometheus to exit (SIGKILL after 30 s
+// fails the test).
 func (p *promProc) stop(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	err := p.p.Stop(30 * time.Second)
+	p.p = nil
+	if errors.Is(err, proc.ErrKilled) {
 		t.Fatal(err)
-	}
-	select {
-	case <-p.exited:
-		p.cmd = nil
-	case <-time.After(30 * time.Second):
-		t.Fatal("prometheus did not stop within 30s of SIGTERM")
 	}
 }
 
@@ -503,7 +466,7 @@ func remoteWriteOutage(t *testing.T, outage, recoveryLimit time.Duration, restar
 	downAt := time.Now()
 	prom.stop(t)
 	down := time.Now()
-	cpuDown, _ := procStats(c.cmd.Process.Pid)
+	cpuDown, _ := procStats(c.p.Pid())
 	t.Logf("prometheus stopped %s after the load started (SIGTERM took %s), %d events acknowledged so far",
 		down.Sub(loadStart).Round(time.Millisecond), down.Sub(downAt).Round(time.Millisecond), prog.Accepted.Load())
 	var boundary, pulseDown time.Time
@@ -520,7 +483,7 @@ func remoteWriteOutage(t *testing.T, outage, recoveryLimit time.Duration, restar
 		time.Sleep(outage)
 	}
 	upAt := time.Now()
-	cpuUp, rss := procStats(c.cmd.Process.Pid)
+	cpuUp, rss := procStats(c.p.Pid())
 	cpuFrom := down
 	if restartCollector {
 		cpuFrom = boundary

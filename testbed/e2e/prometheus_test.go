@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
 // prometheusBinary finds Debian's prometheus, or skips (fails under
@@ -39,28 +40,10 @@ func startPrometheus(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--web.enable-remote-write-receiver")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", out.String())
-		}
-	})
-	waitFor(t, "prometheus ready", func() bool {
-		resp, err := http.Get("http://" + addr + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	proc.StartReady(t, proc.Spec{Name: "prometheus", Path: bin, Args: []string{
+		"--config.file=" + cfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--web.enable-remote-write-receiver",
+	}}, 15*time.Second, proc.HTTPReady("http://"+addr+"/-/ready"))
 	return addr
 }
 

@@ -75,11 +75,7 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 	base := "http://" + api
 	const q = "sum(pulse_events_total)"
 	waitFor(t, "25 events queryable", func() bool { v, ok := instant(t, base, q); return ok && v == 25 })
-	if err := c.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-c.exited
-	c.stopped = true
+	sigkill(t, c)
 
 	start()
 	if v, ok := instant(t, base, q); !ok || v != 25 {

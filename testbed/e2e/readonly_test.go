@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/testbed/internal/proc"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
 
@@ -78,42 +78,13 @@ func newRORig(t *testing.T) *roRig {
 // stopped) or is still not healthy (still running: the caller decides).
 func (r *roRig) launch(t *testing.T, wait time.Duration) (*collector, error) {
 	t.Helper()
-	c := &collector{cmd: exec.Command(r.bin, "--config", filepath.Join(r.dir, "config.yaml")),
-		dir: r.dir, out: new(syncBuffer), events: r.events, health: r.health, exited: make(chan error, 1)}
-	c.cmd.Dir = r.dir
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	c := &collector{dir: r.dir, out: new(proc.Buffer), events: r.events, health: r.health}
+	spec := proc.Spec{Name: "collector", Path: r.bin, Args: []string{"--config", filepath.Join(r.dir, "config.yaml")}, Dir: r.dir, Output: c.out}
 	if r.nobody {
-		c.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobodyID, Gid: nobodyID}}
+		spec.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobodyID, Gid: nobodyID}}
 	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.exited <- c.cmd.Wait() }()
-	t.Cleanup(func() {
-		if !c.stopped {
-			_ = c.cmd.Process.Kill()
-			<-c.exited
-			c.stopped = true
-		}
-		if t.Failed() {
-			t.Logf("collector output:\n%s", c.out.String())
-		}
-	})
-	deadline := time.Now().Add(wait)
-	for {
-		if healthy(r.health) {
-			return c, nil
-		}
-		select {
-		case err := <-c.exited:
-			c.stopped = true
-			return c, fmt.Errorf("exited before it was healthy: %v", err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return c, fmt.Errorf("not healthy after %s", wait)
-		}
-	}
+	c.p = proc.StartTest(t, spec)
+	return c, c.p.WaitReady(wait, func() bool { return healthy(r.health) })
 }
 
 func copyFile(from, to string, mode fs.FileMode) error {
@@ -133,33 +104,11 @@ func copyFile(from, to string, mode fs.FileMode) error {
 	return out.Close()
 }
 
-func healthy(addr string) bool {
-	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get("http://" + addr + "/")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
+// healthy reports whether the health check at addr answers 200 within 2 s.
+func healthy(addr string) bool { return proc.HTTPReady("http://" + addr + "/")() }
 
 // halt stops c with SIGTERM, or SIGKILL after 20 s, and returns how it ended.
-func halt(c *collector) error {
-	if c.stopped {
-		return nil
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-c.exited:
-		c.stopped = true
-		return err
-	case <-time.After(20 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		c.stopped = true
-		return errors.New("still running 20 s after SIGTERM: killed")
-	}
-}
+func halt(c *collector) error { return c.p.Stop(20 * time.Second) }
 
 // readOnly is `chmod -R a-w` on the promstore directory, remembering the
 // modes for writable.

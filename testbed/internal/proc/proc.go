@@ -7,6 +7,7 @@ package proc // import "github.com/pulse-otel/pulse/testbed/internal/proc"
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,10 @@ import (
 	"syscall"
 	"time"
 )
+
+// ErrKilled is what Stop wraps when the process outlived its grace period
+// and was killed.
+var ErrKilled = errors.New("killed")
 
 // pollInterval is how often WaitReady asks the readiness check.
 const pollInterval = 100 * time.Millisecond
@@ -114,7 +119,7 @@ func (p *Process) Exited() (bool, error) {
 
 // Stop sends SIGTERM and waits up to grace for the exit, then sends SIGKILL
 // and waits for that. It returns nil on a clean exit, the exit error
-// otherwise, and an error saying it was killed when grace ran out. On a
+// otherwise, and an error wrapping ErrKilled when grace ran out. On a
 // process that has already exited it returns how it exited.
 func (p *Process) Stop(grace time.Duration) error {
 	if exited, err := p.Exited(); exited {
@@ -130,7 +135,7 @@ func (p *Process) Stop(grace time.Duration) error {
 	}
 	_ = p.cmd.Process.Kill()
 	<-p.done
-	return fmt.Errorf("%s still running %s after SIGTERM: killed", p.name, grace)
+	return fmt.Errorf("%s still running %s after SIGTERM: %w", p.name, grace, ErrKilled)
 }
 
 // Kill sends SIGKILL (unless the process has exited) and waits until it is

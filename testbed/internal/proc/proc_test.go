@@ -45,6 +45,7 @@ func TestStopKillsWhatIgnoresSIGTERM(t *testing.T) {
 	start := time.Now()
 	err = p.Stop(300 * time.Millisecond)
 	require.Error(t, err)
+	require.ErrorIs(t, err, ErrKilled)
 	assert.Contains(t, err.Error(), "stubborn still running 300ms after SIGTERM: killed")
 	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 	exited, werr := p.Exited()
