@@ -1,8 +1,4 @@
-// Package decoder validates the analytics receiver's JSON bodies and converts
-// them to pdata in one pass over a parsed document. Strings are copied once
-// into a per-request arena, so the cost per event is dominated by the pdata
-// values themselves.
-package decoder // import "github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/decoder"
+package decoder
 
 import (
 	"errors"

@@ -3,45 +3,23 @@ package decoder
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
-// The pre-scan is a strict RFC 8259 validator that runs over the whole body
-// before fastjson parses anything. It is hand-written because no library
-// does both of its jobs:
-//
-//   - Strictness. fastjson is lenient: it takes NaN, Inf, -inf, leading
-//     zeros (030), bare fractions (.5, 1.), unknown escapes (\q) and raw
-//     control characters (NUL included) inside strings. encoding/json is
-//     strict but allocates, and neither rejects a lone surrogate escape
-//     (internal/schema/jsontext.go).
-//   - Bounded memory. fastjson builds the whole document first, about
-//     100 bytes per value; a 5 MiB body of small numbers is 2.6 M values,
-//     hundreds of MB, before any limit could apply. The scanner counts
-//     array elements, object keys, string bytes, nesting and values as it
-//     goes and allocates nothing, so an item over a limit is rejected
-//     without being parsed, and a request over the values budget is refused
-//     whole.
-//
-// It also finds the byte range of each item (event or snapshot), so fastjson
-// parses one item at a time and its memory is that of the largest valid
-// item, not of the body. The verdict on syntax is encoding/json.Valid's on
-// every input (FuzzScanValid). Invalid UTF-8 is not a syntax error there,
-// so the walker reports it per field.
+// The pre-scan: a strict RFC 8259 validator that runs over the whole body
+// before fastjson parses anything (doc.go says why it is hand-written). It
+// counts array elements, object keys, string bytes, nesting and values as
+// it goes and allocates nothing, so an item over a limit (scan_limit.go) is
+// rejected without being parsed. It also finds the byte range of each item,
+// so fastjson parses one item at a time. Invalid UTF-8 is not a syntax
+// error, as for encoding/json.Valid, so the walker reports it per field.
 
 // Request-level errors found by the scan (besides ErrMalformed, ErrShape,
 // ErrEmpty and ErrTooManyEvents).
 var ErrTooManyValues = errors.New("too many JSON values in one request")
-
-// specDepth is how deep the schemas nest above a free-form value: an item
-// (1), an object such as behavior (2), one inside it (3) and so on. An item
-// may nest MaxDepth+specDepth levels before the scan rejects it; the walker
-// applies the exact limit per field.
-const specDepth = 6
 
 // maxScanDepth is the deepest any body may nest (fastjson's own limit).
 const maxScanDepth = 300
@@ -53,23 +31,6 @@ type span struct{ start, end int }
 type frame struct {
 	start, end int32
 	index      int32
-}
-
-type itemError struct {
-	index int
-	err   FieldError
-	code  Code
-}
-
-type scanLimits struct {
-	maxItems, maxArray, maxString, maxDepth, maxValues int
-	wrapper                                            string
-	// tree is the spec's object structure down to its free-form (kindAny)
-	// fields, where errors are reported on the field itself.
-	tree *tnode
-	// names holds the spec's field names, which errors may show as they
-	// are (any other key is shown only when it is a plain token).
-	names map[string]bool
 }
 
 // scanner holds one request's scan state; reused through scanners.
@@ -97,28 +58,6 @@ type scanner struct {
 	free  int // depth of the free-form value being scanned; -1: none
 	stack [maxScanDepth + 2]frame
 	nodes [maxScanDepth + 2]*tnode // spec node of the container at each depth
-}
-
-// tnode is one object (or array element) of a spec on the way to a
-// free-form field.
-type tnode struct {
-	kids  []*tnode // fields that are objects, arrays of objects or free-form
-	names []string // the kids' names
-	name  string
-	free  bool   // a free-form field
-	elem  *tnode // an array of objects: its elements
-}
-
-func (t *tnode) child(key []byte) *tnode {
-	if t == nil {
-		return nil
-	}
-	for i, name := range t.names {
-		if len(name) == len(key) && name == string(key) {
-			return t.kids[i]
-		}
-	}
-	return nil
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -436,90 +375,4 @@ func (s *scanner) array(i, d int) int {
 		s.syntax(i, "expected a comma or a closing bracket")
 		return i
 	}
-}
-
-// limit records that the value at depth d (or the container at depth d
-// about to take one more member) is over a limit. Inside a free-form field
-// the error is the field's, as the walker reports it (free, no value);
-// elsewhere it names the exact path (fixed).
-func (s *scanner) limit(d int, value string, fixed, free reason) {
-	if s.bad {
-		return
-	}
-	s.bad = true
-	base := s.base
-	if s.item < 0 && s.form != 'o' {
-		base = 0
-	}
-	path, inFree := s.path(base, d)
-	ie := itemError{index: s.item, err: FieldError{Field: path, Value: value, Reason: fixed.text}, code: fixed.code}
-	if inFree {
-		ie.err.Value, ie.err.Reason, ie.code = "", free.text, free.code
-	}
-	if s.item >= 0 {
-		s.itemErrs = append(s.itemErrs, ie)
-		return
-	}
-	if s.rootErr == nil {
-		s.rootErr = &ie
-	}
-}
-
-// path renders the path of the value at depth d below the item at depth
-// base, as the walker names fields: keys joined by dots, array elements by
-// index. A key that is neither a schema field name nor a plain token is
-// described by its length. Inside a free-form field it stops at the field,
-// whose errors are reported on the field itself.
-func (s *scanner) path(base, d int) (string, bool) {
-	free := s.free >= 0 && d >= s.free
-	if free {
-		d = s.free
-	}
-	var disp []byte
-	for k := base + 1; k <= d; k++ {
-		f := s.stack[k]
-		if f.start < 0 {
-			disp = append(append(append(disp, '['), strconv.Itoa(int(f.index))...), ']')
-			continue
-		}
-		key := s.b[f.start:f.end]
-		if len(disp) > 0 {
-			disp = append(disp, '.')
-		}
-		if isToken(key) || s.lim.names[string(key)] {
-			disp = append(disp, key...)
-		} else {
-			disp = append(disp, "<field name of "+itoa(len(key))+" bytes>"...)
-		}
-	}
-	return string(disp), free
-}
-
-// specTree builds the scan's view of a spec: the objects on the way to
-// each free-form field, and every field name.
-func specTree(sp *spec) (*tnode, map[string]bool) {
-	names := map[string]bool{sp.wrapper: true}
-	var build func(o *object) *tnode
-	build = func(o *object) *tnode {
-		t := &tnode{}
-		for i := range o.fields {
-			f := &o.fields[i]
-			names[f.name] = true
-			switch f.kind {
-			case kindAny:
-				t.kids = append(t.kids, &tnode{name: f.name, free: true})
-			case kindObject:
-				k := build(f.obj)
-				k.name = f.name
-				t.kids = append(t.kids, k)
-			case kindObjects:
-				t.kids = append(t.kids, &tnode{name: f.name, elem: build(f.obj)})
-			}
-		}
-		for _, k := range t.kids {
-			t.names = append(t.names, k.name)
-		}
-		return t
-	}
-	return build(sp.root), names
 }
