@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // The adversarial suite (issue 12) replays hostile requests and hostile
@@ -346,18 +348,9 @@ func (r *advRig) finish(t *testing.T, attack string, tried int, statuses map[str
 	if sent != acked || sent == 0 {
 		t.Errorf("good traffic: %d events sent, %d acknowledged; failures %v", sent, acked, r.good.failures)
 	}
-	var stored float64
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		v, ok := instant(t, r.api, "sum(pulse_events_total)")
-		if ok {
-			stored = v
-		}
-		if (ok && int64(v) == acked) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	const q = "sum(pulse_events_total)"
+	assert.Eventually(t, func() bool { v, ok := instant(t, r.api, q); return ok && int64(v) == acked }, 20*time.Second, 100*time.Millisecond)
+	stored, _ := instant(t, r.api, q)
 	if int64(stored) != acked {
 		t.Errorf("stored sum(pulse_events_total) = %v, want the %d good events acknowledged", stored, acked)
 	}

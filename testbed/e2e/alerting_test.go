@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pulse-otel/pulse/internal/alertrules"
 	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
@@ -285,16 +287,13 @@ func TestAlertingEndToEnd(t *testing.T) {
 	start := time.Now()
 	wait := func(what string, limit time.Duration, cond func() bool) time.Duration {
 		t.Helper()
-		deadline := time.Now().Add(limit)
-		for !cond() {
-			if t.Failed() {
-				t.FailNow()
-			}
-			if time.Now().After(deadline) {
-				v, _ := instant(t, "http://"+api, `(sum(rate(pulse_events_total{event_type="error_tracking"}[1m])) or vector(0)) / sum(rate(pulse_events_total[1m]))`)
-				t.Fatalf("no %s within %s (error_rate now %v)", what, limit, v)
-			}
-			time.Sleep(250 * time.Millisecond)
+		// A failed feeder ends the wait too.
+		if !assert.Eventually(t, func() bool { return t.Failed() || cond() }, limit, 250*time.Millisecond) {
+			v, _ := instant(t, "http://"+api, `(sum(rate(pulse_events_total{event_type="error_tracking"}[1m])) or vector(0)) / sum(rate(pulse_events_total[1m]))`)
+			t.Fatalf("no %s within %s (error_rate now %v)", what, limit, v)
+		}
+		if t.Failed() {
+			t.FailNow()
 		}
 		d := time.Since(start)
 		t.Logf("%s after %s", what, d.Round(time.Second))

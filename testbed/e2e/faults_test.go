@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
 
@@ -360,23 +362,11 @@ func TestMalformedFloodBesideGoodTraffic(t *testing.T) {
 
 	const q = "sum(pulse_events_total)"
 	apiBase := "http://" + rig.api
-	var got float64
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		v, ok := instant(t, apiBase, q)
-		if ok {
-			got = v
-		}
-		if (ok && int64(v) == st.Accepted) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	assert.Eventually(t, func() bool { v, ok := instant(t, apiBase, q); return ok && int64(v) == st.Accepted }, 15*time.Second, 50*time.Millisecond,
+		"%s never reached the %d good events accepted", q, st.Accepted)
 	// One more flush must not add anything.
 	time.Sleep(700 * time.Millisecond)
-	if v, ok := instant(t, apiBase, q); ok {
-		got = v
-	}
+	got, _ := instant(t, apiBase, q)
 	t.Logf("stored: %s = %.0f, good events accepted %d", q, got, st.Accepted)
 	if int64(got) != st.Accepted || got != math.Trunc(got) {
 		t.Errorf("%s = %v, want exactly the %d good events accepted", q, got, st.Accepted)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
@@ -544,23 +545,22 @@ func remoteWriteOutage(t *testing.T, outage, recoveryLimit time.Duration, restar
 	}
 
 	// Recovery: until the store holds what the connector exported.
-	var final float64
-	var ok bool
-	var lastLog time.Time
+	var lastLog time.Time // only the condition, one call at a time, uses it
 	recovered := time.Duration(-1)
-	deadline := time.Now().Add(recoveryLimit)
-	for time.Now().Before(deadline) {
-		final, ok = promEvents(api, boundary)
+	if assert.Eventually(t, func() bool {
+		final, ok := promEvents(api, boundary)
 		if ok && int64(final) == exported {
-			recovered = time.Since(up)
-			break
+			return true
 		}
 		if time.Since(lastLog) > 15*time.Second {
 			lastLog = time.Now()
 			t.Logf("  %s after the restart of prometheus: it holds %.0f of %d events", time.Since(up).Round(time.Second), final, exported)
 		}
-		time.Sleep(250 * time.Millisecond)
+		return false
+	}, recoveryLimit, 250*time.Millisecond) {
+		recovered = time.Since(up)
 	}
+	final, ok := promEvents(api, boundary)
 	if recovered >= 0 {
 		t.Logf("recovery: prometheus holds all %d exported events %s after it was ready again (%s after the load ended)",
 			exported, recovered.Round(time.Millisecond), time.Since(loadEnd).Round(time.Millisecond))

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
@@ -119,14 +121,10 @@ func TestSameSeriesInPromstoreAndPrometheus(t *testing.T) {
 		}
 		return out
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	d := diff()
-	for len(d) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		d = diff()
-	}
-	for _, e := range d {
-		t.Error(e)
+	if !assert.Eventually(t, func() bool { return len(diff()) == 0 }, 10*time.Second, 200*time.Millisecond, "promstore and Prometheus never agreed") {
+		for _, e := range diff() {
+			t.Error(e)
+		}
 	}
 	c.stop(t)
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pulse-otel/pulse/internal/kpi"
 )
 
@@ -251,17 +254,13 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 	// Gauges and flush-time histograms (active users, open sessions,
 	// cohorts, freshness) follow within a flush or a full export: compare
 	// until everything matches or 20 s have passed.
-	var out map[string]float64
-	var problems []string
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out, problems = compareKPIs(t, m, api)
-		problems = append(problems, checkCatalog(t, api, families, m.families)...)
-		if len(problems) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
+	check := func() (map[string]float64, []string) {
+		out, problems := compareKPIs(t, m, api)
+		return out, append(problems, checkCatalog(t, api, families, m.families)...)
 	}
+	assert.Eventually(t, func() bool { _, problems := check(); return len(problems) == 0 }, 20*time.Second, 500*time.Millisecond,
+		"the KPIs and the catalog never matched the truth")
+	out, problems := check()
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -332,13 +331,7 @@ func compareKPIs(t *testing.T, m *truthMix, api string) (map[string]float64, []s
 // 5 s, so a store behind it settles later than promstore.
 func settle(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	require.Eventually(t, cond, time.Minute, 100*time.Millisecond, "timed out waiting for %s", what)
 }
 
 func mustMarshal(v any) []byte {
