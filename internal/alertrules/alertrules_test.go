@@ -416,60 +416,6 @@ func TestPromtoolAndAmtool(t *testing.T) {
 	}
 }
 
-// catalog holds exactly the Prometheus names of docs/metrics.md's tables
-// (histograms as their _bucket, _sum and _count series).
-func TestCatalogMatchesDocs(t *testing.T) {
-	b, err := os.ReadFile("../../docs/metrics.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]metricKind{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if !strings.HasPrefix(line, "| `pulse.") {
-			continue
-		}
-		cols := strings.Split(line, "|")
-		if len(cols) != 8 { // the metric tables have 6 columns
-			continue
-		}
-		typ := strings.TrimSpace(cols[3])
-		name := strings.Trim(strings.TrimSpace(cols[len(cols)-2]), "`")
-		switch {
-		case strings.HasPrefix(typ, "gauge"):
-			want[name] = kindGauge
-		case strings.HasPrefix(typ, "sum"):
-			want[name] = kindCounter
-		case typ == "histogram":
-			for _, s := range []string{"_bucket", "_sum", "_count"} {
-				want[name+s] = kindCounter
-			}
-		default:
-			t.Errorf("docs/metrics.md: unknown type %q in %s", typ, line)
-		}
-	}
-	if len(want) < 50 {
-		t.Fatalf("parsed only %d metrics from docs/metrics.md", len(want))
-	}
-	for n, k := range want {
-		if catalog[n] != k {
-			t.Errorf("catalog[%s] = %v, docs/metrics.md says %v", n, catalog[n], k)
-		}
-	}
-	for n := range catalog {
-		if _, ok := want[n]; !ok {
-			t.Errorf("catalog has %s, docs/metrics.md does not", n)
-		}
-	}
-	// Every KPI's metrics are in the catalog.
-	for _, k := range kpi.All() {
-		for _, m := range k.Metrics {
-			if _, ok := catalog[m]; !ok {
-				t.Errorf("KPI %s reads %s, not in the catalog", k.Name, m)
-			}
-		}
-	}
-}
-
 // coveredKPIRules are rules over every KPI the tests can synthesise series
 // for, with > and < thresholds.
 func coveredKPIRules(t *testing.T) []Rule {
