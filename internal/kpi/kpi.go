@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // Def is one named KPI: a PromQL definition.
@@ -41,8 +43,9 @@ type Def struct {
 	// pulse_users_active, which exists for the connector's active-user
 	// windows only.
 	Windows []string
-	// Metrics are the Prometheus metric names Expr reads (histogram series
-	// with their _bucket, _sum or _count suffix), sorted.
+	// Metrics are the Prometheus series names Expr reads, sorted: series
+	// of internal/catalog (histograms with their _bucket, _sum or _count
+	// suffix), checked at init.
 	Metrics []string
 	// SeedField is the seed data model field the KPI covers, as
 	// table.path (dailyAnalyticsSummary.userMetrics.activeUsers,
@@ -228,4 +231,18 @@ func EditDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// init holds the registry to internal/catalog: every name in a KPI's
+// Metrics is a series Pulse stores (a histogram's _bucket, _sum or _count,
+// a sum's _total). TestKPIQueriesParseAndReadOnlyCatalogMetrics checks
+// that Metrics is what Expr reads.
+func init() {
+	for _, k := range registry {
+		for _, m := range k.Metrics {
+			if def, ok := catalog.Lookup(m); !ok || !slices.Contains(def.SeriesNames(), m) {
+				panic("kpi " + k.Name + ": " + m + " is not a series of internal/catalog")
+			}
+		}
+	}
 }
