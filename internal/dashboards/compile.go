@@ -1,0 +1,197 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/gauge"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+// DatasourceVar is the name of every dashboard's Prometheus datasource
+// variable; panels and queries refer to it as ${datasource}.
+const DatasourceVar = "datasource"
+
+// PulseTag is added to every dashboard's tags.
+const PulseTag = "pulse"
+
+var datasourceRef = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + DatasourceVar + "}")}
+
+// Build turns a validated definition into a Grafana dashboard
+// (schemaVersion 42).
+func Build(db Dashboard) (dashboard.Dashboard, error) {
+	s := db.Settings
+	tags := slices.Clone(db.Tags)
+	if !slices.Contains(tags, PulseTag) {
+		tags = append(tags, PulseTag)
+	}
+	b := dashboard.NewDashboardBuilder(db.Name).
+		Uid(db.DashboardID).
+		Tags(tags).
+		Timezone(s.Timezone).
+		Refresh(fmt.Sprintf("%ds", s.RefreshInterval)).
+		Time("now-"+s.DefaultTimeRange, "now").
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Readonly().
+		WithVariable(dashboard.NewDatasourceVariableBuilder(DatasourceVar).
+			Label("Data source").
+			Type("prometheus").
+			Description("The Prometheus-compatible store holding Pulse's metrics (promstore's query API by default)."))
+	if db.Description != "" {
+		b.Description(db.Description)
+	}
+	// Sorted by position, so the SDK's automatic placement (for a panel at
+	// 0,0) never moves a panel.
+	ws := slices.Clone(db.Layout.Widgets)
+	slices.SortStableFunc(ws, func(a, b Widget) int {
+		if a.Position.Y != b.Position.Y {
+			return a.Position.Y - b.Position.Y
+		}
+		return a.Position.X - b.Position.X
+	})
+	scale := GrafanaColumns / db.Layout.GridSize.Columns
+	for i, w := range ws {
+		p, err := panel(w, uint32(i+1), scale)
+		if err != nil {
+			return dashboard.Dashboard{}, fmt.Errorf("dashboard %q: widget %q: %w", db.DashboardID, w.ID, err)
+		}
+		b.WithPanel(p)
+	}
+	d, err := b.Build()
+	if err := buildErr(err); err != nil {
+		return dashboard.Dashboard{}, fmt.Errorf("dashboard %q: %w", db.DashboardID, err)
+	}
+	return d, nil
+}
+
+// buildErr drops the SDK's known quirk: Build returns an empty, non-nil
+// cog.BuildErrors on success.
+func buildErr(err error) error {
+	var be cog.BuildErrors
+	if errors.As(err, &be) && len(be) == 0 {
+		return nil
+	}
+	return err
+}
+
+// Compile returns the Grafana dashboard JSON of db, indented.
+func Compile(db Dashboard) ([]byte, error) {
+	d, err := Build(db)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // PromQL's >= and < stay readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// panelBuilder is what the SDK's stat, timeseries, gauge and table panel
+// builders have in common.
+type panelBuilder[B any] interface {
+	cog.Builder[dashboard.Panel]
+	Id(uint32) B
+	Title(string) B
+	Description(string) B
+	Datasource(common.DataSourceRef) B
+	GridPos(dashboard.GridPos) B
+	Unit(string) B
+	Min(float64) B
+	Max(float64) B
+	WithTarget(cog.Builder[variants.Dataquery]) B
+}
+
+func configure[B panelBuilder[B]](b B, id uint32, q Query, pos dashboard.GridPos, target cog.Builder[variants.Dataquery]) B {
+	b.Id(id).Title(q.Title).Description(q.Description).Datasource(datasourceRef).GridPos(pos).Unit(q.Unit).WithTarget(target)
+	if lo, hi, ok := unitRange(q.Unit); ok {
+		b.Min(lo).Max(hi)
+	}
+	return b
+}
+
+func panel(w Widget, id uint32, scale int) (cog.Builder[dashboard.Panel], error) {
+	q, err := w.Query()
+	if err != nil {
+		return nil, err
+	}
+	pos := dashboard.GridPos{
+		X: uint32(w.Position.X * scale), Y: uint32(w.Position.Y),
+		W: uint32(w.Position.Width * scale), H: uint32(w.Position.Height),
+	}
+	target := prometheus.NewDataqueryBuilder().
+		RefId("A").
+		Datasource(datasourceRef).
+		Expr(q.Expr).
+		EditorMode(prometheus.QueryEditorModeCode)
+	if q.Legend != "" {
+		target.LegendFormat(q.Legend)
+	}
+	// Stat and gauge panels reduce a range query to its last value rather
+	// than send an instant query: range queries over an aligned step hit
+	// the store's range cache, and the sparkline comes for free.
+	last := common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})
+	switch w.Type {
+	case "stat":
+		target.Range()
+		return configure(stat.NewPanelBuilder(), id, q, pos, target).ReduceOptions(last), nil
+	case "gauge":
+		target.Range()
+		return configure(gauge.NewPanelBuilder(), id, q, pos, target).ReduceOptions(last), nil
+	case "table":
+		target.Instant().Format(prometheus.PromQueryFormatTable)
+		// The footer's reducer is a required field the builder leaves null.
+		footer := common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"lastNotNull"})
+		return configure(table.NewPanelBuilder(), id, q, pos, target).Footer(footer), nil
+	default:
+		target.Range()
+		return configure(timeseries.NewPanelBuilder(), id, q, pos, target), nil
+	}
+}
+
+// CompileAll compiles dbs into the files of an output directory, by path
+// relative to it: DashboardsDir/<dashboardId>.json, ProviderFile,
+// DatasourceFile and MetaFile. Every dashboard file passes Lint.
+func CompileAll(dbs []Dashboard, o ProvisioningOptions) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	var errs []error
+	for _, db := range dbs {
+		b, err := Compile(db)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		name := DashboardsDir + "/" + db.DashboardID + ".json"
+		out[name] = b
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := LintAll(out); err != nil {
+		return nil, err
+	}
+	var err error
+	if out[ProviderFile], err = Provider(o); err != nil {
+		return nil, err
+	}
+	if out[DatasourceFile], err = Datasource(o); err != nil {
+		return nil, err
+	}
+	if out[MetaFile], err = Meta(dbs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
