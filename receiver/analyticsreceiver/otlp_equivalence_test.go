@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
@@ -30,6 +32,8 @@ import (
 	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
@@ -104,315 +108,253 @@ func serverOwned(quality float64) []attribute.KeyValue {
 	}
 }
 
+// envelope is what every event of this test carries, the fields common to
+// all event families, spelled once for both wire forms by event.
+type envelope struct {
+	name                 string
+	platform, appVersion string
+	ts                   time.Time
+
+	eventID, sessionID, userID, deviceID string // userID "": anonymous
+	eventType, category, action          string
+	userAgent                            string // "": absent
+	consent                              string
+	retentionDays                        int
+}
+
+// event builds the equivEvent: the JSON body is the envelope's fields plus
+// properties and behavior (nil: absent); the OTLP attributes are the
+// envelope's plus attrs, the attributes of properties and behavior.
+func (e envelope) event(properties, behavior map[string]any, attrs ...attribute.KeyValue) equivEvent {
+	body := map[string]any{
+		"eventId":           e.eventID,
+		"sessionId":         e.sessionID,
+		"deviceId":          e.deviceID,
+		"eventType":         e.eventType,
+		"category":          e.category,
+		"action":            e.action,
+		"properties":        properties,
+		"platform":          e.platform,
+		"appVersion":        e.appVersion,
+		"consentLevel":      e.consent,
+		"dataRetentionDays": e.retentionDays,
+		"timestamp":         epochMS(e.ts),
+	}
+	kv := []attribute.KeyValue{
+		attribute.String("pulse.event.id", e.eventID),
+		attribute.String("session.id", e.sessionID),
+		attribute.String("device.id", e.deviceID),
+		attribute.String("pulse.event.type", e.eventType),
+		attribute.String("pulse.event.category", e.category),
+		attribute.String("pulse.event.action", e.action),
+		attribute.String("pulse.consent_level", e.consent),
+		attribute.Int64("pulse.data_retention_days", int64(e.retentionDays)),
+	}
+	if e.userID != "" {
+		body["userId"] = e.userID
+		kv = append(kv, attribute.String("user.id", e.userID))
+	}
+	if e.userAgent != "" {
+		body["userAgent"] = e.userAgent
+		kv = append(kv, attribute.String("user_agent.original", e.userAgent))
+	}
+	if behavior != nil {
+		body["behavior"] = behavior
+	}
+	return equivEvent{
+		name:       e.name,
+		platform:   e.platform,
+		appVersion: e.appVersion,
+		ts:         e.ts,
+		json:       body,
+		attrs:      append(kv, attrs...),
+	}
+}
+
 func equivEvents(now time.Time) []equivEvent {
 	base := now.Add(-time.Hour).Truncate(time.Millisecond)
 
 	// 1. Navigation with pageData and a free-form properties.metadata map.
 	t1 := base
-	nav := equivEvent{
-		name:       "navigation",
-		platform:   "web",
-		appVersion: "2.4.1",
-		ts:         t1,
-		json: map[string]any{
+	nav := envelope{
+		name: "navigation", platform: "web", appVersion: "2.4.1", ts: t1,
+		eventID: "evt-nav-0001", sessionID: "sess-web-77", userID: "user-123", deviceID: "dev-web-9",
+		eventType: "user_action", category: "navigation", action: "page_view",
+		userAgent: "Mozilla/5.0 (X11; Linux x86_64)", consent: "analytics", retentionDays: 365,
+	}.event(
+		map[string]any{
+			"page":     "/workouts/strength",
+			"feature":  "workout_catalog",
+			"duration": 5230.5,
+			"metadata": json.RawMessage(`{"source":"push","retries":2,"ratio":0.75,` +
+				`"beta":true,"experiment":{"id":"exp-12","variant":"B","weight":10},` +
+				`"tags":["legs","beginner"],"mixed":[1,"two",3.5,false]}`),
+		},
+		map[string]any{
+			"behaviorType": "navigation",
+			// Repeats of the event's fields: validated, never emitted.
 			"eventId":   "evt-nav-0001",
 			"sessionId": "sess-web-77",
 			"userId":    "user-123",
-			"deviceId":  "dev-web-9",
-			"eventType": "user_action",
-			"category":  "navigation",
-			"action":    "page_view",
-			"properties": map[string]any{
-				"page":     "/workouts/strength",
-				"feature":  "workout_catalog",
-				"duration": 5230.5,
-				"metadata": json.RawMessage(`{"source":"push","retries":2,"ratio":0.75,` +
-					`"beta":true,"experiment":{"id":"exp-12","variant":"B","weight":10},` +
-					`"tags":["legs","beginner"],"mixed":[1,"two",3.5,false]}`),
-			},
-			"userAgent":         "Mozilla/5.0 (X11; Linux x86_64)",
-			"platform":          "web",
-			"appVersion":        "2.4.1",
-			"consentLevel":      "analytics",
-			"dataRetentionDays": 365,
-			"timestamp":         epochMS(t1),
-			"behavior": map[string]any{
-				"behaviorType": "navigation",
-				// Repeats of the event's fields: validated, never emitted.
-				"eventId":   "evt-nav-0001",
-				"sessionId": "sess-web-77",
-				"userId":    "user-123",
-				"timestamp": epochMS(t1),
-				"pageData": map[string]any{
-					"path":        "/workouts/strength",
-					"title":       "Strength workouts",
-					"referrer":    "https://example.com/home",
-					"timeOnPage":  5230,
-					"scrollDepth": 72.5,
-					"exitPage":    false,
-				},
+			"timestamp": epochMS(t1),
+			"pageData": map[string]any{
+				"path":        "/workouts/strength",
+				"title":       "Strength workouts",
+				"referrer":    "https://example.com/home",
+				"timeOnPage":  5230,
+				"scrollDepth": 72.5,
+				"exitPage":    false,
 			},
 		},
-		attrs: []attribute.KeyValue{
-			attribute.String("pulse.event.id", "evt-nav-0001"),
-			attribute.String("session.id", "sess-web-77"),
-			attribute.String("user.id", "user-123"),
-			attribute.String("device.id", "dev-web-9"),
-			attribute.String("pulse.event.type", "user_action"),
-			attribute.String("pulse.event.category", "navigation"),
-			attribute.String("pulse.event.action", "page_view"),
-			attribute.String("pulse.page", "/workouts/strength"),
-			attribute.String("pulse.feature", "workout_catalog"),
-			attribute.Float64("pulse.duration", 5230.5),
-			attribute.Map("pulse.metadata",
-				attribute.String("source", "push"),
-				attribute.Int64("retries", 2), // integer literal: stays an int
-				attribute.Float64("ratio", 0.75),
-				attribute.Bool("beta", true),
-				attribute.Map("experiment",
-					attribute.String("id", "exp-12"),
-					attribute.String("variant", "B"),
-					attribute.Int64("weight", 10),
-				),
-				attribute.StringSlice("tags", []string{"legs", "beginner"}),
-				attribute.Slice("mixed",
-					attribute.Int64Value(1),
-					attribute.StringValue("two"),
-					attribute.Float64Value(3.5),
-					attribute.BoolValue(false),
-				),
+		attribute.String("pulse.page", "/workouts/strength"),
+		attribute.String("pulse.feature", "workout_catalog"),
+		attribute.Float64("pulse.duration", 5230.5),
+		attribute.Map("pulse.metadata",
+			attribute.String("source", "push"),
+			attribute.Int64("retries", 2), // integer literal: stays an int
+			attribute.Float64("ratio", 0.75),
+			attribute.Bool("beta", true),
+			attribute.Map("experiment",
+				attribute.String("id", "exp-12"),
+				attribute.String("variant", "B"),
+				attribute.Int64("weight", 10),
 			),
-			attribute.String("user_agent.original", "Mozilla/5.0 (X11; Linux x86_64)"),
-			attribute.String("pulse.consent_level", "analytics"),
-			attribute.Int64("pulse.data_retention_days", 365),
-			attribute.String("pulse.behavior.type", "navigation"),
-			attribute.String("pulse.page.path", "/workouts/strength"),
-			attribute.String("pulse.page.title", "Strength workouts"),
-			attribute.String("pulse.page.referrer", "https://example.com/home"),
-			// A number field: a double even though the JSON literal is 5230.
-			attribute.Float64("pulse.page.time_on_page", 5230),
-			attribute.Float64("pulse.page.scroll_depth", 72.5),
-			attribute.Bool("pulse.page.exit", false),
-		},
-	}
+			attribute.StringSlice("tags", []string{"legs", "beginner"}),
+			attribute.Slice("mixed",
+				attribute.Int64Value(1),
+				attribute.StringValue("two"),
+				attribute.Float64Value(3.5),
+				attribute.BoolValue(false),
+			),
+		),
+		attribute.String("pulse.behavior.type", "navigation"),
+		attribute.String("pulse.page.path", "/workouts/strength"),
+		attribute.String("pulse.page.title", "Strength workouts"),
+		attribute.String("pulse.page.referrer", "https://example.com/home"),
+		// A number field: a double even though the JSON literal is 5230.
+		attribute.Float64("pulse.page.time_on_page", 5230),
+		attribute.Float64("pulse.page.scroll_depth", 72.5),
+		attribute.Bool("pulse.page.exit", false),
+	)
 
 	// 2. Interaction with clickPosition, at a sub-millisecond timestamp.
-	t2 := base.Add(2*time.Second + 250*time.Microsecond)
-	click := equivEvent{
-		name:       "interaction",
-		platform:   "ios",
-		appVersion: "3.0.0",
-		ts:         t2,
-		json: map[string]any{
-			"eventId":   "evt-int-0002",
-			"sessionId": "sess-ios-5",
-			"userId":    "user-456",
-			"deviceId":  "dev-ios-1",
-			"eventType": "user_action",
-			"category":  "interaction",
-			"action":    "tap",
-			"properties": map[string]any{
-				"page":  "/home",
-				"value": 1,
-			},
-			"userAgent":         "PulseApp/3.0.0 iOS/19.1",
-			"platform":          "ios",
-			"appVersion":        "3.0.0",
-			"consentLevel":      "full",
-			"dataRetentionDays": 90,
-			"timestamp":         epochMS(t2),
-			"behavior": map[string]any{
-				"behaviorType": "interaction",
-				"interactionData": map[string]any{
-					"elementType":      "button",
-					"elementId":        "start-workout",
-					"elementText":      "Start",
-					"clickPosition":    map[string]any{"x": 120, "y": 348.5},
-					"interactionCount": 3,
-				},
+	click := envelope{
+		name: "interaction", platform: "ios", appVersion: "3.0.0", ts: base.Add(2*time.Second + 250*time.Microsecond),
+		eventID: "evt-int-0002", sessionID: "sess-ios-5", userID: "user-456", deviceID: "dev-ios-1",
+		eventType: "user_action", category: "interaction", action: "tap",
+		userAgent: "PulseApp/3.0.0 iOS/19.1", consent: "full", retentionDays: 90,
+	}.event(
+		map[string]any{
+			"page":  "/home",
+			"value": 1,
+		},
+		map[string]any{
+			"behaviorType": "interaction",
+			"interactionData": map[string]any{
+				"elementType":      "button",
+				"elementId":        "start-workout",
+				"elementText":      "Start",
+				"clickPosition":    map[string]any{"x": 120, "y": 348.5},
+				"interactionCount": 3,
 			},
 		},
-		attrs: []attribute.KeyValue{
-			attribute.String("pulse.event.id", "evt-int-0002"),
-			attribute.String("session.id", "sess-ios-5"),
-			attribute.String("user.id", "user-456"),
-			attribute.String("device.id", "dev-ios-1"),
-			attribute.String("pulse.event.type", "user_action"),
-			attribute.String("pulse.event.category", "interaction"),
-			attribute.String("pulse.event.action", "tap"),
-			attribute.String("pulse.page", "/home"),
-			attribute.Float64("pulse.value", 1),
-			attribute.String("user_agent.original", "PulseApp/3.0.0 iOS/19.1"),
-			attribute.String("pulse.consent_level", "full"),
-			attribute.Int64("pulse.data_retention_days", 90),
-			attribute.String("pulse.behavior.type", "interaction"),
-			attribute.String("pulse.interaction.element_type", "button"),
-			attribute.String("pulse.interaction.element_id", "start-workout"),
-			attribute.String("pulse.interaction.element_text", "Start"),
-			attribute.Float64("pulse.interaction.click_x", 120),
-			attribute.Float64("pulse.interaction.click_y", 348.5),
-			attribute.Int64("pulse.interaction.count", 3),
-		},
-	}
+		attribute.String("pulse.page", "/home"),
+		attribute.Float64("pulse.value", 1),
+		attribute.String("pulse.behavior.type", "interaction"),
+		attribute.String("pulse.interaction.element_type", "button"),
+		attribute.String("pulse.interaction.element_id", "start-workout"),
+		attribute.String("pulse.interaction.element_text", "Start"),
+		attribute.Float64("pulse.interaction.click_x", 120),
+		attribute.Float64("pulse.interaction.click_y", 348.5),
+		attribute.Int64("pulse.interaction.count", 3),
+	)
 
 	// 3. Conversion with previousSteps, same resource as the navigation.
-	t3 := base.Add(5 * time.Second)
-	conv := equivEvent{
-		name:       "conversion",
-		platform:   "web",
-		appVersion: "2.4.1",
-		ts:         t3,
-		json: map[string]any{
-			"eventId":   "evt-conv-0003",
-			"sessionId": "sess-web-77",
-			"userId":    "user-123",
-			"deviceId":  "dev-web-9",
-			"eventType": "business_metric",
-			"category":  "conversion",
-			"action":    "subscribe",
-			"properties": map[string]any{
-				"feature": "paywall",
-				"value":   9.99,
-			},
-			"platform":          "web",
-			"appVersion":        "2.4.1",
-			"consentLevel":      "marketing",
-			"dataRetentionDays": 730,
-			"timestamp":         epochMS(t3),
-			"behavior": map[string]any{
-				"behaviorType": "conversion",
-				"conversionData": map[string]any{
-					"goalType":       "subscription",
-					"goalValue":      9.99,
-					"funnelStep":     "checkout",
-					"conversionTime": 184000,
-					"previousSteps":  []string{"landing", "pricing", "signup"},
-				},
+	conv := envelope{
+		name: "conversion", platform: "web", appVersion: "2.4.1", ts: base.Add(5 * time.Second),
+		eventID: "evt-conv-0003", sessionID: "sess-web-77", userID: "user-123", deviceID: "dev-web-9",
+		eventType: "business_metric", category: "conversion", action: "subscribe",
+		consent: "marketing", retentionDays: 730,
+	}.event(
+		map[string]any{
+			"feature": "paywall",
+			"value":   9.99,
+		},
+		map[string]any{
+			"behaviorType": "conversion",
+			"conversionData": map[string]any{
+				"goalType":       "subscription",
+				"goalValue":      9.99,
+				"funnelStep":     "checkout",
+				"conversionTime": 184000,
+				"previousSteps":  []string{"landing", "pricing", "signup"},
 			},
 		},
-		attrs: []attribute.KeyValue{
-			attribute.String("pulse.event.id", "evt-conv-0003"),
-			attribute.String("session.id", "sess-web-77"),
-			attribute.String("user.id", "user-123"),
-			attribute.String("device.id", "dev-web-9"),
-			attribute.String("pulse.event.type", "business_metric"),
-			attribute.String("pulse.event.category", "conversion"),
-			attribute.String("pulse.event.action", "subscribe"),
-			attribute.String("pulse.feature", "paywall"),
-			attribute.Float64("pulse.value", 9.99),
-			attribute.String("pulse.consent_level", "marketing"),
-			attribute.Int64("pulse.data_retention_days", 730),
-			attribute.String("pulse.behavior.type", "conversion"),
-			attribute.String("pulse.conversion.goal_type", "subscription"),
-			attribute.Float64("pulse.conversion.goal_value", 9.99),
-			attribute.String("pulse.conversion.funnel_step", "checkout"),
-			attribute.Float64("pulse.conversion.time", 184000),
-			attribute.StringSlice("pulse.conversion.previous_steps", []string{"landing", "pricing", "signup"}),
-		},
-	}
+		attribute.String("pulse.feature", "paywall"),
+		attribute.Float64("pulse.value", 9.99),
+		attribute.String("pulse.behavior.type", "conversion"),
+		attribute.String("pulse.conversion.goal_type", "subscription"),
+		attribute.Float64("pulse.conversion.goal_value", 9.99),
+		attribute.String("pulse.conversion.funnel_step", "checkout"),
+		attribute.Float64("pulse.conversion.time", 184000),
+		attribute.StringSlice("pulse.conversion.previous_steps", []string{"landing", "pricing", "signup"}),
+	)
 
 	// 4. Engagement, the remaining behaviour object, on the iOS resource.
-	t4 := base.Add(7 * time.Second)
-	engage := equivEvent{
-		name:       "engagement",
-		platform:   "ios",
-		appVersion: "3.0.0",
-		ts:         t4,
-		json: map[string]any{
-			"eventId":   "evt-eng-0004",
-			"sessionId": "sess-ios-5",
-			"userId":    "user-456",
-			"deviceId":  "dev-ios-1",
-			"eventType": "user_action",
-			"category":  "engagement",
-			"action":    "video_complete",
-			"properties": map[string]any{
-				"page":     "/videos/42",
-				"duration": 95000,
-			},
-			"platform":          "ios",
-			"appVersion":        "3.0.0",
-			"consentLevel":      "full",
-			"dataRetentionDays": 90,
-			"timestamp":         epochMS(t4),
-			"behavior": map[string]any{
-				"behaviorType": "engagement",
-				"engagementData": map[string]any{
-					"contentType":          "video",
-					"contentId":            "vid-42",
-					"engagementDuration":   95000,
-					"completionPercentage": 100,
-					"ratingGiven":          4.5,
-					"shared":               true,
-				},
+	engage := envelope{
+		name: "engagement", platform: "ios", appVersion: "3.0.0", ts: base.Add(7 * time.Second),
+		eventID: "evt-eng-0004", sessionID: "sess-ios-5", userID: "user-456", deviceID: "dev-ios-1",
+		eventType: "user_action", category: "engagement", action: "video_complete",
+		consent: "full", retentionDays: 90,
+	}.event(
+		map[string]any{
+			"page":     "/videos/42",
+			"duration": 95000,
+		},
+		map[string]any{
+			"behaviorType": "engagement",
+			"engagementData": map[string]any{
+				"contentType":          "video",
+				"contentId":            "vid-42",
+				"engagementDuration":   95000,
+				"completionPercentage": 100,
+				"ratingGiven":          4.5,
+				"shared":               true,
 			},
 		},
-		attrs: []attribute.KeyValue{
-			attribute.String("pulse.event.id", "evt-eng-0004"),
-			attribute.String("session.id", "sess-ios-5"),
-			attribute.String("user.id", "user-456"),
-			attribute.String("device.id", "dev-ios-1"),
-			attribute.String("pulse.event.type", "user_action"),
-			attribute.String("pulse.event.category", "engagement"),
-			attribute.String("pulse.event.action", "video_complete"),
-			attribute.String("pulse.page", "/videos/42"),
-			attribute.Float64("pulse.duration", 95000),
-			attribute.String("pulse.consent_level", "full"),
-			attribute.Int64("pulse.data_retention_days", 90),
-			attribute.String("pulse.behavior.type", "engagement"),
-			attribute.String("pulse.engagement.content_type", "video"),
-			attribute.String("pulse.engagement.content_id", "vid-42"),
-			attribute.Float64("pulse.engagement.duration", 95000),
-			attribute.Float64("pulse.engagement.completion_percentage", 100),
-			attribute.Float64("pulse.engagement.rating", 4.5),
-			attribute.Bool("pulse.engagement.shared", true),
-		},
-	}
+		attribute.String("pulse.page", "/videos/42"),
+		attribute.Float64("pulse.duration", 95000),
+		attribute.String("pulse.behavior.type", "engagement"),
+		attribute.String("pulse.engagement.content_type", "video"),
+		attribute.String("pulse.engagement.content_id", "vid-42"),
+		attribute.Float64("pulse.engagement.duration", 95000),
+		attribute.Float64("pulse.engagement.completion_percentage", 100),
+		attribute.Float64("pulse.engagement.rating", 4.5),
+		attribute.Bool("pulse.engagement.shared", true),
+	)
 
 	// 5. An anonymous event: no userId, no behavior, its own resource.
-	t5 := base.Add(9 * time.Second)
-	anon := equivEvent{
-		name:       "anonymous",
-		platform:   "android",
-		appVersion: "1.9.0",
-		ts:         t5,
-		json: map[string]any{
-			"eventId":   "evt-anon-0005",
-			"sessionId": "sess-and-3",
-			"deviceId":  "dev-and-8",
-			"eventType": "error_tracking",
-			"category":  "sync",
-			"action":    "offline_sync_failed",
-			"properties": map[string]any{
-				"feature":  "offline_sync",
-				"metadata": json.RawMessage(`{"errorCode":"E_TIMEOUT","attempt":3,"delayMs":1e3,"lastError":null}`),
-			},
-			"platform":          "android",
-			"appVersion":        "1.9.0",
-			"consentLevel":      "necessary",
-			"dataRetentionDays": 30,
-			"timestamp":         epochMS(t5),
+	anon := envelope{
+		name: "anonymous", platform: "android", appVersion: "1.9.0", ts: base.Add(9 * time.Second),
+		eventID: "evt-anon-0005", sessionID: "sess-and-3", deviceID: "dev-and-8",
+		eventType: "error_tracking", category: "sync", action: "offline_sync_failed",
+		consent: "necessary", retentionDays: 30,
+	}.event(
+		map[string]any{
+			"feature":  "offline_sync",
+			"metadata": json.RawMessage(`{"errorCode":"E_TIMEOUT","attempt":3,"delayMs":1e3,"lastError":null}`),
 		},
-		attrs: []attribute.KeyValue{
-			attribute.String("pulse.event.id", "evt-anon-0005"),
-			attribute.String("session.id", "sess-and-3"),
-			attribute.String("device.id", "dev-and-8"),
-			attribute.String("pulse.event.type", "error_tracking"),
-			attribute.String("pulse.event.category", "sync"),
-			attribute.String("pulse.event.action", "offline_sync_failed"),
-			attribute.String("pulse.feature", "offline_sync"),
-			attribute.Map("pulse.metadata",
-				attribute.String("errorCode", "E_TIMEOUT"),
-				attribute.Int64("attempt", 3),
-				// An exponent makes a JSON number a double, even when whole.
-				attribute.Float64("delayMs", 1000),
-				// JSON null is an empty value.
-				attribute.KeyValue{Key: "lastError"},
-			),
-			attribute.String("pulse.consent_level", "necessary"),
-			attribute.Int64("pulse.data_retention_days", 30),
-		},
-	}
+		nil,
+		attribute.String("pulse.feature", "offline_sync"),
+		attribute.Map("pulse.metadata",
+			attribute.String("errorCode", "E_TIMEOUT"),
+			attribute.Int64("attempt", 3),
+			// An exponent makes a JSON number a double, even when whole.
+			attribute.Float64("delayMs", 1000),
+			// JSON null is an empty value.
+			attribute.KeyValue{Key: "lastError"},
+		),
+	)
 
 	return []equivEvent{nav, click, conv, engage, anon}
 }
@@ -440,21 +382,7 @@ func startOTLPReceiver(t *testing.T, sink *consumertest.LogsSink) string {
 	cfg.Protocols.GRPC = configoptional.None[configgrpc.ServerConfig]()
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = addr
-
-	r, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
-	if err != nil {
-		t.Fatalf("create the otlp receiver: %v", err)
-	}
-	if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatalf("start the otlp receiver: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := r.Shutdown(ctx); err != nil {
-			t.Errorf("shut down the otlp receiver: %v", err)
-		}
-	})
+	startLogs(t, "otlp", f, cfg, sink)
 	return addr
 }
 
@@ -466,22 +394,28 @@ func startAnalyticsReceiver(t *testing.T, sink *consumertest.LogsSink) string {
 	cfg := f.CreateDefaultConfig().(*analyticsreceiver.Config)
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	cfg.NetAddr.Endpoint = addr
+	startLogs(t, "analytics", f, cfg, sink)
+	return addr
+}
 
+// startLogs creates the logs receiver of factory f with cfg, starts it and
+// shuts it down when the test ends.
+func startLogs(t *testing.T, what string, f receiver.Factory, cfg component.Config, sink *consumertest.LogsSink) {
+	t.Helper()
 	r, err := f.CreateLogs(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
 	if err != nil {
-		t.Fatalf("create the analytics receiver: %v", err)
+		t.Fatalf("create the %s receiver: %v", what, err)
 	}
 	if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatalf("start the analytics receiver: %v", err)
+		t.Fatalf("start the %s receiver: %v", what, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := r.Shutdown(ctx); err != nil {
-			t.Errorf("shut down the analytics receiver: %v", err)
+			t.Errorf("shut down the %s receiver: %v", what, err)
 		}
 	})
-	return addr
 }
 
 // postJSON sends the events as one JSON request and checks that every one
@@ -584,13 +518,8 @@ func sendOTLP(t *testing.T, addr string, events []equivEvent) {
 // waitRecords polls until the sink holds n log records, for at most 10 s.
 func waitRecords(t *testing.T, what string, sink *consumertest.LogsSink, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for sink.LogRecordCount() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d of %d log records after 10s", what, sink.LogRecordCount(), n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	require.Eventuallyf(t, func() bool { return sink.LogRecordCount() >= n }, 10*time.Second, 20*time.Millisecond,
+		"%s: fewer than %d log records after 10s", what, n)
 	if got := sink.LogRecordCount(); got != n {
 		t.Fatalf("%s: want %d log records, got %d", what, n, got)
 	}
