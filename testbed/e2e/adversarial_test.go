@@ -85,7 +85,7 @@ func startAdv(t *testing.T, o advOptions) *advRig {
 
 // read returns the answer's body and records it when it echoes the marker.
 func (r *advRig) read(what string, resp *http.Response) []byte {
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	r.check(what, body)
 	return body
@@ -116,7 +116,7 @@ func (r *advRig) telemetry(t *testing.T, name string) float64 {
 	if err != nil {
 		t.Fatalf("telemetry: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var sum float64
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
@@ -145,6 +145,7 @@ type rssWatch struct {
 }
 
 func watchRSS(t *testing.T, pid int) *rssWatch {
+	t.Helper()
 	w := &rssWatch{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
@@ -221,6 +222,7 @@ type goodTraffic struct {
 }
 
 func (r *advRig) startGood(t *testing.T) {
+	t.Helper()
 	g := &goodTraffic{failures: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{}),
 		client: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16}}}
 	r.good = g
@@ -341,7 +343,7 @@ func (r *advRig) finish(t *testing.T, attack string, tried int, statuses map[str
 	}
 	if resp, err := http.Get("http://" + r.c.health + "/"); err != nil {
 		t.Errorf("health check after the attack: %v", err)
-	} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+	} else if _ = resp.Body.Close(); resp.StatusCode != http.StatusOK {
 		t.Errorf("health check after the attack: status %d", resp.StatusCode)
 	}
 	sent, acked := r.good.sent.Load(), r.good.acked.Load()
@@ -617,7 +619,7 @@ func advSlowBodies(t *testing.T) {
 	defer func() {
 		for _, c := range slow {
 			if c != nil {
-				c.Close()
+				_ = c.Close()
 			}
 		}
 	}()
@@ -775,7 +777,7 @@ func advFDExhaustion(t *testing.T) {
 	var open []net.Conn
 	defer func() {
 		for _, c := range open {
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 	total := 0
@@ -827,7 +829,7 @@ func advFDExhaustion(t *testing.T) {
 	t.Logf("after 5 s idle: %d of %d connections closed by the server", closed, len(open))
 	peak := r.attackEnd(t, bound)
 	for _, c := range open {
-		c.Close()
+		_ = c.Close()
 	}
 	open = nil
 	r.finish(t, "2,100 keep-alive connections under `prlimit --nofile=2048`", total, y.snapshot(), bound, peak)
@@ -1003,7 +1005,7 @@ func rawRequest(addr, request string) (status int, contentType string, body []by
 	if err != nil {
 		return 0, "", nil, err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -1015,7 +1017,7 @@ func rawRequest(addr, request string) (status int, contentType string, body []by
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("no HTTP answer: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, resp.Header.Get("Content-Type"), body, nil
 }

@@ -36,8 +36,9 @@ type smsCall struct {
 // smsRecorder stands in for the SMS gateway: it records every webhook
 // payload with its `to` query parameter.
 type smsRecorder struct {
-	mu    sync.Mutex
-	calls []smsCall
+	ruleID string // the rule whose alerts find looks for
+	mu     sync.Mutex
+	calls  []smsCall
 }
 
 func (s *smsRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -60,8 +61,8 @@ func (s *smsRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // find returns the time of the first notification to `to` that carries an
-// alert of ruleID with the given status and escalation label ("" for none).
-func (s *smsRecorder) find(to, ruleID, status, escalation string) (time.Time, bool) {
+// alert of s.ruleID with the given status and escalation label ("" for none).
+func (s *smsRecorder) find(to, status, escalation string) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.calls {
@@ -69,7 +70,7 @@ func (s *smsRecorder) find(to, ruleID, status, escalation string) (time.Time, bo
 			continue
 		}
 		for _, a := range c.alerts {
-			if a.Status == status && a.Labels["rule_id"] == ruleID && a.Labels["escalation"] == escalation {
+			if a.Status == status && a.Labels["rule_id"] == s.ruleID && a.Labels["escalation"] == escalation {
 				return c.at, true
 			}
 		}
@@ -135,7 +136,7 @@ func amActive(base, ruleID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var alerts []struct {
 		Labels map[string]string `json:"labels"`
 		Status struct {
@@ -156,7 +157,7 @@ func promstoreAlerts(t *testing.T, api, ruleID string) int {
 	if err != nil {
 		return -1
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -202,7 +203,7 @@ func TestAlertingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sms := &smsRecorder{}
+	sms := &smsRecorder{ruleID: ruleID}
 	smsSrv := httptest.NewServer(sms)
 	t.Cleanup(smsSrv.Close)
 	amYAML, err := alertrules.CompileAlertmanager(rules, alertrules.AlertmanagerOptions{SMSWebhookURL: smsSrv.URL + "/sms"})
@@ -269,7 +270,7 @@ func TestAlertingEndToEnd(t *testing.T) {
 				return
 			}
 			raw, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"accepted":4`) {
 				t.Errorf("post: status %d: %s", resp.StatusCode, raw)
 				return
@@ -285,7 +286,7 @@ func TestAlertingEndToEnd(t *testing.T) {
 	t.Cleanup(stopFeeder)
 
 	start := time.Now()
-	wait := func(what string, limit time.Duration, cond func() bool) time.Duration {
+	wait := func(what string, limit time.Duration, cond func() bool) {
 		t.Helper()
 		// A failed feeder ends the wait too.
 		if !assert.Eventually(t, func() bool { return t.Failed() || cond() }, limit, 250*time.Millisecond) {
@@ -295,23 +296,21 @@ func TestAlertingEndToEnd(t *testing.T) {
 		if t.Failed() {
 			t.FailNow()
 		}
-		d := time.Since(start)
-		t.Logf("%s after %s", what, d.Round(time.Second))
-		return d
+		t.Logf("%s after %s", what, time.Since(start).Round(time.Second))
 	}
 
 	// Firing: up to one evaluation (1m) for the condition to hold, `for` 1m,
 	// one flush, then group_wait; bounded at 4 minutes.
 	wait("firing SMS to +15550100", 4*time.Minute, func() bool {
-		_, ok := sms.find("+15550100", ruleID, "firing", "")
+		_, ok := sms.find("+15550100", "firing", "")
 		return ok
 	})
 	// Escalation: the _escalated alert fires escalateAfter (1m) later.
 	wait("escalation SMS to +15550199", 105*time.Second, func() bool {
-		_, ok := sms.find("+15550199", ruleID, "firing", "true")
+		_, ok := sms.find("+15550199", "firing", "true")
 		return ok
 	})
-	if _, ok := sms.find("+15550100", ruleID, "firing", "true"); ok {
+	if _, ok := sms.find("+15550100", "firing", "true"); ok {
 		t.Errorf("escalation alert also reached the first-line recipient +15550100")
 	}
 
@@ -328,10 +327,10 @@ func TestAlertingEndToEnd(t *testing.T) {
 	// The recipients hear that it resolved: within the rule route's
 	// group_interval (the 1m cooldown).
 	wait("a resolved SMS to +15550100", 90*time.Second, func() bool {
-		_, ok := sms.find("+15550100", ruleID, "resolved", "")
+		_, ok := sms.find("+15550100", "resolved", "")
 		return ok
 	})
-	at, _ := sms.find("+15550100", ruleID, "resolved", "")
+	at, _ := sms.find("+15550100", "resolved", "")
 	t.Logf("resolved SMS to +15550100 at %s", at.Sub(start).Round(time.Second))
 	// The cooldown (1 minute) is respected: no recipient was told twice
 	// within it, although the test's root route would allow every 10 s.

@@ -49,7 +49,7 @@ func freePort(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
 }
 
@@ -176,6 +176,7 @@ service:
 
 // startCollector runs the binary with the default test configuration.
 func startCollector(t *testing.T, s *sink) *collector {
+	t.Helper()
 	return startCollectorWith(t, s, func(c *collector, sinkAddr string) string {
 		return fmt.Sprintf(configTemplate, c.health, c.events, sinkAddr)
 	})
@@ -234,7 +235,7 @@ func post(t *testing.T, url, body string) (int, answer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var a answer
 	raw, _ := io.ReadAll(resp.Body)
 	if err := json.Unmarshal(raw, &a); err != nil {

@@ -92,7 +92,7 @@ func storedPerProcess(t *testing.T, api string, restarts []time.Time) []int64 {
 	if err != nil {
 		t.Fatalf("querying promstore: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var r struct {
 		Status string `json:"status"`
@@ -149,10 +149,11 @@ func TestSIGKILLMidLoadLosesNothingAcknowledged(t *testing.T) {
 // TestRestartMidLoadLosesNothingAcknowledged is the same with a graceful
 // stop (SIGTERM) instead of SIGKILL.
 func TestRestartMidLoadLosesNothingAcknowledged(t *testing.T) {
-	restartMidLoad(t, "SIGTERM", func(t *testing.T, c *collector) { c.stop(t) })
+	restartMidLoad(t, "SIGTERM", func(t *testing.T, c *collector) { t.Helper(); c.stop(t) })
 }
 
 func restartMidLoad(t *testing.T, how string, interrupt func(*testing.T, *collector)) {
+	t.Helper()
 	rig := newFaultRig(t)
 	c := rig.start(t)
 
@@ -297,7 +298,7 @@ func TestMalformedFloodBesideGoodTraffic(t *testing.T) {
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				statuses[g][k][resp.StatusCode]++
 			}
 		}()
@@ -376,7 +377,7 @@ func TestMalformedFloodBesideGoodTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("health check after the flood: %v", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("health check after the flood: status %d", resp.StatusCode)
 	}

@@ -86,7 +86,7 @@ func promScalar(api, query string, at time.Time) (float64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -137,7 +137,7 @@ func promSampleTimes(t *testing.T, api, selector string, from, to time.Time) map
 	if err != nil {
 		t.Fatalf("querying prometheus: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var r struct {
 		Status string `json:"status"`
@@ -264,26 +264,26 @@ func remoteWriteSecrets(t *testing.T, api string) string {
 
 // shippedConfig reads config/<name> as shipped; replace swaps a string that
 // must occur in it exactly once (so a changed config fails loudly here).
-func shippedConfig(t *testing.T, name string) (cfg *string, replace func(old, new string)) {
+func shippedConfig(t *testing.T, name string) (cfg *string, replace func(from, to string)) {
 	t.Helper()
 	raw, err := os.ReadFile("../../config/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(raw)
-	return &s, func(old, new string) {
+	return &s, func(from, to string) {
 		t.Helper()
-		if n := strings.Count(s, old); n != 1 {
-			t.Fatalf("config/%s: %q occurs %d times, want once; update the test", name, old, n)
+		if n := strings.Count(s, from); n != 1 {
+			t.Fatalf("config/%s: %q occurs %d times, want once; update the test", name, from, n)
 		}
-		s = strings.Replace(s, old, new, 1)
+		s = strings.Replace(s, from, to, 1)
 	}
 }
 
 // moveEndpoints moves the shipped configs' fixed endpoints to the
 // collector's and ports' free loopback ones (keys otlp-grpc, otlp-http,
 // forget, telemetry).
-func moveEndpoints(t *testing.T, replace func(old, new string), c *collector, ports map[string]string) {
+func moveEndpoints(t *testing.T, replace func(from, to string), c *collector, ports map[string]string) {
 	t.Helper()
 	replace("endpoint: localhost:13133", "endpoint: "+c.health)
 	replace("endpoint: localhost:4320", "endpoint: "+c.events)
@@ -301,7 +301,7 @@ func rwTelemetry(addr string) string {
 	if err != nil {
 		return err.Error()
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var lines []string
 	for _, l := range strings.Split(string(raw), "\n") {
@@ -413,6 +413,7 @@ func TestRemoteWriteOutage(t *testing.T) {
 }
 
 func remoteWriteOutage(t *testing.T, outage, recoveryLimit time.Duration, restartCollector bool) {
+	t.Helper()
 	binary(t)
 	prom := newPromProc(t)
 	prom.start(t)

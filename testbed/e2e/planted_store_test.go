@@ -47,7 +47,7 @@ func TestPlantedPIINotStored(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		answers.Write(raw)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("OTLP %s: status %d: %s", path, resp.StatusCode, raw)
@@ -66,7 +66,7 @@ func TestPlantedPIINotStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		raw, _ := io.ReadAll(resp.Body)
 		stored.Write(raw)
 		return string(raw)

@@ -98,7 +98,7 @@ func TestPrivacyInDistribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("forget: status %d", resp.StatusCode)
 	}

@@ -86,6 +86,7 @@ func TestPromstoreSurvivesSIGKILL(t *testing.T) {
 // promstoreStarter returns a function that starts a collector storing in
 // promstore under dir with its API on api: every start reuses the store.
 func promstoreStarter(t *testing.T, dir, api string) func() *collector {
+	t.Helper()
 	return func() *collector {
 		return startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 			c.dir = dir

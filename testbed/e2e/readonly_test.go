@@ -92,13 +92,13 @@ func copyFile(from, to string, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+		_ = out.Close()
 		return err
 	}
 	return out.Close()
@@ -329,7 +329,6 @@ func TestPromstoreDirectoryReadOnly(t *testing.T) {
 	start2 := time.Now()
 	c2, err := r.launch(t, 20*time.Second)
 	took := time.Since(start2)
-	out2 := c2.out.String()
 	if err == nil {
 		// A finding: see what it does with data it cannot store.
 		status, a := post(t, "http://"+r.events+"/v1/events", "["+event("ro-start-1", time.Now().UnixMilli())+"]")
@@ -340,7 +339,7 @@ func TestPromstoreDirectoryReadOnly(t *testing.T) {
 	if herr := halt(c2); herr != nil && err == nil {
 		t.Logf("stopping it: %v", herr)
 	}
-	out2 = c2.out.String()
+	out2 := c2.out.String()
 	logLines(t, "collector log on the read-only store", problemLines(out2))
 	lower := strings.ToLower(out2)
 	if !strings.Contains(out2, r.store) || !regexp.MustCompile(`permission denied|not writable|read-only`).MatchString(lower) {

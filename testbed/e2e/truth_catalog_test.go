@@ -112,7 +112,7 @@ func samples(t *testing.T, api, query string) []sample {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`

@@ -144,7 +144,7 @@ func postEvents(t *testing.T, url string, body []byte) (int, truthAnswer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var a truthAnswer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
 		t.Fatalf("answer %d is not JSON: %v", resp.StatusCode, err)

@@ -75,10 +75,10 @@ func TestOTLPBodiesMatchWhatTheReceiverBuilds(t *testing.T) {
 
 	now := time.Now().Truncate(time.Millisecond)
 	for i := range jreqs {
-		require.Equal(t, cfg.Batch, len(jreqs[i].stamps), "every event's timestamp is rewritten")
+		require.Len(t, jreqs[i].stamps, cfg.Batch, "every event's timestamp is rewritten")
 		resp, err := http.Post("http://"+rcfg.NetAddr.Endpoint+jreqs[i].Path, jreqs[i].ContentType, bytesReader(jreqs[i].StampedAs(now, 1)))
 		require.NoError(t, err)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 
 		er := plogotlp.NewExportRequest()
@@ -129,7 +129,7 @@ func TestEveryBodyIsAcceptedByTheReceiver(t *testing.T) {
 			Rejected []map[string]any `json:"rejected"`
 		}
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		assert.Equal(t, http.StatusOK, resp.StatusCode, "request %d (%s)", i, req.Path)
 		assert.Empty(t, answer.Rejected, "request %d (%s)", i, req.Path)
 		assert.Equal(t, req.Events, answer.Accepted, "request %d (%s)", i, req.Path)

@@ -205,7 +205,7 @@ func post(ctx context.Context, c *http.Client, url string, req Request) result {
 	if err != nil {
 		return result{err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	res := result{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After") != ""}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pulse-otel/pulse/internal/metricgen"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
+	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
@@ -42,6 +42,7 @@ var dashboard = []dashQuery{
 }
 
 func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
+	t.Helper()
 	v := os.Getenv(key)
 	if v == "" {
 		return def
@@ -52,6 +53,7 @@ func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
 }
 
 func envInt(t *testing.T, key string, def int) int {
+	t.Helper()
 	v := os.Getenv(key)
 	if v == "" {
 		return def
@@ -149,7 +151,7 @@ func TestQueryLatency(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
 			return 0, err

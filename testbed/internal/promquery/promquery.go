@@ -17,7 +17,7 @@ func Instant(c *http.Client, api, query string) (v float64, found bool, err erro
 	if err != nil {
 		return 0, false, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
