@@ -83,12 +83,16 @@ $(BASELINE): testbed/baseline/_build/main.go
 	@mkdir -p bin
 	cd testbed/baseline/_build && $(GO) build -trimpath -ldflags='-s -w' -o ../../../$(BASELINE) .
 
-run: $(BIN) data/privacy.key data/forget.key data/admin.token data/alerts/rules.yaml
+run: $(BIN) data/privacy.key data/forget.key data/admin.token data/alerts/rules.yaml data/dashboards/pulse-dashboards.yaml
 	./$(BIN) --config config/pulse.yaml
 
 # The default alert definitions, compiled for promstore to evaluate.
 data/alerts/rules.yaml: $(PULSECTL) $(wildcard config/alerts/*)
 	./$(PULSECTL) rules compile --out data/alerts config/alerts
+
+# The built-in dashboards, compiled for Grafana (docs/dashboards.md).
+data/dashboards/pulse-dashboards.yaml: $(PULSECTL) $(wildcard config/dashboards/*)
+	./$(PULSECTL) dashboards compile --out data/dashboards config/dashboards
 
 # Local secrets for `make run`, created once; data/ is git-ignored.
 data/%.key data/%.token:

@@ -1,4 +1,4 @@
-// Command pulsectl manages Pulse alert definitions.
+// Command pulsectl manages Pulse alert and dashboard definitions.
 //
 //	pulsectl rules validate FILES...
 //	pulsectl rules compile --out DIR [flags] FILES...
@@ -41,6 +41,8 @@ const usage = `usage:
       Make the Mimir/Cortex ruler namespace hold exactly the compiled
       groups: POST new and changed groups, DELETE groups that are gone.
   Both print what changed; a run with unchanged input changes nothing.
+  pulsectl dashboards validate|compile ...
+      Dashboard definitions to Grafana; see pulsectl dashboards help.
 
 sync flags:
       --prometheus-rules-dir DIR, --prometheus-url URL, --ruler-url URL,
@@ -115,6 +117,9 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		compileFlags(stdout).PrintDefaults()
 		return nil
+	}
+	if args[0] == "dashboards" {
+		return dashboardsCmd(args[1:], stdout, stderr)
 	}
 	if args[0] != "rules" {
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}
