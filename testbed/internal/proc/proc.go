@@ -125,6 +125,7 @@ func (p *Process) Stop(grace time.Duration) error {
 	if exited, err := p.Exited(); exited {
 		return p.exitErr(err)
 	}
+	// A signal error means it has exited meanwhile: done tells.
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
@@ -133,7 +134,7 @@ func (p *Process) Stop(grace time.Duration) error {
 		return p.exitErr(p.err)
 	case <-t.C:
 	}
-	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Process.Kill() // as above
 	<-p.done
 	return fmt.Errorf("%s still running %s after SIGTERM: %w", p.name, grace, ErrKilled)
 }
@@ -142,7 +143,7 @@ func (p *Process) Stop(grace time.Duration) error {
 // reaped.
 func (p *Process) Kill() {
 	if exited, _ := p.Exited(); !exited {
-		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill() // an error means it has exited meanwhile
 	}
 	<-p.done
 }
