@@ -92,12 +92,18 @@ func Compile(db Dashboard) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // PromQL's >= and < stay readable
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(d); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	// The SDK's own marshalers escape HTML anyway: undo it (the JSON is
+	// the same, and PromQL's >= stays readable).
+	out := buf.Bytes()
+	for esc, c := range map[string]string{`\u003e`: ">", `\u003c`: "<", `\u0026`: "&"} {
+		out = bytes.ReplaceAll(out, []byte(esc), []byte(c))
+	}
+	return out, nil
 }
 
 // panelBuilder is what the SDK's stat, timeseries, gauge and table panel
