@@ -2,7 +2,6 @@ package forgetextension
 
 import (
 	"context"
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/pulse-otel/pulse/extension/forgetextension/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
 var configPath = filepath.Join("testdata", "config.yaml")
@@ -93,7 +93,7 @@ func TestConfigErrors(t *testing.T) {
 			err := testutil.LoadConfig(t, configPath, component.NewIDWithName(metadata.Type, tt.name), createDefaultConfig())
 			require.Error(t, err)
 			for _, w := range tt.want {
-				assert.ErrorContains(t, err, w)
+				require.ErrorContains(t, err, w)
 			}
 			if tt.secret != "" {
 				assert.NotContains(t, err.Error(), tt.secret, "the key leaked into the error")

@@ -79,8 +79,7 @@ func (e *forgetExtension) Start(ctx context.Context, host component.Host) error 
 		return err
 	}
 	if err := e.startServer(ctx, host); err != nil {
-		e.closeStorage(ctx)
-		return err
+		return errors.Join(err, e.closeStorage(ctx))
 	}
 	return nil
 }

@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"io"
 	"maps"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,13 +25,17 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pulse-otel/pulse/extension/forgetextension/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
 const testKey = "test-key-0123456789abcdef0123456789"
 
 func newHost(ext map[component.ID]component.Component) component.Host { return testutil.Host(ext) }
 
-func freeEndpoint(t *testing.T) string { return testutil.FreeAddr(t) }
+func freeEndpoint(t *testing.T) string {
+	t.Helper()
+	return testutil.FreeAddr(t)
+}
 
 type setup struct {
 	cfg  func(*Config)
@@ -60,6 +62,7 @@ func newForget(t *testing.T, cfg *Config) (*forgetExtension, *observer.ObservedL
 }
 
 func testConfig(t *testing.T) *Config {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.NetAddr.Endpoint = freeEndpoint(t)
 	cfg.Key = configopaque.String(testKey)
@@ -118,9 +121,9 @@ func (r reply) str(t *testing.T, field string) string {
 	return v
 }
 
-func request(t *testing.T, method, url, contentType string, body []byte, headers ...string) reply {
+func request(t *testing.T, method, url, contentType string, body []byte) reply {
 	t.Helper()
-	r, err := tryRequest(method, url, contentType, body, headers...)
+	r, err := tryRequest(method, url, contentType, body)
 	require.NoError(t, err)
 	return r
 }
@@ -143,7 +146,7 @@ func tryRequest(method, url, contentType string, body []byte, headers ...string)
 	if err != nil {
 		return reply{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below; a close error says nothing more
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return reply{}, err
@@ -249,16 +252,6 @@ func (c *memClient) Close(context.Context) error {
 		c.m.clients.Add(-1)
 	}
 	return nil
-}
-
-// contains reports whether any of the strings holds needle.
-func containsAny(needle string, haystack ...string) bool {
-	for _, h := range haystack {
-		if strings.Contains(h, needle) {
-			return true
-		}
-	}
-	return false
 }
 
 func extensionSettings() extension.Settings { return extensiontest.NewNopSettings(metadata.Type) }

@@ -23,17 +23,13 @@ type collector struct {
 	url string
 }
 
-func run(t *testing.T, dir string, cfgs ...func(*Config)) *collector {
+// run starts the extension with a file_storage in dir.
+func run(t *testing.T, dir string) *collector {
 	t.Helper()
 	fs := newFileStorage(t, dir)
 	h := start(t, setup{
 		host: newHost(map[component.ID]component.Component{fileStorageID: fs}),
-		cfg: func(c *Config) {
-			c.Storage = &fileStorageID
-			for _, f := range cfgs {
-				f(c)
-			}
-		},
+		cfg:  func(c *Config) { c.Storage = &fileStorageID },
 	})
 	return &collector{fs: fs, h: h, url: h.url}
 }

@@ -24,7 +24,7 @@ func TestSnapshotLabelsErrors(t *testing.T) {
 	err := testutil.LoadConfig(t, configPath, component.NewIDWithName(metadata.Type, "bad_labels"), createDefaultConfig())
 	require.Error(t, err)
 	// The collector prefixes the nested struct's errors with its key.
-	assert.ErrorContains(t, err, "snapshot_labels: ")
+	require.ErrorContains(t, err, "snapshot_labels: ")
 	for _, w := range []string{
 		"max_values_per_label: must be between 1 and 1000000, got 0",
 		"max_label_sets: must be between 1 and 1000000, got -1",

@@ -1,7 +1,6 @@
 package analyticsreceiver
 
 import (
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
 

@@ -40,7 +40,7 @@ func readAnswer(t *testing.T, c net.Conn, within time.Duration) (*http.Response,
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(within)))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	require.NoError(t, err, "no answer within %s", within)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below; a close error says nothing more
 	var a answer
 	b, _ := io.ReadAll(resp.Body)
 	require.NoError(t, json.Unmarshal(b, &a), string(b))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configgrpc"
@@ -32,8 +33,6 @@ import (
 	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
@@ -441,7 +440,7 @@ func postJSON(t *testing.T, addr string, events []equivEvent) {
 	if err != nil {
 		t.Fatalf("POST /v1/events: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below; a close error says nothing more
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("read the answer: %v", err)

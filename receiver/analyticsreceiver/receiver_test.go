@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"io"
 	"net/http"
 	"strings"
@@ -32,6 +31,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver/internal/metadata"
 )
 
@@ -146,7 +146,7 @@ func tryDo(req *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below; a close error says nothing more
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return reply{}, err
@@ -415,8 +415,8 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- rcv.Shutdown(context.Background()) }()
 	select {
-	case <-stopped:
-		t.Fatal("Shutdown returned while a request was in flight")
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned (%v) while a request was in flight", err)
 	case <-time.After(100 * time.Millisecond):
 	}
 	close(next.release)

@@ -24,7 +24,7 @@ func TestTimedOutBodyClosesTheConnection(t *testing.T) {
 	resp, err := http.ReadResponse(br, nil)
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(2*time.Second)))
 	_, err = br.ReadByte()

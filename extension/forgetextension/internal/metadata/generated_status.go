@@ -7,10 +7,13 @@ import (
 	"go.opentelemetry.io/collector/component"
 )
 
+// Type is the extension's type name in collector configuration.
 var Type = component.MustNewType("forget")
 
+// ScopeName is the instrumentation scope of the extension's telemetry.
 const ScopeName = "github.com/pulse-otel/pulse/extension/forgetextension"
 
+// ExtensionStability is the extension's stability level.
 const (
 	ExtensionStability = component.StabilityLevelAlpha
 )

@@ -100,6 +100,7 @@ type Options struct {
 	Labels LabelLimits
 }
 
+// The defaults of Options.
 const (
 	DefaultMaxEvents       = 1000
 	DefaultMaxDepth        = 8

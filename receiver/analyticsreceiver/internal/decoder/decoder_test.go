@@ -1380,6 +1380,7 @@ func TestKeyOrderMemoChangesNothing(t *testing.T) {
 
 // recordsJSON renders each log record's event name, time and attributes.
 func recordsJSON(t *testing.T, ld plog.Logs) []string {
+	t.Helper()
 	var out []string
 	for i := 0; i < ld.ResourceLogs().Len(); i++ {
 		rl := ld.ResourceLogs().At(i)

@@ -1,7 +1,6 @@
 package decoder
 
 import (
-	"github.com/pulse-otel/pulse/internal/docstest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/docstest"
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 

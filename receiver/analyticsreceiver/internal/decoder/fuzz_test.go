@@ -38,6 +38,7 @@ func FuzzDecodeBusinessMetrics(f *testing.F) { fuzzDecode(f, BusinessMetrics) }
 func FuzzDecodeSystemMetrics(f *testing.F)   { fuzzDecode(f, SystemMetrics) }
 
 func fuzzDecode(f *testing.F, k Kind) {
+	f.Helper()
 	decoders := []*Decoder{
 		New(Options{}),
 		// Tight limits reach every limit check with small inputs.
@@ -54,6 +55,7 @@ var requestErrors = []error{ErrMalformed, ErrShape, ErrEmpty, ErrTooManyEvents}
 
 // checkDecode asserts the properties every input must keep.
 func checkDecode(t *testing.T, d *Decoder, k Kind, body []byte) {
+	t.Helper()
 	res, err := d.Decode(k, body, testNow)
 	if err != nil {
 		if res != nil {
@@ -99,9 +101,9 @@ func checkDecode(t *testing.T, d *Decoder, k Kind, body []byte) {
 		}
 	}
 	if k.IsLogs() {
-		checkLogs(t, d, k, body, res)
+		checkLogs(t, d, res)
 	} else {
-		checkMetrics(t, d, k, body, res)
+		checkMetrics(t, d, res)
 	}
 }
 
@@ -130,7 +132,8 @@ func sane(ts pcommon.Timestamp) bool {
 	return ts >= pcommon.Timestamp(1e11*1e6) && ts <= pcommon.Timestamp(math.MaxInt64)
 }
 
-func checkLogs(t *testing.T, d *Decoder, k Kind, body []byte, res *Result) {
+func checkLogs(t *testing.T, d *Decoder, res *Result) {
+	t.Helper()
 	if res.Metrics != (pmetric.Metrics{}) {
 		t.Fatal("a log endpoint returned metrics")
 	}
@@ -168,7 +171,8 @@ func checkLogs(t *testing.T, d *Decoder, k Kind, body []byte, res *Result) {
 	}
 }
 
-func checkMetrics(t *testing.T, d *Decoder, k Kind, body []byte, res *Result) {
+func checkMetrics(t *testing.T, d *Decoder, res *Result) {
+	t.Helper()
 	if res.Logs != (plog.Logs{}) {
 		t.Fatal("a metrics endpoint returned logs")
 	}
@@ -211,6 +215,7 @@ func checkMetrics(t *testing.T, d *Decoder, k Kind, body []byte, res *Result) {
 }
 
 func checkMapUTF8(t *testing.T, where string, m pcommon.Map) {
+	t.Helper()
 	for k, v := range m.All() {
 		if !utf8.ValidString(k) {
 			t.Fatalf("%s: attribute key %q is not valid UTF-8", where, k)
@@ -220,6 +225,7 @@ func checkMapUTF8(t *testing.T, where string, m pcommon.Map) {
 }
 
 func checkValueUTF8(t *testing.T, where string, v pcommon.Value) {
+	t.Helper()
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		if !utf8.ValidString(v.Str()) {
@@ -242,11 +248,11 @@ func fuzzSeeds(k Kind) map[string][]byte {
 	if err != nil {
 		panic(err)
 	}
-	deep := func(open, close string, n int) string {
-		return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
+	deep := func(opening, closing string, n int) string {
+		return strings.Repeat(opening, n) + "1" + strings.Repeat(closing, n)
 	}
-	replaceFirst := func(b []byte, old, new string) []byte {
-		return bytes.Replace(b, []byte(old), []byte(new), 1)
+	replaceFirst := func(b []byte, old, repl string) []byte {
+		return bytes.Replace(b, []byte(old), []byte(repl), 1)
 	}
 	scalars := regexp.MustCompile(`:("[^"]*"|-?[0-9][0-9.eE+-]*|true|false)`)
 	timestamp := regexp.MustCompile(`"timestamp":[0-9]+`)

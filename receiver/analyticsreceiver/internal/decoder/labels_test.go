@@ -120,8 +120,8 @@ func TestClientLabelsAreBounded(t *testing.T) {
 			for name, s := range series {
 				m, _ := findMetric(one.Metrics, name)
 				perSnapshot := m.Gauge().DataPoints().Len()
-				if max := (DefaultMaxValuesPerLabel + 1) * perSnapshot; len(s) > max {
-					t.Errorf("%s has %d series from %d distinct %s; want at most %d", name, len(s), sent, c.label, max)
+				if most := (DefaultMaxValuesPerLabel + 1) * perSnapshot; len(s) > most {
+					t.Errorf("%s has %d series from %d distinct %s; want at most %d", name, len(s), sent, c.label, most)
 				}
 			}
 		})

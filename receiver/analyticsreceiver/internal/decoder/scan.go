@@ -17,8 +17,9 @@ import (
 // so fastjson parses one item at a time. Invalid UTF-8 is not a syntax
 // error, as for encoding/json.Valid, so the walker reports it per field.
 
-// Request-level errors found by the scan (besides ErrMalformed, ErrShape,
-// ErrEmpty and ErrTooManyEvents).
+// ErrTooManyValues is the request-level error of a body over max_values
+// (the scan's; ErrMalformed, ErrShape, ErrEmpty and ErrTooManyEvents are
+// the others).
 var ErrTooManyValues = errors.New("too many JSON values in one request")
 
 // maxScanDepth is the deepest any body may nest (fastjson's own limit).
@@ -217,7 +218,7 @@ func (s *scanner) value(i, d int) int {
 }
 
 // enter checks the depth of a container about to be opened at depth d.
-func (s *scanner) enter(i, d int) bool {
+func (s *scanner) enter(d int) bool {
 	if d+1 > maxScanDepth {
 		if s.err == nil {
 			s.err = fmt.Errorf("%w: nested deeper than %d levels", ErrMalformed, maxScanDepth)
@@ -235,7 +236,7 @@ func (s *scanner) enter(i, d int) bool {
 }
 
 func (s *scanner) object(i, d int) int {
-	if !s.enter(i, d) {
+	if !s.enter(d) {
 		return i
 	}
 	b := s.b
@@ -320,7 +321,7 @@ func (s *scanner) object(i, d int) int {
 }
 
 func (s *scanner) array(i, d int) int {
-	if !s.enter(i, d) {
+	if !s.enter(d) {
 		return i
 	}
 	b := s.b
