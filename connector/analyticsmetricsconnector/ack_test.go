@@ -87,11 +87,8 @@ func TestConsumeLogsWaitsForTheExport(t *testing.T) {
 
 	returned := make(chan error, 1)
 	go func() { returned <- c.ConsumeLogs(context.Background(), logsOf(oneEvent(), oneEvent())) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for store.calls.Load() < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	require.GreaterOrEqual(t, store.calls.Load(), int64(3), "the flush loop keeps trying")
+	require.Eventually(t, func() bool { return store.calls.Load() >= 3 }, 5*time.Second, 5*time.Millisecond,
+		"the flush loop keeps trying")
 	select {
 	case err := <-returned:
 		t.Fatalf("ConsumeLogs returned (%v) while every export failed", err)
@@ -124,11 +121,9 @@ func TestConsumeLogsFailsWhenItsContextEnds(t *testing.T) {
 	assert.Contains(t, err.Error(), "not yet exported")
 	store.up.Store(true)
 	// Refused until a flush succeeds again, then accepted.
-	deadline := time.Now().Add(5 * time.Second)
-	for err = errors.New("not tried"); err != nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		err = c.ConsumeLogs(context.Background(), logsOf(oneEvent()))
-	}
-	require.NoError(t, err)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		assert.NoError(ct, c.ConsumeLogs(context.Background(), logsOf(oneEvent())))
+	}, 5*time.Second, 10*time.Millisecond, "accepted again once a flush succeeds")
 	assert.Equal(t, int64(2), store.accepted(), "the timed-out request's event and the accepted one")
 	require.NoError(t, c.Shutdown(context.Background()))
 }

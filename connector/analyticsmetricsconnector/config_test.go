@@ -1,7 +1,6 @@
 package analyticsmetricsconnector
 
 import (
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,9 +10,11 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
 func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	err := testutil.LoadConfig(t, filepath.Join("testdata", "config.yaml"), component.NewIDWithName(metadata.Type, name), cfg)
 	return cfg, err
@@ -47,7 +48,7 @@ func TestLoadConfig(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	_, err := loadConfig(t, "identifier")
-	assert.ErrorContains(t, err, `event_dimensions[1]: "user_id" is a user-level identifier and can never be a label`)
+	require.ErrorContains(t, err, `event_dimensions[1]: "user_id" is a user-level identifier and can never be a label`)
 
 	_, err = loadConfig(t, "bad")
 	require.Error(t, err)

@@ -3,7 +3,6 @@ package analyticsmetricsconnector
 import (
 	"context"
 	"fmt"
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
 	"github.com/pulse-otel/pulse/internal/schema"
+	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
 func newTestConnector(t testing.TB, mutate func(*Config)) (*analyticsConnector, *consumertest.MetricsSink) {

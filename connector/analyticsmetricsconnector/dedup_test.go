@@ -104,8 +104,8 @@ func TestDedupMarshalRoundTrip(t *testing.T) {
 	for _, id := range []string{"a", "b", "c"} {
 		assert.True(t, e.seen(kindEvent, id, 20), id)
 	}
-	assert.Error(t, e.UnmarshalBinary(b[:len(b)-1]))
-	assert.Error(t, e.UnmarshalBinary(append(b, 0)))
+	require.Error(t, e.UnmarshalBinary(b[:len(b)-1]))
+	require.Error(t, e.UnmarshalBinary(append(b, 0)))
 }
 
 func TestDedupSurvivesRestart(t *testing.T) {

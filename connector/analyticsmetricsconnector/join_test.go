@@ -34,9 +34,11 @@ func recLogs(recs ...map[string]any) plog.Logs {
 	return ld
 }
 
-func shown(id, model, version, typ string) map[string]any {
+// shown is the shown event of recommendation id: a workout recommendation
+// of model coach 1.4.
+func shown(id string) map[string]any {
 	return map[string]any{"event": schema.EventRecommendation, schema.AttrRecommendationID: id,
-		schema.AttrModelID: model, schema.AttrModelVersion: version, schema.AttrRecommendationType: typ}
+		schema.AttrModelID: "coach", schema.AttrModelVersion: "1.4", schema.AttrRecommendationType: "workout"}
 }
 
 func answered(id, action string, extra ...string) map[string]any {
@@ -54,7 +56,7 @@ func respKey(model, version, typ, action string) string {
 func TestLaterResponseJoinsItsRecommendation(t *testing.T) {
 	c, sink := newTestConnector(t, nil)
 	ctx := context.Background()
-	require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1", "coach", "1.4", "workout"), shown("r-2", "coach", "1.4", "workout"))))
+	require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1"), shown("r-2"))))
 	require.NoError(t, c.ConsumeLogs(ctx, recLogs(
 		answered("r-1", "accepted"),
 		answered("r-2", "rejected", schema.AttrModelVersion, "1.5"), // its own label wins
@@ -76,7 +78,7 @@ func TestRecommendationDedupKeySpaces(t *testing.T) {
 	c, sink := newTestConnector(t, nil)
 	ctx := context.Background()
 	for range 2 { // the client sent everything twice
-		require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1", "coach", "1.4", "workout"))))
+		require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1"))))
 		require.NoError(t, c.ConsumeLogs(ctx, recLogs(answered("r-1", "accepted"))))
 	}
 	c.flush(ctx, time.Now(), true)
@@ -97,7 +99,7 @@ func TestJoinSurvivesRestart(t *testing.T) {
 	c, _ := newTestConnector(t, nil)
 	c.client = client
 	require.NoError(t, c.load(ctx))
-	require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1", "coach", "1.4", "workout"))))
+	require.NoError(t, c.ConsumeLogs(ctx, recLogs(shown("r-1"))))
 	require.NoError(t, c.save(ctx))
 
 	d, sink := newTestConnector(t, nil)

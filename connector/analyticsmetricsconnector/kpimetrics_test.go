@@ -154,7 +154,7 @@ func TestOpenSessionTalliesMatchTheSessionTable(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
 	platforms := []string{"web", "ios", "android"}
-	at := goldenNow
+	var at time.Time // the last flush's time
 	for batch := range 40 {
 		ld := plog.NewLogs()
 		for range 25 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -16,8 +17,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
 	"github.com/pulse-otel/pulse/internal/testutil"
@@ -84,23 +83,21 @@ func TestShutdownIsBoundedWhenTheNextConsumerBlocks(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, c.Start(context.Background(), testutil.Host(map[component.ID]component.Component{storageID: ext})))
 			require.NoError(t, c.ConsumeLogs(context.Background(), logsOf(ev{eventType: "user_action", category: "c", action: "a", platform: "web", user: "u1"})))
-			deadline := time.Now().Add(5 * time.Second)
-			for store.calls.Load() == 0 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-			require.NotZero(t, store.calls.Load(), "the flush loop is blocked in an export")
+			require.Eventually(t, func() bool { return store.calls.Load() > 0 }, 5*time.Second, 5*time.Millisecond,
+				"the flush loop is blocked in an export")
 
 			ctx, cancel := tc.ctx()
 			defer cancel()
 			returned := make(chan error, 1)
 			start := time.Now()
 			go func() { returned <- c.Shutdown(ctx) }()
+			var shutdownErr error
 			select {
-			case <-returned:
+			case shutdownErr = <-returned:
 			case <-time.After(tc.lim):
 				t.Fatalf("Shutdown still running %s after it was called, with the next consumer blocked", tc.lim)
 			}
-			t.Logf("Shutdown returned after %s", time.Since(start).Round(time.Millisecond))
+			t.Logf("Shutdown returned after %s (%v)", time.Since(start).Round(time.Millisecond), shutdownErr)
 			assert.NotZero(t, logs.FilterMessageSnippet("not exported").Len(), "the lost final export is logged: %v", logs.All())
 			require.NoError(t, ext.Shutdown(context.Background()))
 
