@@ -23,21 +23,22 @@ import (
 // benchCatalog is about 1,930 series once translated (plus target_info):
 // pulse_events_total with 5 labels (432 series), pulse.event.duration with
 // 13 buckets over 72 label sets (1,152 series) and a few smaller metrics.
-var benchCatalog = []metricgen.Metric{
-	{Name: "pulse.events", Unit: "{event}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "event_type", N: 6}, {Key: "category", N: 4}, {Key: "action", N: 3}, {Key: "platform", N: 3}, {Key: "app_version", N: 2}}},
-	{Name: "pulse.event.duration", Unit: "ms", Kind: metricgen.Histogram, Bounds: metricgen.BoundsMS, Dims: []metricgen.Dim{{Key: "event_type", N: 6}, {Key: "category", N: 4}, {Key: "platform", N: 3}}},
-	{Name: "pulse.page.views", Unit: "{view}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-	{Name: "pulse.page.time_on_page", Unit: "ms", Kind: metricgen.Histogram, Bounds: metricgen.BoundsMS, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-	{Name: "pulse.interactions", Unit: "{interaction}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "element_type", N: 8}, {Key: "platform", N: 3}}},
-	{Name: "pulse.engagements", Unit: "{engagement}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "content_type", N: 5}, {Key: "platform", N: 3}}},
-	{Name: "pulse.conversions", Unit: "{conversion}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "goal_type", N: 4}, {Key: "funnel_step", N: 3}, {Key: "platform", N: 3}}},
-	{Name: "pulse.users.active", Unit: "{user}", Kind: metricgen.Gauge, Dims: []metricgen.Dim{{Key: "window", N: 4}}},
-	{Name: "pulse.sessions", Unit: "{session}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-	{Name: "pulse.session.duration", Unit: "s", Kind: metricgen.Histogram, Bounds: metricgen.BoundsSeconds, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-	{Name: "pulse.recommendation.responses", Unit: "{response}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "model_id", N: 2}, {Key: "model_version", N: 2}, {Key: "recommendation_type", N: 3}, {Key: "response", N: 4}}},
-	{Name: "pulse.recommendation.confidence", Unit: "1", Kind: metricgen.Histogram, Bounds: metricgen.BoundsRatio, Dims: []metricgen.Dim{{Key: "model_id", N: 2}, {Key: "recommendation_type", N: 3}}},
-	{Name: "pulse.event.timeliness", Unit: "s", Kind: metricgen.Histogram, Bounds: metricgen.BoundsLag, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-}
+var benchCatalog = metricgen.FromCatalog(
+	map[string]int{"event_type": 6, "category": 4, "action": 3, "platform": 3, "app_version": 2, "element_type": 8, "content_type": 5, "goal_type": 4, "funnel_step": 3, "window": 4, "model_id": 2, "model_version": 2, "recommendation_type": 3, "response": 4},
+	"pulse.events",
+	"pulse.event.duration",
+	"pulse.page.views",
+	"pulse.page.time_on_page",
+	"pulse.interactions",
+	"pulse.engagements",
+	"pulse.conversions",
+	"pulse.users.active",
+	"pulse.sessions",
+	"pulse.session.duration",
+	"pulse.recommendation.responses",
+	"pulse.recommendation.confidence",
+	"pulse.event.timeliness",
+)
 
 func benchConfig(tb testing.TB, dir string) *Config {
 	cfg := createDefaultConfig().(*Config)

@@ -1,5 +1,5 @@
-// Package metricgen generates metrics shaped like the analytics_metrics
-// connector's catalog (docs/metrics.md) for storage benchmarks: OTel batches
+// Package metricgen generates metrics of internal/catalog (the
+// analytics_metrics connector's, docs/metrics.md) for storage benchmarks: OTel batches
 // with cumulative state, and the same samples as the OTel-to-Prometheus
 // translator would produce, for appending straight to a TSDB.
 package metricgen // import "github.com/pulse-otel/pulse/internal/metricgen"
@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // Dim is one label of a generated metric and how many values it has.
@@ -26,28 +28,39 @@ type Dim struct {
 	N   int
 }
 
-// Metric is one metric of the generated batches, shaped like a
-// catalog metric of the analytics_metrics connector (docs/metrics.md).
+// Metric is one metric of the generated batches: a metric of
+// internal/catalog (name, unit, kind, buckets) and the label values to
+// generate for it.
 type Metric struct {
 	Name, Unit string
-	Kind       int // Sum, Histogram or Gauge
+	Kind       catalog.Kind
 	Dims       []Dim
 	Bounds     []float64
 }
 
-const (
-	Sum = iota
-	Histogram
-	Gauge
-)
-
-var (
-	// The connector's bucket boundaries, by unit.
-	BoundsMS      = []float64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
-	BoundsSeconds = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
-	BoundsLag     = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600}
-	BoundsRatio   = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
-)
+// FromCatalog returns the catalog metrics called names, in that order,
+// with one Dim per catalog label and values[label] values for it (1 when
+// values has no entry). It panics on a name the catalog does not hold: the
+// callers are benchmarks with fixed lists.
+func FromCatalog(values map[string]int, names ...string) []Metric {
+	out := make([]Metric, 0, len(names))
+	for _, name := range names {
+		def, ok := catalog.ByName(name)
+		if !ok {
+			panic("metricgen: " + name + " is not in internal/catalog")
+		}
+		m := Metric{Name: def.Name, Unit: def.Unit, Kind: def.Kind, Bounds: def.Bounds}
+		for _, l := range def.Labels {
+			n, ok := values[l]
+			if !ok {
+				n = 1
+			}
+			m.Dims = append(m.Dims, Dim{Key: l, N: n})
+		}
+		out = append(out, m)
+	}
+	return out
+}
 
 // seriesState is the cumulative state of one data point stream.
 type seriesState struct {
@@ -78,7 +91,7 @@ func New(metrics []Metric, start time.Time) *Gen {
 		walk = func(i int, attrs [][2]string) {
 			if i == len(m.Dims) {
 				s := &seriesState{attrs: append([][2]string(nil), attrs...), rate: 1 + 50*g.rng.Float64()}
-				if m.Kind == Histogram {
+				if m.Kind == catalog.Histogram {
 					s.buckets = make([]uint64, len(m.Bounds)+1)
 					s.weights = make([]float64, len(m.Bounds)+1)
 					for j := range s.weights {
@@ -116,7 +129,7 @@ func (g *Gen) SeriesCount() int {
 	n := 0
 	for i, m := range g.metrics {
 		per := 1
-		if m.Kind == Histogram {
+		if m.Kind == catalog.Histogram {
 			per = len(m.Bounds) + 3 // buckets with +Inf, _sum, _count
 		}
 		n += per * len(g.series[i])
@@ -129,11 +142,11 @@ func (g *Gen) Step() {
 	for i, m := range g.metrics {
 		for _, s := range g.series[i] {
 			switch m.Kind {
-			case Sum:
+			case catalog.Sum:
 				s.count += uint64(g.rng.Float64() * 2 * s.rate)
-			case Gauge:
+			case catalog.Gauge:
 				s.gauge = int64(1000*s.rate) + int64(g.rng.IntN(20))
-			case Histogram:
+			case catalog.Histogram:
 				n := uint64(g.rng.Float64() * 2 * s.rate)
 				for j := range s.buckets {
 					k := uint64(float64(n) * s.weights[j] / 2)
@@ -161,7 +174,7 @@ func (g *Gen) Batch(ts time.Time) pmetric.Metrics {
 		out.SetName(m.Name)
 		out.SetUnit(m.Unit)
 		switch m.Kind {
-		case Sum:
+		case catalog.Sum:
 			sum := out.SetEmptySum()
 			sum.SetIsMonotonic(true)
 			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
@@ -172,7 +185,7 @@ func (g *Gen) Batch(ts time.Time) pmetric.Metrics {
 				dp.SetIntValue(int64(s.count))
 				putAttrs(dp.Attributes(), s.attrs)
 			}
-		case Gauge:
+		case catalog.Gauge:
 			gauge := out.SetEmptyGauge()
 			for _, s := range g.series[i] {
 				dp := gauge.DataPoints().AppendEmpty()
@@ -180,7 +193,7 @@ func (g *Gen) Batch(ts time.Time) pmetric.Metrics {
 				dp.SetIntValue(s.gauge)
 				putAttrs(dp.Attributes(), s.attrs)
 			}
-		case Histogram:
+		case catalog.Histogram:
 			h := out.SetEmptyHistogram()
 			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 			for _, s := range g.series[i] {
@@ -232,7 +245,7 @@ func (g *Gen) PromSeries() ([]*Series, error) {
 		}
 		base := ""
 		for n := range names {
-			if m.Kind != Histogram || strings.HasSuffix(n, "_bucket") {
+			if m.Kind != catalog.Histogram || strings.HasSuffix(n, "_bucket") {
 				base = strings.TrimSuffix(n, "_bucket")
 			}
 		}
@@ -248,10 +261,10 @@ func (g *Gen) PromSeries() ([]*Series, error) {
 				out = append(out, &Series{lset: b.Labels(), state: s, bucket: bucket})
 			}
 			switch m.Kind {
-			case Sum:
+			case catalog.Sum:
 				mk(base, -1)
 				continue
-			case Gauge:
+			case catalog.Gauge:
 				mk(base, -4)
 				continue
 			}

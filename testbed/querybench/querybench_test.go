@@ -255,11 +255,12 @@ func TestQueryLatency(t *testing.T) {
 // benchCatalog is about 490 series once translated: pulse_events_total
 // with 5 labels (48 series), pulse.event.duration with 13 buckets over 24
 // label sets (384 series), sessions, users, session duration.
-var benchCatalog = []metricgen.Metric{
-	{Name: "pulse.events", Unit: "{event}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "event_type", N: 4}, {Key: "category", N: 2}, {Key: "action", N: 2}, {Key: "platform", N: 3}, {Key: "app_version", N: 1}}},
-	{Name: "pulse.event.duration", Unit: "ms", Kind: metricgen.Histogram, Bounds: metricgen.BoundsMS, Dims: []metricgen.Dim{{Key: "event_type", N: 4}, {Key: "category", N: 2}, {Key: "platform", N: 3}}},
-	{Name: "pulse.page.views", Unit: "{view}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-	{Name: "pulse.users.active", Unit: "{user}", Kind: metricgen.Gauge, Dims: []metricgen.Dim{{Key: "window", N: 4}}},
-	{Name: "pulse.sessions", Unit: "{session}", Kind: metricgen.Sum, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-	{Name: "pulse.session.duration", Unit: "s", Kind: metricgen.Histogram, Bounds: metricgen.BoundsSeconds, Dims: []metricgen.Dim{{Key: "platform", N: 3}}},
-}
+var benchCatalog = metricgen.FromCatalog(
+	map[string]int{"event_type": 4, "category": 2, "action": 2, "platform": 3, "app_version": 1, "window": 4},
+	"pulse.events",
+	"pulse.event.duration",
+	"pulse.page.views",
+	"pulse.users.active",
+	"pulse.sessions",
+	"pulse.session.duration",
+)
