@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -39,7 +40,7 @@ func selectors(t *testing.T, name, q string) []selector {
 		}
 		s := selector{name: vs.Name}
 		for _, m := range vs.LabelMatchers {
-			if m.Name != labels.MetricName {
+			if m.Name != model.MetricNameLabel {
 				s.matchers = append(s.matchers, m)
 				continue
 			}

@@ -83,6 +83,7 @@ type Gen struct {
 	start   pcommon.Timestamp
 }
 
+// New returns a generator of metrics whose series start at start.
 func New(metrics []Metric, start time.Time) *Gen {
 	g := &Gen{metrics: metrics, rng: rand.New(rand.NewPCG(1, 2)), start: pcommon.NewTimestampFromTime(start)}
 	for _, m := range metrics {
@@ -137,7 +138,7 @@ func (g *Gen) SeriesCount() int {
 	return n
 }
 
-// step advances every stream by one step.
+// Step advances every stream by one step.
 func (g *Gen) Step() {
 	for i, m := range g.metrics {
 		for _, s := range g.series[i] {
@@ -159,7 +160,7 @@ func (g *Gen) Step() {
 	}
 }
 
-// batch advances every stream by one step and returns the batch at ts.
+// Batch advances every stream by one step and returns the batch at ts.
 func (g *Gen) Batch(ts time.Time) pmetric.Metrics {
 	g.Step()
 	md := pmetric.NewMetrics()
