@@ -1,0 +1,311 @@
+package dashboards
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+
+	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
+	"github.com/pulse-otel/pulse/internal/catalog"
+	"github.com/pulse-otel/pulse/internal/testutil"
+)
+
+// labelValues are the values the test data gives each catalog label: the
+// real ones where a KPI selects on them (response="accepted", stat="p95",
+// goal_type="purchase", metric_name="revenue", granularity="daily",
+// present="true", event_type="error_tracking"), two made-up ones elsewhere.
+// internal/metricgen names every value key_N, so its data would leave those
+// panels empty: that is why this test writes its own samples over the
+// catalog's metrics.
+var labelValues = map[string][]string{
+	"action": {"click", "view"}, "app_version": {"1.0.0"}, "category": {"shop", "search"},
+	"cohort": {"2026-11-16", "2026-11-23"}, "content_type": {"text"}, "direction": {"in", "out"},
+	"element_type": {"button"}, "environment": {"production", "staging"}, "error_type": {"timeout"},
+	"event_type": {"user_action", "error_tracking"}, "field": {"user_id", "page"}, "funnel_step": {"1"},
+	"goal_type": {"purchase", "subscription"}, "granularity": {"daily", "hourly"}, "kind": {"event", "response"},
+	"label": {"platform"}, "metric": {"pulse.events"}, "metric_name": {"revenue", "signups"},
+	"model_id": {"ranker", "chat"}, "model_type": {"classifier"}, "model_version": {"v1", "v2"},
+	"period": {"0", "1"}, "platform": {"web", "ios"}, "present": {"true", "false"},
+	"recommendation_type": {"product"}, "response": {"accepted", "modified", "rejected"},
+	"stat": {"average", "p95"}, "unit": {"EUR"}, "window": {"1h", "1d", "7d", "30d"},
+	// Business metrics' revenue is the unsegmented series: these stay
+	// empty (absent) there.
+	"segment": {""}, "channel": {""}, "geography": {""},
+}
+
+// wholes are the metrics that are the denominator of a ratio KPI: they grow
+// (or stand) 100 times higher than the parts, so every ratio stays in [0, 1].
+var wholes = map[string]bool{
+	"pulse.sessions": true, "pulse.recommendations": true, "pulse.session.duration": true,
+	"pulse.sessions.open": true, "pulse.cohort.size": true,
+}
+
+type genSeries struct {
+	lset   labels.Labels
+	ref    storage.SeriesRef
+	kind   catalog.Kind
+	unit   string
+	base   float64
+	bounds []float64
+	bucket int // for _bucket series: index of le; -1 _sum, -2 _count, -3 the sum or gauge
+	value  float64
+}
+
+// catalogSeries lists every series of the catalog (plus the receiver's
+// rejected-items counter of the collector's own telemetry, which a panel
+// reads), with label values from labelValues.
+func catalogSeries() []*genSeries {
+	var out []*genSeries
+	for _, m := range catalog.All() {
+		base := 1.0
+		if wholes[m.Name] {
+			base = 100
+		}
+		var combos [][]labels.Label
+		combos = append(combos, nil)
+		for _, key := range m.Labels {
+			vals := labelValues[key]
+			if key == "platform" && strings.HasPrefix(m.Name, "pulse.business.") {
+				vals = []string{""}
+			}
+			if len(vals) == 0 {
+				vals = []string{key + "_0"}
+			}
+			var next [][]labels.Label
+			for _, c := range combos {
+				for _, v := range vals {
+					next = append(next, append(append([]labels.Label(nil), c...), labels.Label{Name: key, Value: v}))
+				}
+			}
+			combos = next
+		}
+		for _, c := range combos {
+			mk := func(name string, bucket int, extra ...labels.Label) {
+				b := labels.NewBuilder(labels.FromStrings("__name__", name, "job", "shop", "instance", "pulse-0"))
+				for _, l := range append(c, extra...) {
+					b.Set(l.Name, l.Value)
+				}
+				out = append(out, &genSeries{lset: b.Labels(), kind: m.Kind, unit: m.Unit, base: base, bounds: m.Bounds, bucket: bucket})
+			}
+			if m.Kind != catalog.Histogram {
+				mk(m.PromName(), -3)
+				continue
+			}
+			for j := range len(m.Bounds) + 1 {
+				le := "+Inf"
+				if j < len(m.Bounds) {
+					le = strconv.FormatFloat(m.Bounds[j], 'f', -1, 64)
+				}
+				mk(m.PromName()+"_bucket", j, labels.Label{Name: "le", Value: le})
+			}
+			mk(m.PromName()+"_sum", -1)
+			mk(m.PromName()+"_count", -2)
+		}
+	}
+	for _, reason := range []string{"missing", "type"} {
+		out = append(out, &genSeries{lset: labels.FromStrings("__name__", "otelcol_receiver_analytics_rejected_items", "job", "pulse", "endpoint", "events", "reason", reason), kind: catalog.Sum, base: 1, bucket: -3})
+	}
+	return out
+}
+
+// step advances every series: counters and histograms grow, gauges take a
+// value within their unit's range.
+func step(series []*genSeries, rng *rand.Rand) {
+	var n float64 // observations of the current histogram series
+	for _, s := range series {
+		switch {
+		case s.kind == catalog.Sum:
+			s.value += math.Round(s.base * 10 * (0.5 + rng.Float64()))
+		case s.kind == catalog.Gauge:
+			switch s.unit {
+			case "1":
+				s.value = 0.5 + 0.4*rng.Float64()
+			case "%":
+				s.value = 95 + 5*rng.Float64()
+			default:
+				s.value = math.Round(s.base * (10 + 90*rng.Float64()))
+			}
+		case s.bucket == 0:
+			n = math.Round(s.base * 10 * (0.5 + rng.Float64()))
+			s.value += n / 2 // half the observations in the first bucket
+		case s.bucket > 0: // the other half spread evenly; le buckets are cumulative, +Inf holds all
+			s.value += n/2 + n/2*float64(s.bucket)/float64(len(s.bounds))
+		case s.bucket == -1:
+			s.value += n * s.bounds[0] * 0.7
+		case s.bucket == -2:
+			s.value += n
+		}
+	}
+}
+
+// fill writes samples every 10 minutes from start to dense, then every
+// 15 s (the connector's export interval) to end.
+func fill(t *testing.T, dir string, start, dense, end time.Time) {
+	t.Helper()
+	db, err := tsdb.Open(dir, nil, nil, tsdb.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := catalogSeries()
+	rng := rand.New(rand.NewPCG(1, 2))
+	ctx := context.Background()
+	for ts := start; !ts.After(end); {
+		step(series, rng)
+		app := db.AppenderV2(ctx)
+		for _, s := range series {
+			ref, err := app.Append(s.ref, s.lset, 0, ts.UnixMilli(), s.value, nil, nil, storage.AOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.ref = ref
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if ts.Before(dense) {
+			ts = ts.Add(10 * time.Minute)
+		} else {
+			ts = ts.Add(ScrapeInterval)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type promResult struct {
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Data   struct {
+		Result []struct {
+			Values [][2]any `json:"values"`
+			Value  [2]any   `json:"value"`
+		} `json:"result"`
+	} `json:"data"`
+}
+
+// Every query of the built-in dashboards runs against promstore holding
+// catalog-shaped data, at the 5m, 1h, 24h and 7d ranges Grafana asks for
+// (step = range / 1000 points, at least the 15 s scrape interval; Grafana's
+// variables filled in as Grafana fills them): no error, data present, and
+// the values of ratio and percent panels within [0, 1] and [0, 100].
+func TestBuiltinQueriesOnPromstore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a TSDB with 8 days of data")
+	}
+	dir := t.TempDir()
+	end := time.Now().Truncate(time.Minute)
+	fill(t, dir, end.Add(-8*24*time.Hour), end.Add(-2*time.Hour), end)
+
+	cfg := promstoreexporter.NewFactory().CreateDefaultConfig().(*promstoreexporter.Config)
+	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
+	cfg.Directory = dir
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.RetryConfig.Enabled = false
+	ctx := context.Background()
+	exp, err := promstoreexporter.NewFactory().CreateMetrics(ctx, exportertest.NewNopSettings(promstoreexporter.NewFactory().Type()), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.Start(ctx, componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := exp.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	client := &http.Client{Timeout: 30 * time.Second}
+	get := func(path string, v url.Values) (promResult, error) {
+		var r promResult
+		resp, err := client.Get("http://" + cfg.NetAddr.Endpoint + path + "?" + v.Encode())
+		if err != nil {
+			return r, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return r, err
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			return r, fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+		}
+		if r.Status != "success" {
+			return r, fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
+		}
+		return r, nil
+	}
+
+	queries := 0
+	for _, db := range loadBuiltin(t) {
+		for _, w := range db.Layout.Widgets {
+			queries++
+			q, err := w.Query()
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo, hi, bounded := unitRange(q.Unit)
+			for _, rng := range []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+				stepDur := max(rng/1000, ScrapeInterval).Truncate(time.Second)
+				expr := Substitute(q.Expr, rng, stepDur)
+				name := fmt.Sprintf("%s/%s over %s", db.DashboardID, w.ID, rng)
+				v := url.Values{"query": {expr}}
+				var values []string
+				if w.Type == "table" {
+					v.Set("time", strconv.FormatInt(end.Unix(), 10))
+					r, err := get("/api/v1/query", v)
+					if err != nil {
+						t.Errorf("%s: %v\n%s", name, err, expr)
+						continue
+					}
+					for _, s := range r.Data.Result {
+						values = append(values, fmt.Sprint(s.Value[1]))
+					}
+				} else {
+					v.Set("start", strconv.FormatInt(end.Add(-rng).Unix(), 10))
+					v.Set("end", strconv.FormatInt(end.Unix(), 10))
+					v.Set("step", strconv.FormatInt(int64(stepDur.Seconds()), 10))
+					r, err := get("/api/v1/query_range", v)
+					if err != nil {
+						t.Errorf("%s: %v\n%s", name, err, expr)
+						continue
+					}
+					for _, s := range r.Data.Result {
+						for _, p := range s.Values {
+							values = append(values, fmt.Sprint(p[1]))
+						}
+					}
+				}
+				if len(values) == 0 {
+					t.Errorf("%s: no data\n%s", name, expr)
+					continue
+				}
+				for _, s := range values {
+					f, err := strconv.ParseFloat(s, 64)
+					if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || (bounded && (f < lo-1e-9 || f > hi+1e-9)) {
+						t.Errorf("%s: value %s outside the %s range\n%s", name, s, q.Unit, expr)
+						break
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d panel queries at 4 ranges each", queries)
+}
