@@ -53,7 +53,7 @@ func dashboardsCmd(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 		return nil
 	case "validate":
-		return validateDashboards(args[1:], stdout, stderr)
+		return validateDashboards(args[1:], stdout)
 	case "compile":
 		return compileDashboards(args[1:], stdout, stderr)
 	}
@@ -65,7 +65,7 @@ func dashboardsUsageError(msg string) error {
 	return usageError{"dashboards: " + msg + " (see pulsectl dashboards help)"}
 }
 
-func validateDashboards(args []string, stdout, stderr io.Writer) error {
+func validateDashboards(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return dashboardsUsageError("validate: no FILES given")
 	}

@@ -88,7 +88,7 @@ func startPrometheus(t *testing.T, rulesDir string) string {
 		go func() { exited <- cmd.Wait() }()
 		stop := func() {
 			_ = cmd.Process.Kill()
-			<-exited
+			<-exited //nolint:errcheck // killed: the exit status is the kill's
 		}
 		u := "http://" + addr
 		deadline := time.Now().Add(30 * time.Second)

@@ -220,7 +220,6 @@ func TestConnectionCap(t *testing.T) {
 	waitOpen(t, s, 0)
 
 	// Three idle keep-alive connections do not lock a fourth client out.
-	var idle []net.Conn
 	for range 3 {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -228,7 +227,6 @@ func TestConnectionCap(t *testing.T) {
 		}
 		defer c.Close()
 		get(t, c, bufio.NewReader(c))
-		idle = append(idle, c)
 	}
 	c5, err := net.Dial("tcp", addr)
 	if err != nil {

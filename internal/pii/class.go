@@ -158,10 +158,10 @@ func span(s string, p int, f uint32) int {
 	return p
 }
 
-// spanMax is span that stops after max bytes.
-func spanMax(s string, p int, f uint32, max int) int {
-	if len(s)-p > max {
-		s = s[:p+max]
+// spanMax is span that stops after limit bytes.
+func spanMax(s string, p int, f uint32, limit int) int {
+	if len(s)-p > limit {
+		s = s[:p+limit]
 	}
 	return span(s, p, f)
 }

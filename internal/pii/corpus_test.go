@@ -186,12 +186,12 @@ func TestCorpus(t *testing.T) {
 		// Phones have no checksum; a dash-separated MAC address is
 		// written like a product code ("AB-12-CD-34-EF-56"), and the
 		// ambiguous case is masked (the safe side).
-		min := 0.99
+		floor := 0.99
 		if typ == Phone || typ == MACAddress {
-			min = 0.95
+			floor = 0.95
 		}
-		if s.precision() < min || s.recall() < min {
-			t.Errorf("%s: precision %.4f recall %.4f, want both >= %.2f", typ, s.precision(), s.recall(), min)
+		if s.precision() < floor || s.recall() < floor {
+			t.Errorf("%s: precision %.4f recall %.4f, want both >= %.2f", typ, s.precision(), s.recall(), floor)
 		}
 	}
 }

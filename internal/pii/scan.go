@@ -149,12 +149,12 @@ func (sc *Scanner) midWord(dst []Match, s string, i int) ([]Match, int) {
 }
 
 // wordStart returns the start of the word that ends at s[i-1], when it is at
-// most max bytes long; else -1.
-func wordStart(s string, i, max int) int {
+// most limit bytes long; else -1.
+func wordStart(s string, i, limit int) int {
 	w := i
 	for w > 0 && cls[s[w-1]]&cWord != 0 {
 		w--
-		if i-w > max {
+		if i-w > limit {
 			return -1
 		}
 	}

@@ -1,7 +1,6 @@
 package privacyprocessor
 
 import (
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"path/filepath"
 	"testing"
 
@@ -9,12 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor/internal/metadata"
 )
 
 const testKey = "0123456789abcdef0123456789abcdef"
 
 func load(t *testing.T, name string) (*Config, error) {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	err := testutil.LoadConfig(t, filepath.Join("testdata", "config.yaml"), component.NewIDWithName(metadata.Type, name), cfg)
 	return cfg, err
@@ -72,7 +73,7 @@ func TestConfigErrors(t *testing.T) {
 			_, err := load(t, tt.name)
 			require.Error(t, err)
 			for _, w := range tt.want {
-				assert.ErrorContains(t, err, w)
+				require.ErrorContains(t, err, w)
 			}
 			assert.NotContains(t, err.Error(), testKey, "the key must never appear in an error")
 			assert.NotContains(t, err.Error(), "too-short", "the key must never appear in an error")
@@ -85,13 +86,13 @@ func TestKeyFile(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Pseudonymize.KeyFile = filepath.Join(dir, "missing")
 	_, err := cfg.Pseudonymize.loadKey()
-	assert.ErrorContains(t, err, "pseudonymize.key_file")
+	require.ErrorContains(t, err, "pseudonymize.key_file")
 
 	path := filepath.Join(dir, "key")
 	require.NoError(t, writeFile(path, "short\n"))
 	cfg.Pseudonymize.KeyFile = path
 	_, err = cfg.Pseudonymize.loadKey()
-	assert.ErrorContains(t, err, "key too short: 5 bytes")
+	require.ErrorContains(t, err, "key too short: 5 bytes")
 	assert.NotContains(t, err.Error(), "short\n")
 
 	require.NoError(t, writeFile(path, testKey+"\n"))

@@ -3,6 +3,7 @@ package privacyprocessor
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,7 +79,7 @@ func TestIdentifierRule(t *testing.T) {
 		{name: "negative int", set: func(m pcommon.Map) { m.PutInt(schema.AttrUserID, -7) }, want: "-7"},
 		{name: "integral double", set: func(m pcommon.Map) { m.PutDouble(schema.AttrUserID, 4242012346) }, want: "4242012346"},
 		{name: "double 2^60 is its exact value", set: func(m pcommon.Map) { m.PutDouble(schema.AttrUserID, 1<<60) }, want: "1152921504606846976"},
-		{name: "negative zero", set: func(m pcommon.Map) { m.PutDouble(schema.AttrUserID, -0.0) }, want: "0"},
+		{name: "negative zero", set: func(m pcommon.Map) { m.PutDouble(schema.AttrUserID, math.Copysign(0, -1)) }, want: "0"},
 		{name: "string", set: func(m pcommon.Map) { m.PutStr(schema.AttrUserID, "4242012345.0") }, want: "4242012345.0"},
 		{name: "fraction", set: func(m pcommon.Map) { m.PutDouble(schema.AttrUserID, 4242012345.5) }, reason: "invalid_identifier"},
 		{name: "double beyond int64", set: func(m pcommon.Map) { m.PutDouble(schema.AttrUserID, 1<<63) }, reason: "invalid_identifier"},

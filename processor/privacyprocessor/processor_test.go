@@ -3,7 +3,6 @@ package privacyprocessor
 import (
 	"context"
 	"fmt"
-	"github.com/pulse-otel/pulse/internal/testutil"
 	"os"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/pulse-otel/pulse/internal/schema"
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor/internal/metadata"
 )
 
@@ -77,12 +77,13 @@ func only(t *testing.T, ld plog.Logs) pcommon.Map {
 	return ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
 }
 
-func str(m pcommon.Map, k string) (string, bool) {
+// str is the attribute k as a string, "" when it is missing.
+func str(m pcommon.Map, k string) string {
 	v, ok := m.Get(k)
 	if !ok {
-		return "", false
+		return ""
 	}
-	return v.AsString(), true
+	return v.AsString()
 }
 
 func TestConsentLevels(t *testing.T) {
@@ -135,7 +136,7 @@ func TestConsentLevels(t *testing.T) {
 				_, ok := md.Map().Get(k)
 				assert.False(t, ok, "metadata.%s should be removed", k)
 			}
-			lvl, _ := str(attrs, schema.AttrConsentLevel)
+			lvl := str(attrs, schema.AttrConsentLevel)
 			assert.Equal(t, tt.level, lvl)
 			anon, _ := attrs.Get(schema.AttrIsAnonymized)
 			assert.True(t, anon.Bool())
@@ -162,9 +163,9 @@ func TestConsentFailsClosed(t *testing.T) {
 		_, ok := attrs.Get(id)
 		assert.False(t, ok, "%s must be removed at necessary", id)
 	}
-	lvl, _ := str(attrs, schema.AttrConsentLevel)
+	lvl := str(attrs, schema.AttrConsentLevel)
 	assert.Equal(t, "necessary", lvl)
-	d, _ := str(attrs, AttrDecision)
+	d := str(attrs, AttrDecision)
 	assert.Equal(t, "reduced", d)
 }
 
@@ -185,21 +186,21 @@ func TestPseudonymisation(t *testing.T) {
 	out := run(t, p, ld)
 	a := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
 	b := out.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).Attributes()
-	ua, _ := str(a, schema.AttrUserID)
-	ub, _ := str(b, schema.AttrUserID)
+	ua := str(a, schema.AttrUserID)
+	ub := str(b, schema.AttrUserID)
 	assert.Len(t, ua, 32, "128 bits, hex")
 	assert.Equal(t, ua, ub, "same id, same key: same pseudonym (joins work)")
 	assert.NotContains(t, ua, "user-42")
-	da, _ := str(a, schema.AttrDeviceID)
+	da := str(a, schema.AttrDeviceID)
 	assert.NotEqual(t, ua, da)
-	kid, _ := str(a, AttrKeyID)
+	kid := str(a, AttrKeyID)
 	assert.Equal(t, "k1", kid)
 
 	// Another key gives other pseudonyms: a rotation breaks joins across it.
 	p2 := newTest(t, func(c *Config) { c.Pseudonymize.Key = testKey + "-rotated"; c.Pseudonymize.KeyID = "k2" })
 	ld = plog.NewLogs()
 	analyticsEvent(ld, "full", nil)
-	u2, _ := str(only(t, run(t, p2, ld)), schema.AttrUserID)
+	u2 := str(only(t, run(t, p2, ld)), schema.AttrUserID)
 	assert.NotEqual(t, ua, u2)
 }
 
@@ -214,16 +215,16 @@ func TestIPAddresses(t *testing.T) {
 		schema.AttrMetadata:    map[string]any{"ip": "198.51.100.23"},
 	})
 	attrs := only(t, run(t, p, ld))
-	v, _ := str(attrs, "client.address")
+	v := str(attrs, "client.address")
 	assert.Equal(t, "203.0.113.0", v)
-	v, _ = str(attrs, "network.peer.address")
+	v = str(attrs, "network.peer.address")
 	assert.Equal(t, "2001:db8:abcd::", v)
-	v, _ = str(attrs, "source.address")
+	v = str(attrs, "source.address")
 	assert.Equal(t, "203.0.113.0", v)
 	_, ok := attrs.Get("http.client_ip")
 	assert.False(t, ok, "a value that is not an address is removed")
 	md, _ := attrs.Get(schema.AttrMetadata)
-	v, _ = str(md.Map(), "ip")
+	v = str(md.Map(), "ip")
 	assert.Equal(t, "198.51.100.0", v)
 
 	p = newTest(t, func(c *Config) { c.IP.Action = "drop" })
@@ -248,7 +249,7 @@ func TestPIIMasking(t *testing.T) {
 	lr.Body().SetStr("user 123-45-6789 logged in from 10.1.2.3")
 	out := run(t, p, ld)
 	attrs := only(t, out)
-	title, _ := str(attrs, schema.AttrPageTitle)
+	title := str(attrs, schema.AttrPageTitle)
 	assert.Equal(t, "Contact [REDACTED:email] or [REDACTED:phone]", title)
 	md, _ := attrs.Get(schema.AttrMetadata)
 	dump := md.AsString() + out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().AsString()
@@ -273,7 +274,7 @@ func TestPIIActions(t *testing.T) {
 	analyticsEvent(ld, "full", map[string]any{schema.AttrPageTitle: "card 4111111111111111"})
 	out := run(t, p, ld)
 	attrs := only(t, out)
-	title, _ := str(attrs, schema.AttrPageTitle)
+	title := str(attrs, schema.AttrPageTitle)
 	assert.Regexp(t, `^mail \[email:[0-9a-f]{32}\] member \[REDACTED:member_id\]$`, title)
 	_, ok := attrs.Get(schema.AttrFeature)
 	assert.False(t, ok, "drop_attribute removes the attribute")
@@ -291,11 +292,11 @@ func TestSensitiveKeys(t *testing.T) {
 	lr.Attributes().PutEmptyMap(schema.AttrMetadata).PutStr("First-Name", "Ada")
 	attrs := only(t, run(t, p, ld))
 	for k, want := range map[string]string{"user.email": "[REDACTED]", "customer.name": "[REDACTED]", "service.name": "checkout", "host.name": "web-1"} {
-		v, _ := str(attrs, k)
+		v := str(attrs, k)
 		assert.Equal(t, want, v, k)
 	}
 	md, _ := attrs.Get(schema.AttrMetadata)
-	v, _ := str(md.Map(), "First-Name")
+	v := str(md.Map(), "First-Name")
 	assert.Equal(t, "[REDACTED]", v)
 }
 
@@ -358,22 +359,22 @@ func TestTracesAndMetrics(t *testing.T) {
 	span.Attributes().PutStr("url.full", "https://api.example.com/v1?token=abcd1234secretvalue")
 	span.Attributes().PutStr(schema.AttrUserID, "user-42")
 	span.Events().AppendEmpty().Attributes().PutStr("message", "sent to bob@example.com")
-	td, err := p.processTraces(context.Background(), td)
+	_, err := p.processTraces(context.Background(), td)
 	require.NoError(t, err)
-	u, _ := str(span.Attributes(), "url.full")
+	u := str(span.Attributes(), "url.full")
 	assert.NotContains(t, u, "abcd1234secretvalue")
-	uid, _ := str(span.Attributes(), schema.AttrUserID)
+	uid := str(span.Attributes(), schema.AttrUserID)
 	assert.Len(t, uid, 32)
-	msg, _ := str(span.Events().At(0).Attributes(), "message")
+	msg := str(span.Events().At(0).Attributes(), "message")
 	assert.NotContains(t, msg, "bob@example.com")
 
 	md := pmetric.NewMetrics()
 	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
 	dp := m.SetEmptySum().DataPoints().AppendEmpty()
 	dp.Attributes().PutStr("customer", "bob@example.com")
-	md, err = p.processMetrics(context.Background(), md)
+	_, err = p.processMetrics(context.Background(), md)
 	require.NoError(t, err)
-	c, _ := str(dp.Attributes(), "customer")
+	c := str(dp.Attributes(), "customer")
 	assert.Equal(t, "[REDACTED:email]", c)
 }
 

@@ -49,7 +49,7 @@ func TestVersionsAreNotIPs(t *testing.T) {
 		"release.version":         "1.2.3.4 by [REDACTED:email]",
 	}
 	for k, w := range want {
-		v, _ := str(res, k)
+		v := str(res, k)
 		assert.Equal(t, w, v, "resource %s", k)
 	}
 	want = map[string]string{
@@ -59,16 +59,16 @@ func TestVersionsAreNotIPs(t *testing.T) {
 		"conversion":            "[REDACTED:ipv4]",
 	}
 	for k, w := range want {
-		v, _ := str(attrs, k)
+		v := str(attrs, k)
 		assert.Equal(t, w, v, k)
 	}
 	md, _ := attrs.Get(schema.AttrMetadata)
 	for k, w := range map[string]string{"appVersion": "1.2.3.4", "sdk_version": "10.0.0.1", "note": "[REDACTED:ipv4]"} {
-		v, _ := str(md.Map(), k)
+		v := str(md.Map(), k)
 		assert.Equal(t, w, v, "pulse.metadata.%s", k)
 	}
 	nested, _ := md.Map().Get("nested")
-	v, _ := str(nested.Map(), "os.version")
+	v := str(nested.Map(), "os.version")
 	assert.Equal(t, "1.2.3.4", v)
 
 	// Metric data points: the connector's model_version label.
@@ -79,7 +79,7 @@ func TestVersionsAreNotIPs(t *testing.T) {
 	_, err := p.processMetrics(context.Background(), m)
 	require.NoError(t, err)
 	for k, w := range map[string]string{"model_version": "10.0.0.1", "peer": "[REDACTED:ipv4]"} {
-		v, _ := str(dp.Attributes(), k)
+		v := str(dp.Attributes(), k)
 		assert.Equal(t, w, v, k)
 	}
 }
@@ -97,9 +97,9 @@ func TestVersionRuleOrder(t *testing.T) {
 		"raw.version":  "bob@example.com",
 	})
 	attrs := only(t, run(t, p, ld))
-	v, _ := str(attrs, "peer.version")
+	v := str(attrs, "peer.version")
 	assert.Equal(t, "203.0.113.0", v, "an IP attribute is truncated")
-	v, _ = str(attrs, "raw.version")
+	v = str(attrs, "raw.version")
 	assert.Equal(t, "bob@example.com", v, "skip is not scanned at all")
 }
 

@@ -7,10 +7,13 @@ import (
 	"go.opentelemetry.io/collector/component"
 )
 
+// Type is the component type users write in collector configuration.
 var Type = component.MustNewType("privacy")
 
+// ScopeName is the instrumentation scope of the component's own telemetry.
 const ScopeName = "github.com/pulse-otel/pulse/processor/privacyprocessor"
 
+// Stability of each signal the component supports.
 const (
 	LogsStability    = component.StabilityLevelAlpha
 	TracesStability  = component.StabilityLevelAlpha
