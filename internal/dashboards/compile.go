@@ -27,15 +27,23 @@ const PulseTag = "pulse"
 
 var datasourceRef = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + DatasourceVar + "}")}
 
+// GrafanaDashboard is the Grafana dashboard JSON model of schemaVersion 42, which
+// file provisioning and the dashboard HTTP API take. The SDK marks it
+// deprecated in favour of dashboardv2, the Kubernetes-style resource of
+// Grafana 12's new API, which file provisioning does not read.
+type GrafanaDashboard = dashboard.Dashboard //nolint:staticcheck // see above
+
+var newDashboardBuilder = dashboard.NewDashboardBuilder //nolint:staticcheck // builds a GrafanaDashboard
+
 // Build turns a validated definition into a Grafana dashboard
 // (schemaVersion 42).
-func Build(db Dashboard) (dashboard.Dashboard, error) {
+func Build(db Dashboard) (GrafanaDashboard, error) {
 	s := db.Settings
 	tags := slices.Clone(db.Tags)
 	if !slices.Contains(tags, PulseTag) {
 		tags = append(tags, PulseTag)
 	}
-	b := dashboard.NewDashboardBuilder(db.Name).
+	b := newDashboardBuilder(db.Name).
 		Uid(db.DashboardID).
 		Tags(tags).
 		Timezone(s.Timezone).
@@ -63,13 +71,13 @@ func Build(db Dashboard) (dashboard.Dashboard, error) {
 	for i, w := range ws {
 		p, err := panel(w, uint32(i+1), scale)
 		if err != nil {
-			return dashboard.Dashboard{}, fmt.Errorf("dashboard %q: widget %q: %w", db.DashboardID, w.ID, err)
+			return GrafanaDashboard{}, fmt.Errorf("dashboard %q: widget %q: %w", db.DashboardID, w.ID, err)
 		}
 		b.WithPanel(p)
 	}
 	d, err := b.Build()
 	if err := buildErr(err); err != nil {
-		return dashboard.Dashboard{}, fmt.Errorf("dashboard %q: %w", db.DashboardID, err)
+		return GrafanaDashboard{}, fmt.Errorf("dashboard %q: %w", db.DashboardID, err)
 	}
 	return d, nil
 }
@@ -123,8 +131,8 @@ type panelBuilder[B any] interface {
 
 func configure[B panelBuilder[B]](b B, id uint32, q Query, pos dashboard.GridPos, target cog.Builder[variants.Dataquery]) B {
 	b.Id(id).Title(q.Title).Description(q.Description).Datasource(datasourceRef).GridPos(pos).Unit(q.Unit).WithTarget(target)
-	if lo, hi, ok := unitRange(q.Unit); ok {
-		b.Min(lo).Max(hi)
+	if hi, ok := unitMax(q.Unit); ok {
+		b.Min(0).Max(hi)
 	}
 	return b
 }

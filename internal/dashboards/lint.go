@@ -26,13 +26,13 @@ var registerPlugins = sync.OnceFunc(plugins.RegisterDefaultPlugins)
 // leaves every panel nil (the panel's own empty BuildErrors counts as a
 // failure one level up, which then adds no error). So the strict pass only
 // checks, and the dashboard returned comes from the ordinary decoder.
-func Decode(b []byte) (dashboard.Dashboard, error) {
+func Decode(b []byte) (GrafanaDashboard, error) {
 	registerPlugins()
-	var strict dashboard.Dashboard
+	var strict GrafanaDashboard
 	if err := buildErr(strict.UnmarshalJSONStrict(b)); err != nil {
 		return strict, fmt.Errorf("strict decode: %w", err)
 	}
-	var d dashboard.Dashboard
+	var d GrafanaDashboard
 	if err := json.Unmarshal(b, &d); err != nil {
 		return d, fmt.Errorf("decode: %w", err)
 	}
@@ -81,7 +81,7 @@ var rateFuncs = map[string]bool{"rate": true, "irate": true, "increase": true, "
 //     and every rate(), irate(), increase(), delta() and idelta() reads
 //     $__rate_interval;
 //   - panels lie within the 24 columns and do not overlap.
-func Lint(b []byte) (dashboard.Dashboard, error) {
+func Lint(b []byte) (GrafanaDashboard, error) {
 	d, err := Decode(b)
 	if err != nil {
 		return d, err

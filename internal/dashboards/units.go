@@ -49,14 +49,14 @@ func grafanaUnit(ucum string) string {
 	return "short"
 }
 
-// unitRange is the range of values a unit allows: ratios within [0, 1],
-// percentages within [0, 100]; ok is false for units without one.
-func unitRange(u string) (lo, hi float64, ok bool) {
+// unitMax is the largest value a unit allows, from 0: ratios within
+// [0, 1], percentages within [0, 100]; ok is false for units without one.
+func unitMax(u string) (hi float64, ok bool) {
 	switch u {
 	case "percentunit":
-		return 0, 1, true
+		return 1, true
 	case "percent":
-		return 0, 100, true
+		return 100, true
 	}
-	return 0, 0, false
+	return 0, false
 }
