@@ -236,8 +236,9 @@ func PortReady(addr string) func() bool {
 
 // Buffer is a bytes.Buffer safe for a process's writers and its reader.
 type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	shown bool // a failed test's cleanup has logged it
 }
 
 func (b *Buffer) Write(p []byte) (int, error) {
@@ -251,4 +252,14 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// show reports whether b is still to be logged, and marks it logged: the
+// cleanups of several starts sharing one Buffer log it once.
+func (b *Buffer) show() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	first := !b.shown
+	b.shown = true
+	return first
 }

@@ -137,3 +137,9 @@ func TestTail(t *testing.T) {
 		assert.Equal(t, c.want, tail(c.in, c.n), "tail(%q, %d)", c.in, c.n)
 	}
 }
+
+func TestSharedBufferLoggedOnce(t *testing.T) {
+	out := new(Buffer)
+	assert.True(t, out.show())
+	assert.False(t, out.show())
+}

@@ -10,7 +10,8 @@ const tailLines = 200
 
 // StartTest starts spec's command for a test: a start error fails the test,
 // and a cleanup kills the process if it still runs and, when the test
-// failed, logs the tail of its output.
+// failed, logs the tail of its output (once for a Buffer several starts
+// share).
 func StartTest(t testing.TB, spec Spec) *Process {
 	t.Helper()
 	p, err := Start(spec)
@@ -19,7 +20,7 @@ func StartTest(t testing.TB, spec Spec) *Process {
 	}
 	t.Cleanup(func() {
 		p.Kill()
-		if t.Failed() {
+		if b, isBuf := p.out.(*Buffer); t.Failed() && (!isBuf || b.show()) {
 			t.Logf("%s output (last %d lines):\n%s", p.name, tailLines, p.Tail(tailLines))
 		}
 	})
