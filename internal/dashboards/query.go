@@ -43,7 +43,7 @@ func (w Widget) Query() (Query, error) {
 		if s := kpi.Suggest(c.KPI); len(s) > 0 {
 			msg += "; did you mean " + strings.Join(s, ", ") + "?"
 		}
-		return Query{}, fmt.Errorf("%s (pulsectl rules and docs/metrics.md list the KPIs)", msg)
+		return Query{}, fmt.Errorf("%s (docs/metrics.md lists the KPIs)", msg)
 	}
 	q := Query{Unit: grafanaUnit(k.Unit), Title: c.Title, Description: k.Description}
 	window := c.Window
