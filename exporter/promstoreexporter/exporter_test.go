@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
@@ -201,11 +202,16 @@ func TestExportThenQuery(t *testing.T) {
 		})
 		md, err := c.Metadata(ctx, "", "")
 		require.NoError(t, err)
-		assert.Equal(t, map[string][]promv1.Metadata{
+		// The families received, besides internal/catalog's (known from
+		// the start).
+		assert.Len(t, md, len(catalog.All())+3)
+		for name, want := range map[string][]promv1.Metadata{
 			"pulse_latency_seconds": {{Type: "histogram", Unit: "seconds"}},
 			"pulse_queue_depth":     {{Type: "gauge"}},
 			"pulse_requests_total":  {{Type: "counter"}},
-		}, md)
+		} {
+			assert.Equal(t, want, md[name], name)
+		}
 		bi, err := c.Buildinfo(ctx)
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(bi.Version, "3."), bi.Version)
