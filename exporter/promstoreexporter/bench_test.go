@@ -41,6 +41,7 @@ var benchCatalog = metricgen.FromCatalog(
 )
 
 func benchConfig(tb testing.TB, dir string) *Config {
+	tb.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.NetAddr.Endpoint = testutil.FreeAddr(tb)
 	cfg.Directory = dir
@@ -167,6 +168,7 @@ func TestDiskPerSample(t *testing.T) {
 }
 
 func dirSize(t *testing.T, dir string) int64 {
+	t.Helper()
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
 		if err != nil {

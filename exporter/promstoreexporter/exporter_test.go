@@ -32,6 +32,7 @@ import (
 // testConfig has no sending queue, so ConsumeMetrics returns only once the
 // batch is committed, and no retries, so errors surface at once.
 func testConfig(t *testing.T, dir string) *Config {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	cfg.Directory = dir

@@ -139,9 +139,9 @@ func TestCheckQueryText(t *testing.T) {
 		{"1e-3", 1}, // over-counted: an upper bound
 	}
 	for _, tt := range tests {
-		assert.NoError(t, checkQueryText(tt.query, 1<<10, tt.depth), tt.query)
+		require.NoError(t, checkQueryText(tt.query, 1<<10, tt.depth), tt.query)
 		if tt.depth > 0 {
-			assert.Error(t, checkQueryText(tt.query, 1<<10, tt.depth-1), tt.query)
+			require.Error(t, checkQueryText(tt.query, 1<<10, tt.depth-1), tt.query)
 		}
 	}
 	assert.EqualError(t, checkQueryText("up", 1, 10), "query: 2 bytes, more than query.max_length (1)")

@@ -89,7 +89,7 @@ func TestSeriesLimitRefusesNewSeriesOnly(t *testing.T) {
 	// Existing series keep being written; the same new ones are refused.
 	require.NoError(t, p.pushMetrics(ctx, gaugeSeries("old", 8, t0.Add(time.Second))))
 	err = p.pushMetrics(ctx, gaugeSeries("new", 5, t0.Add(time.Second)))
-	assert.ErrorContains(t, err, "refused 3 of 5 samples")
+	require.ErrorContains(t, err, "refused 3 of 5 samples")
 	assert.Equal(t, uint64(10), p.db.Head().NumSeries())
 	assert.Equal(t, int64(6), refusedBy(t, tel, "series_limit"))
 }
@@ -143,7 +143,7 @@ func TestStoreMetricsOnTelemetry(t *testing.T) {
 				v, ok := dp.Attributes.Value(a.Key)
 				found = found || (ok && v == a.Value)
 			}
-			assert.True(t, found, "%s has %s=%s", name, a.Key, a.Value.Emit())
+			assert.True(t, found, "%s has %s=%s", name, a.Key, a.Value.String())
 		}
 	}
 	assert.Equal(t, float64(3), gauge("prometheus_tsdb_head_series"))

@@ -7,10 +7,13 @@ import (
 	"go.opentelemetry.io/collector/component"
 )
 
+// Type is the component type users write in collector configuration.
 var Type = component.MustNewType("promstore")
 
+// ScopeName is the instrumentation scope of the component's own telemetry.
 const ScopeName = "github.com/pulse-otel/pulse/exporter/promstoreexporter"
 
+// Stability of each signal the component supports.
 const (
 	MetricsStability = component.StabilityLevelAlpha
 )
