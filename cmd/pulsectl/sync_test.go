@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -86,39 +87,39 @@ func startPrometheus(t *testing.T, rulesDir string) string {
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		var once gosync.Once
 		stop := func() {
-			_ = cmd.Process.Kill()
-			<-exited //nolint:errcheck // killed: the exit status is the kill's
+			once.Do(func() {
+				_ = cmd.Process.Kill()
+				<-exited //nolint:errcheck // killed: the exit status is the kill's
+			})
 		}
+		t.Cleanup(func() {
+			stop()
+			if t.Failed() {
+				t.Logf("prometheus log:\n%s", logs.String())
+			}
+		})
 		u := "http://" + addr
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		gone := false
+		require.Eventually(t, func() bool {
 			select {
 			case err := <-exited:
 				exited <- err
 				lastErr = fmt.Errorf("prometheus exited: %v\n%s", err, logs.String())
+				gone = true
+				return true
 			default:
-				resp, err := http.Get(u + "/-/ready")
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusOK {
-						t.Cleanup(func() {
-							stop()
-							if t.Failed() {
-								t.Logf("prometheus log:\n%s", logs.String())
-							}
-						})
-						return u
-					}
-				}
-				if time.Now().After(deadline) {
-					stop()
-					t.Fatalf("prometheus at %s not ready after 30s:\n%s", u, logs.String())
-				}
-				time.Sleep(100 * time.Millisecond)
-				continue
 			}
-			break
+			resp, err := http.Get(u + "/-/ready")
+			if err != nil {
+				return false
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}, 30*time.Second, 100*time.Millisecond, "prometheus at %s not ready after 30s", u)
+		if !gone {
+			return u
 		}
 		stop()
 	}
