@@ -1,5 +1,7 @@
 package pii
 
+import "math/bits"
+
 // The byte-class table the scanner runs on, and the small byte helpers the
 // detectors share.
 
@@ -173,4 +175,36 @@ func hasByte(s string, b byte) bool {
 		}
 	}
 	return false
+}
+
+// wordStart returns the start of the word that ends at s[i-1], when it is at
+// most limit bytes long; else -1.
+func wordStart(s string, i, limit int) int {
+	w := i
+	for w > 0 && cls[s[w-1]]&cWord != 0 {
+		w--
+		if i-w > limit {
+			return -1
+		}
+	}
+	return w
+}
+
+// wordEnd returns the end of the word that goes on at s[i]. It looks at
+// eight bytes at a time: words are short, and a loop that ends at an
+// unpredictable byte costs a branch misprediction per word.
+func wordEnd(s string, i int) int {
+	for i+8 <= len(s) {
+		b := s[i : i+8]
+		m := uint64(nonWord[b[0]]) | uint64(nonWord[b[1]])<<8 | uint64(nonWord[b[2]])<<16 | uint64(nonWord[b[3]])<<24 |
+			uint64(nonWord[b[4]])<<32 | uint64(nonWord[b[5]])<<40 | uint64(nonWord[b[6]])<<48 | uint64(nonWord[b[7]])<<56
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(s) && cls[s[i]]&cWord != 0 {
+		i++
+	}
+	return i
 }

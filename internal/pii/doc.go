@@ -232,4 +232,18 @@
 // same tier the longer match wins. A custom pattern is in the lowest tier; its
 // matches, like the built-in ones, are PII rather than context for what
 // follows them.
+//
+// # Why hand-written, not regular expressions
+//
+// The same types written as regular expressions were measured in the same
+// run (docs/benchmarks.md, "Privacy processor: against the contrib
+// redaction processor"; BenchmarkPrivacyClean/PII against
+// BenchmarkRedactionClean/PII with 24 blocked_values patterns, and
+// TestRecallVersusRedaction on testdata/corpus): the processor built on this
+// scanner is 84 to 94 times faster per event, finds more (recall 0.9985
+// against 0.9951) and flags nothing in the 775 texts without PII, where the
+// patterns flag 129 (versions read as IPv4, EAN barcodes as cards, "?key=" in
+// prose). The checks that make the difference (Luhn and IBAN checksums,
+// octet ranges, word boundaries, a key's context) are code a pattern cannot
+// hold, and a clean string costs no allocation (BenchmarkScanClean).
 package pii // import "github.com/pulse-otel/pulse/internal/pii"
