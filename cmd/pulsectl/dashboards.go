@@ -23,13 +23,6 @@ const dashboardsUsage = `usage:
       and DIR/pulse-dashboards.yaml (theme and permissions, which Grafana
       dashboards have no field for). Files no longer defined are removed
       from DIR/dashboards.
-  pulsectl dashboards sync --grafana-url URL [--token TOKEN] [--principals FILE] FILES...
-      Make Grafana's folder Pulse hold exactly the compiled dashboards:
-      create the folder, create or update a dashboard only when it changed,
-      set its permissions from owner, editors, viewers and isPublic (seed
-      user ids mapped to Grafana users or teams by --principals), delete the
-      folder's pulse-tagged dashboards no longer defined. The token defaults
-      to $PULSE_GRAFANA_TOKEN. Prints what changed.
 
 compile flags:
 `
@@ -51,7 +44,7 @@ func newDashboardsFlags(w io.Writer) (*flag.FlagSet, *dashboardsOpts) {
 
 func dashboardsCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return dashboardsUsageError("missing dashboards subcommand (validate, compile, sync)")
+		return dashboardsUsageError("missing dashboards subcommand (validate, compile)")
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -63,8 +56,6 @@ func dashboardsCmd(args []string, stdout, stderr io.Writer) error {
 		return validateDashboards(args[1:], stdout)
 	case "compile":
 		return compileDashboards(args[1:], stdout, stderr)
-	case "sync":
-		return syncDashboards(args[1:], stdout, stderr)
 	}
 	return dashboardsUsageError(fmt.Sprintf("unknown dashboards subcommand %q", args[0]))
 }

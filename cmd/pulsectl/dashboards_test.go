@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,25 +96,5 @@ func TestDashboardsUsage(t *testing.T) {
 	}
 	if code, out, _ := runCmd("dashboards", "help"); code != 0 || !strings.Contains(out, "-datasource-url") {
 		t.Errorf("help: exit %d, stdout %q", code, out)
-	}
-}
-
-func TestDashboardsSyncFlagsAndErrors(t *testing.T) {
-	if code, _, errs := runCmd("dashboards", "sync", builtinDashboards); code != 2 || !strings.Contains(errs, "--grafana-url URL is required") {
-		t.Errorf("no --grafana-url: exit %d, stderr %q", code, errs)
-	}
-	// A Grafana that refuses the token: the error says so, exit 1. The
-	// sync itself is tested in internal/dashboards/grafanasync.
-	var gotAuth string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotAuth = r.Header.Get("Authorization")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"message":"invalid API key"}`))
-	}))
-	defer srv.Close()
-	t.Setenv(TokenEnv, "from-env")
-	code, _, errs := runCmd("dashboards", "sync", "--grafana-url", srv.URL, builtinDashboards)
-	if code != 1 || !strings.Contains(errs, "HTTP 401: invalid API key") || gotAuth != "Bearer from-env" {
-		t.Errorf("exit %d, stderr %q, Authorization %q", code, errs, gotAuth)
 	}
 }
