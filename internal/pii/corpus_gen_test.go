@@ -108,29 +108,20 @@ func (g *gen) nanp() (string, string, string) {
 	return g.digitsFrom(3, "23456789"), g.digitsFrom(3, "23456789"), g.digits(4)
 }
 
+// nanpFormats are the ways phone() writes a North American number (area
+// code, exchange, line); they are its first cases.
+var nanpFormats = [...]string{
+	"(%s) %s-%s", "%s-%s-%s", "%s.%s.%s", "%s %s %s",
+	"+1 %s %s %s", "+1-%s-%s-%s", "+1 (%s) %s-%s",
+}
+
 func (g *gen) phone() string {
-	switch g.r.IntN(24) {
-	case 0:
+	c := g.r.IntN(24)
+	if c < len(nanpFormats) {
 		a, e, n := g.nanp()
-		return fmt.Sprintf("(%s) %s-%s", a, e, n)
-	case 1:
-		a, e, n := g.nanp()
-		return fmt.Sprintf("%s-%s-%s", a, e, n)
-	case 2:
-		a, e, n := g.nanp()
-		return fmt.Sprintf("%s.%s.%s", a, e, n)
-	case 3:
-		a, e, n := g.nanp()
-		return fmt.Sprintf("%s %s %s", a, e, n)
-	case 4:
-		a, e, n := g.nanp()
-		return fmt.Sprintf("+1 %s %s %s", a, e, n)
-	case 5:
-		a, e, n := g.nanp()
-		return fmt.Sprintf("+1-%s-%s-%s", a, e, n)
-	case 6:
-		a, e, n := g.nanp()
-		return fmt.Sprintf("+1 (%s) %s-%s", a, e, n)
+		return fmt.Sprintf(nanpFormats[c], a, e, n)
+	}
+	switch c {
 	case 7:
 		_, e, n := g.nanp()
 		return fmt.Sprintf("1-800-%s-%s", e, n)
