@@ -8,6 +8,8 @@
 #   make bench-components  the components' go benchmarks with their peers
 #   make baseline  bin/otelcol-baseline, the stock-collector benchmark peer (testbed/baseline)
 #   make fuzz   every fuzz target for FUZZTIME each
+#   make lint   gofmt, go vet, go mod tidy -diff, then golangci-lint (.golangci.yml;
+#               make lint-tool installs only the pinned linter as .tools/golangci-lint)
 
 GO        ?= go
 TOOLS     := $(CURDIR)/.tools
