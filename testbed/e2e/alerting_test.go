@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/pulse-otel/pulse/internal/alertrules"
+	"github.com/pulse-otel/pulse/testbed/internal/poll"
 	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
@@ -289,7 +288,7 @@ func TestAlertingEndToEnd(t *testing.T) {
 	wait := func(what string, limit time.Duration, cond func() bool) {
 		t.Helper()
 		// A failed feeder ends the wait too.
-		if !assert.Eventually(t, func() bool { return t.Failed() || cond() }, limit, 250*time.Millisecond) {
+		if !poll.Wait(limit, 250*time.Millisecond, func() bool { return t.Failed() || cond() }) {
 			v, _ := instant(t, "http://"+api, `(sum(rate(pulse_events_total{event_type="error_tracking"}[1m])) or vector(0)) / sum(rate(pulse_events_total[1m]))`)
 			t.Fatalf("no %s within %s (error_rate now %v)", what, limit, v)
 		}

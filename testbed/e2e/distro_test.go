@@ -19,12 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 
+	"github.com/pulse-otel/pulse/testbed/internal/poll"
 	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
@@ -250,10 +250,11 @@ func event(id string, ts int64) string {
 "dataRetentionDays":30,"timestamp":%d,"behavior":{"behaviorType":"interaction","interactionData":{"elementType":"button","clickPosition":{"x":10,"y":20}}}}`, id, ts)
 }
 
-// waitFor polls cond every 50 ms for up to 15 s.
+// waitFor polls cond every 50 ms for up to 15 s, on the test's goroutine
+// (conditions query through helpers that may call t.Fatal).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	require.Eventually(t, cond, 15*time.Second, 50*time.Millisecond, "timed out waiting for %s", what)
+	poll.Until(t, 15*time.Second, 50*time.Millisecond, cond, what)
 }
 
 func TestDistribution(t *testing.T) {

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-
+	"github.com/pulse-otel/pulse/testbed/internal/poll"
 	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
 
@@ -121,7 +120,8 @@ func TestSameSeriesInPromstoreAndPrometheus(t *testing.T) {
 		}
 		return out
 	}
-	if !assert.Eventually(t, func() bool { return len(diff()) == 0 }, 10*time.Second, 200*time.Millisecond, "promstore and Prometheus never agreed") {
+	if !poll.Wait(10*time.Second, 200*time.Millisecond, func() bool { return len(diff()) == 0 }) {
+		t.Error("promstore and Prometheus never agreed in 10s")
 		for _, e := range diff() {
 			t.Error(e)
 		}

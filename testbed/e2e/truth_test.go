@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulse-otel/pulse/internal/kpi"
+	"github.com/pulse-otel/pulse/testbed/internal/poll"
 )
 
 // shippedPromstoreConfig is config/pulse.yaml as shipped, with its
@@ -258,8 +256,7 @@ func runTruth(t *testing.T, m *truthMix, c *collector, otlpHTTP, api string, fam
 		out, problems := compareKPIs(t, m, api)
 		return out, append(problems, checkCatalog(t, api, families, m.families)...)
 	}
-	assert.Eventually(t, func() bool { _, problems := check(); return len(problems) == 0 }, 20*time.Second, 500*time.Millisecond,
-		"the KPIs and the catalog never matched the truth")
+	poll.Wait(20*time.Second, 500*time.Millisecond, func() bool { _, problems := check(); return len(problems) == 0 })
 	out, problems := check()
 	for _, p := range problems {
 		t.Error(p)
@@ -331,7 +328,7 @@ func compareKPIs(t *testing.T, m *truthMix, api string) (map[string]float64, []s
 // 5 s, so a store behind it settles later than promstore.
 func settle(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	require.Eventually(t, cond, time.Minute, 100*time.Millisecond, "timed out waiting for %s", what)
+	poll.Until(t, time.Minute, 100*time.Millisecond, cond, what)
 }
 
 func mustMarshal(v any) []byte {
