@@ -56,7 +56,6 @@ type analyticsConnector struct {
 	cancelLoop context.CancelFunc // ends the loop's export in progress
 	lastFull   time.Time
 	lastSave   time.Time
-	startOnce  sync.Once
 	shutOnce   sync.Once
 	windowList []hll.Window
 
