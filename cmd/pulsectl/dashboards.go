@@ -23,6 +23,9 @@ const dashboardsUsage = `usage:
       and DIR/pulse-dashboards.yaml (theme and permissions, which Grafana
       dashboards have no field for). Files no longer defined are removed
       from DIR/dashboards.
+  pulsectl dashboards sync --grafana-url URL --token TOKEN [--folder NAME] [--users FILE] [--dry-run] DIR
+      Put a compile's DIR (or definition FILES, compiled in memory) into Grafana
+      through its HTTP API; see pulsectl dashboards sync -h and docs/dashboards.md.
 
 compile flags:
 `
@@ -44,7 +47,7 @@ func newDashboardsFlags(w io.Writer) (*flag.FlagSet, *dashboardsOpts) {
 
 func dashboardsCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return dashboardsUsageError("missing dashboards subcommand (validate, compile)")
+		return dashboardsUsageError("missing dashboards subcommand (validate, compile, sync)")
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -56,6 +59,8 @@ func dashboardsCmd(args []string, stdout, stderr io.Writer) error {
 		return validateDashboards(args[1:], stdout)
 	case "compile":
 		return compileDashboards(args[1:], stdout, stderr)
+	case "sync":
+		return syncDashboards(args[1:], stdout, stderr)
 	}
 	return dashboardsUsageError(fmt.Sprintf("unknown dashboards subcommand %q", args[0]))
 }

@@ -41,7 +41,7 @@ const usage = `usage:
       Make the Mimir/Cortex ruler namespace hold exactly the compiled
       groups: POST new and changed groups, DELETE groups that are gone.
   Both print what changed; a run with unchanged input changes nothing.
-  pulsectl dashboards validate|compile ...
+  pulsectl dashboards validate|compile|sync ...
       Dashboard definitions to Grafana; see pulsectl dashboards help.
 
 sync flags:
