@@ -122,6 +122,9 @@ func readDashboard(where string, m dashboards.MetaEntry, read func(string) ([]by
 	if uid, _ := j["uid"].(string); uid != m.UID {
 		return Dashboard{}, fmt.Errorf("%s: uid %q, but %s lists it as %q", p, uid, dashboards.MetaFile, m.UID)
 	}
+	if !uidPattern.MatchString(m.UID) {
+		return Dashboard{}, fmt.Errorf("%s: uid %q: Grafana takes at most 40 letters, digits, - and _", p, m.UID)
+	}
 	title, _ := j["title"].(string)
 	if title == "" {
 		return Dashboard{}, fmt.Errorf("%s: dashboard %s has no title", p, m.UID)
@@ -135,6 +138,10 @@ func readDashboard(where string, m dashboards.MetaEntry, read func(string) ([]by
 	sum := sha256.Sum256(canon)
 	return Dashboard{UID: m.UID, Title: title, Hash: hex.EncodeToString(sum[:8]), Meta: m, json: j}, nil
 }
+
+// uidPattern is what Grafana accepts as a uid (and what needs no escaping
+// in a URL path).
+var uidPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 

@@ -46,6 +46,11 @@ func TestGrafanaErrors(t *testing.T) {
 			want: []string{"dashboard pulse-executive: someone saved it in Grafana while sync ran (version-mismatch); run sync again", "HTTP 412 (version-mismatch)"},
 		},
 		{
+			name: "412 version-mismatch from a concurrent save", synced: true, input: changed,
+			setup: func(g *grafanatest.Server) { g.SavedMeanwhile = "pulse-executive" },
+			want:  []string{"dashboard pulse-executive: someone saved it in Grafana while sync ran (version-mismatch); run sync again"},
+		},
+		{
 			name: "412 name-exists",
 			setup: func(g *grafanatest.Server) {
 				g.AddFolder("pulse", "Pulse")

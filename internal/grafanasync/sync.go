@@ -155,7 +155,7 @@ func (s *syncer) folder(ctx context.Context) (bool, error) {
 	}
 	if s.o.Users != nil {
 		// The folder grants nothing itself: its dashboards' own items decide.
-		set, err := setPermissions(ctx, s.c, "/api/folders/"+url.PathEscape(uid)+"/permissions", []Item{}, exists, s.o.DryRun)
+		set, err := setPermissions(ctx, s.c, "/api/folders/"+uid+"/permissions", []Item{}, exists, s.o.DryRun)
 		if err != nil {
 			return false, fmt.Errorf("folder %s: %w", s.o.Folder, err)
 		}
@@ -186,7 +186,7 @@ func marker(tags []string) (string, bool) {
 }
 
 func (s *syncer) dashboard(ctx context.Context, d Dashboard, perms []Item) error {
-	path := "/api/dashboards/uid/" + url.PathEscape(d.UID)
+	path := "/api/dashboards/uid/" + d.UID
 	var cur current
 	// A dashboard of this uid in another folder is found as well, and moved
 	// by the update.
@@ -289,7 +289,7 @@ func (s *syncer) removeStale(ctx context.Context, dbs []Dashboard) error {
 	}
 	for _, uid := range stale {
 		if !s.o.DryRun {
-			_, err := s.c.do(ctx, http.MethodDelete, "/api/dashboards/uid/"+url.PathEscape(uid), nil, nil, nil, http.StatusOK, http.StatusNotFound)
+			_, err := s.c.do(ctx, http.MethodDelete, "/api/dashboards/uid/"+uid, nil, nil, nil, http.StatusOK, http.StatusNotFound)
 			if err != nil {
 				return fmt.Errorf("dashboard %s: deleting: %w", uid, err)
 			}

@@ -247,3 +247,20 @@ func TestHashIgnoresFormattingIDAndVersion(t *testing.T) {
 	assert.InDelta(t, 5, m["version"], 0)
 	assert.Equal(t, []any{"pulse", a.Marker()}, m["tags"])
 }
+
+func TestDashboardMovedOutOfTheFolderIsMovedBack(t *testing.T) {
+	g := grafanatest.New(t, token)
+	dbs := compiled(t, builtins(t))
+	ctx := context.Background()
+	_, err := Sync(ctx, opts(g, nil), dbs)
+	require.NoError(t, err)
+	g.AddFolder("other", "Other")
+	d, _ := g.Dashboard("pulse-executive")
+	g.PutDashboard("other", d.Model, false) // moved by hand, marker kept
+
+	res, err := Sync(ctx, opts(g, nil), dbs)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"pulse-executive"}, res.Updated)
+	got, _ := g.Dashboard("pulse-executive")
+	assert.Equal(t, "pulse", got.FolderUID)
+}

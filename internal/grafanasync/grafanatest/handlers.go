@@ -105,6 +105,11 @@ func (s *Server) saveDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	version, _ := m["version"].(float64)
 	old, exists := s.dashes[uid]
+	if exists && s.SavedMeanwhile == uid {
+		s.SavedMeanwhile = ""
+		old.Version++
+		old.Model["version"] = old.Version
+	}
 	if exists && old.Provisioned {
 		msg(w, http.StatusBadRequest, "Cannot save provisioned dashboard")
 		return
