@@ -36,20 +36,10 @@ func TestLoadConfig(t *testing.T) {
 	custom.Rules = RulesConfig{Files: []string{"/etc/pulse/rules/*.yaml", "/etc/pulse/extra.yaml"}, EvaluationInterval: 30 * time.Second}
 	custom.Alertmanager = AlertmanagerConfig{URL: "http://alertmanager:9093", Timeout: 5 * time.Second}
 
-	tests := []struct {
-		id       component.ID
-		expected *Config
-	}{
-		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
-		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := createDefaultConfig().(*Config)
-			require.NoError(t, testutil.LoadConfig(t, configPath, tt.id, cfg))
-			assert.Equal(t, tt.expected, cfg)
-		})
-	}
+	testutil.CheckConfigs(t, configPath, createDefaultConfig,
+		testutil.ConfigCase{ID: component.NewID(metadata.Type), Expected: createDefaultConfig().(*Config)},
+		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "custom"), Expected: custom},
+	)
 }
 
 func TestDefaultConfig(t *testing.T) {

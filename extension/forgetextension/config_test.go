@@ -33,20 +33,10 @@ func TestLoadConfig(t *testing.T) {
 	custom.Storage = &storageID
 	custom.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: component.MustNewID("bearertokenauth")}})
 
-	tests := []struct {
-		id       component.ID
-		expected *Config
-	}{
-		{id: component.NewID(metadata.Type), expected: minimal},
-		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := createDefaultConfig().(*Config)
-			require.NoError(t, testutil.LoadConfig(t, configPath, tt.id, cfg))
-			assert.Equal(t, tt.expected, cfg)
-		})
-	}
+	testutil.CheckConfigs(t, configPath, createDefaultConfig,
+		testutil.ConfigCase{ID: component.NewID(metadata.Type), Expected: minimal},
+		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "custom"), Expected: custom},
+	)
 }
 
 func TestDefaultConfig(t *testing.T) {

@@ -30,20 +30,10 @@ func TestLoadConfig(t *testing.T) {
 	custom.MaxConcurrentRequests = 16
 	custom.CORS = configoptional.Some(confighttp.CORSConfig{AllowedOrigins: []string{"https://app.example.com"}})
 
-	tests := []struct {
-		id       component.ID
-		expected *Config
-	}{
-		{id: component.NewID(metadata.Type), expected: createDefaultConfig().(*Config)},
-		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := createDefaultConfig().(*Config)
-			require.NoError(t, testutil.LoadConfig(t, configPath, tt.id, cfg))
-			assert.Equal(t, tt.expected, cfg)
-		})
-	}
+	testutil.CheckConfigs(t, configPath, createDefaultConfig,
+		testutil.ConfigCase{ID: component.NewID(metadata.Type), Expected: createDefaultConfig().(*Config)},
+		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "custom"), Expected: custom},
+	)
 }
 
 var configPath = filepath.Join("testdata", "config.yaml")
