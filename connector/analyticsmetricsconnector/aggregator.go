@@ -20,7 +20,7 @@ type labelSet [maxLabels]string
 
 // boundedLabels take their values from Pulse's own fixed vocabulary, so the
 // per-label value limit does not apply to them.
-var boundedLabels = map[string]bool{lField: true, lPresent: true, lWindow: true, lMetric: true, lLabel: true, lCohort: true, lPeriod: true, lKind: true}
+var boundedLabels = map[string]bool{catalog.LabelField: true, catalog.LabelPresent: true, catalog.LabelWindow: true, catalog.LabelMetric: true, catalog.LabelLabel: true, catalog.LabelCohort: true, catalog.LabelPeriod: true, catalog.LabelKind: true}
 
 // point is one series' cumulative state.
 type point struct {
@@ -51,7 +51,7 @@ type series struct {
 // by label value and series limits. It is not safe for concurrent use; the
 // connector holds its lock.
 type aggregator struct {
-	metrics   [numMetrics]*series
+	metrics   [catalog.NumConnector]*series
 	maxValues int
 	maxSeries int
 	total     int
@@ -68,7 +68,7 @@ func newAggregator(eventLabels []string, maxValues, maxSeries int) *aggregator {
 	for i := range defs {
 		def := &defs[i]
 		labels := def.Labels
-		if i == mEvents {
+		if i == catalog.Events {
 			labels = eventLabels
 		}
 		s := &series{def: def, labels: labels, points: map[labelSet]*point{}, values: make([]map[string]struct{}, len(labels))}
@@ -111,7 +111,7 @@ func (a *aggregator) lookup(s *series, m int, ls labelSet) *point {
 	if p, ok := s.points[ls]; ok {
 		return p
 	}
-	if a.total >= a.maxSeries && m != mOverflow {
+	if a.total >= a.maxSeries && m != catalog.Overflow {
 		for i := range s.labels {
 			ls[i] = otherValue
 		}
@@ -135,7 +135,7 @@ func (a *aggregator) overflow(m, label int) {
 	if label >= 0 {
 		name = a.metrics[m].labels[label]
 	}
-	p := a.get(mOverflow, labelSet{a.metrics[m].def.Name, name})
+	p := a.get(catalog.Overflow, labelSet{a.metrics[m].def.Name, name})
 	p.value++
 	p.dirty = true
 }

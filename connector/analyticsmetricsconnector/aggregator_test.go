@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // exportAt runs one export of a at now and returns its metrics by name.
@@ -50,9 +52,9 @@ func TestFirstExportOfASeriesStartsAtZero(t *testing.T) {
 	web, ios := labelSet{"web"}, labelSet{"ios"}
 
 	a.now = t0
-	a.add(mSessions, web, 3)
-	a.observe(mSessionDuration, web, 12)
-	a.set(mSessionsOpen, web, 5)
+	a.add(catalog.Sessions, web, 3)
+	a.observe(catalog.SessionDuration, web, 12)
+	a.set(catalog.SessionsOpen, web, 5)
 	got := exportAt(a, t1, false)
 
 	assert.Equal(t, []numPoint{{t0, t0, 0}, {t0, t1, 3}}, numPoints(got["pulse.sessions"]), "0 at the start time, then the value")
@@ -63,29 +65,29 @@ func TestFirstExportOfASeriesStartsAtZero(t *testing.T) {
 	assert.Equal(t, uint64(0), zero.Count())
 	assert.True(t, zero.HasSum(), "a sum of 0, not none: else there is no _sum sample")
 	assert.Equal(t, 0.0, zero.Sum())
-	assert.Equal(t, make([]uint64, len(boundsSeconds)+1), zero.BucketCounts().AsRaw())
-	assert.Equal(t, boundsSeconds, zero.ExplicitBounds().AsRaw())
-	assert.Equal(t, "web", func() string { v, _ := zero.Attributes().Get(lPlatform); return v.Str() }())
+	assert.Equal(t, make([]uint64, len(catalog.BoundsSeconds)+1), zero.BucketCounts().AsRaw())
+	assert.Equal(t, catalog.BoundsSeconds, zero.ExplicitBounds().AsRaw())
+	assert.Equal(t, "web", func() string { v, _ := zero.Attributes().Get(catalog.LabelPlatform); return v.Str() }())
 	assert.Equal(t, []pcommon.Timestamp{t0, t1}, []pcommon.Timestamp{first.StartTimestamp(), first.Timestamp()})
 	assert.Equal(t, uint64(1), first.Count())
 	assert.Equal(t, []numPoint{{0, t1, 5}}, numPoints(got["pulse.sessions.open"]), "gauges have no zero point")
 
 	// Later exports write the value only, full or not.
-	a.add(mSessions, web, 1)
+	a.add(catalog.Sessions, web, 1)
 	got = exportAt(a, t2, true)
 	assert.Equal(t, []numPoint{{t0, t2, 4}}, numPoints(got["pulse.sessions"]))
 	assert.Equal(t, 1, got["pulse.session.duration"].Histogram().DataPoints().Len())
 
 	// A series created later gets its own zero, at its own start.
 	a.now = t2 + pcommon.Timestamp(time.Millisecond)
-	a.add(mSessions, ios, 2)
+	a.add(catalog.Sessions, ios, 2)
 	got = exportAt(a, t3, false)
 	assert.Equal(t, []numPoint{{a.now, a.now, 0}, {a.now, t3, 2}}, numPoints(got["pulse.sessions"]), "only the new series is exported, with its zero")
 
 	// No zero when the start is not a millisecond before the export:
 	// Prometheus would see two samples at one timestamp.
 	a.now = t3 + pcommon.Timestamp(100*time.Microsecond)
-	a.add(mSessions, labelSet{"android"}, 1)
+	a.add(catalog.Sessions, labelSet{"android"}, 1)
 	got = exportAt(a, t3+pcommon.Timestamp(900*time.Microsecond), false)
 	assert.Len(t, numPoints(got["pulse.sessions"]), 1)
 }
@@ -130,8 +132,8 @@ func TestFirstExportTranslatesToTwoSamples(t *testing.T) {
 	a := newAggregator(createDefaultConfig().(*Config).EventDimensions, 200, 1000)
 	t0 := pcommon.NewTimestampFromTime(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	a.now = t0
-	a.add(mSessions, labelSet{"web"}, 3)
-	a.observe(mSessionDuration, labelSet{"web"}, 12)
+	a.add(catalog.Sessions, labelSet{"web"}, 3)
+	a.observe(catalog.SessionDuration, labelSet{"web"}, 12)
 	md := pmetric.NewMetrics()
 	a.export(md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty(), t0+pcommon.Timestamp(time.Second), false)
 	tsMap, err := prometheusremotewrite.FromMetrics(md, prometheusremotewrite.Settings{AddMetricSuffixes: true})

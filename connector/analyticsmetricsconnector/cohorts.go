@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // Weekly cohorts (the seed's userCohorts): users grouped by the week they
@@ -97,9 +99,9 @@ func (c *cohorts) export(a *aggregator, now time.Time) {
 			continue
 		}
 		label := weekStart(s.week)
-		a.set(mCohortSize, labelSet{label}, float64(s.size))
+		a.set(catalog.CohortSize, labelSet{label}, float64(s.size))
 		for p := int64(0); p <= cur-s.week && p < numCohorts; p++ {
-			a.set(mCohortActive, labelSet{label, periods[p]}, float64(s.active[p]))
+			a.set(catalog.CohortActive, labelSet{label, periods[p]}, float64(s.active[p]))
 		}
 	}
 }

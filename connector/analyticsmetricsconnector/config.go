@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // Config is the analytics_metrics connector's configuration.
@@ -89,14 +91,14 @@ type RecommendationJoinConfig struct {
 
 // eventDimensions maps each allowed pulse.events label to its attribute.
 var eventDimensions = map[string]string{
-	lEventType:      "pulse.event.type",
-	lCategory:       "pulse.event.category",
-	lAction:         "pulse.event.action",
-	lPlatform:       "pulse.platform",
-	lAppVersion:     "pulse.app.version",
-	"feature":       "pulse.feature",
-	"page":          "pulse.page",
-	"consent_level": "pulse.consent_level",
+	catalog.LabelEventType:  "pulse.event.type",
+	catalog.LabelCategory:   "pulse.event.category",
+	catalog.LabelAction:     "pulse.event.action",
+	catalog.LabelPlatform:   "pulse.platform",
+	catalog.LabelAppVersion: "pulse.app.version",
+	"feature":               "pulse.feature",
+	"page":                  "pulse.page",
+	"consent_level":         "pulse.consent_level",
 }
 
 // forbiddenLabels are user-level identifiers. They can never be labels: the

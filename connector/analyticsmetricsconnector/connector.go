@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/hll"
 	"github.com/pulse-otel/pulse/internal/schema"
 )
@@ -225,31 +226,31 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 	for platform, o := range c.open {
 		if o.dirty {
 			ls := labelSet{platform}
-			c.agg.set(mSessionsOpen, ls, float64(o.sessions))
-			c.agg.set(mSessionsOpenDuration, ls, float64(o.span)/1e9)
-			c.agg.set(mSessionsOpenBounced, ls, float64(o.single))
+			c.agg.set(catalog.SessionsOpen, ls, float64(o.sessions))
+			c.agg.set(catalog.SessionsOpenDuration, ls, float64(o.span)/1e9)
+			c.agg.set(catalog.SessionsOpenBounced, ls, float64(o.single))
 			o.dirty = false
 		}
 	}
 	if c.usersSeenDirty {
-		c.agg.set(mUsersSeen, labelSet{}, float64(c.usersSeen))
+		c.agg.set(catalog.UsersSeen, labelSet{}, float64(c.usersSeen))
 		c.usersSeenDirty = false
 	}
 	for _, w := range c.windowList {
 		if n, err := c.users.Estimate(w.Name, now); err == nil {
-			c.agg.set(mActiveUsers, labelSet{w.Name}, float64(n))
+			c.agg.set(catalog.ActiveUsers, labelSet{w.Name}, float64(n))
 		}
 	}
 	c.cohorts.export(c.agg, now)
 	if c.fieldsDirty {
 		for i, f := range optionalFields {
-			c.agg.set(mFields, labelSet{f.name, "false"}, float64(c.fields[i][0]))
-			c.agg.set(mFields, labelSet{f.name, "true"}, float64(c.fields[i][1]))
+			c.agg.set(catalog.Fields, labelSet{f.name, "false"}, float64(c.fields[i][0]))
+			c.agg.set(catalog.Fields, labelSet{f.name, "true"}, float64(c.fields[i][1]))
 		}
 		c.fieldsDirty = false
 	}
 	for _, t := range c.pending {
-		c.agg.observe(mFreshness, labelSet{}, float64(now.UnixNano()-t)/1e9)
+		c.agg.observe(catalog.Freshness, labelSet{}, float64(now.UnixNano()-t)/1e9)
 	}
 	c.pending = c.pending[:0]
 	rm := md.ResourceMetrics().AppendEmpty()
@@ -347,7 +348,7 @@ func (c *analyticsConnector) consume(ld plog.Logs) int {
 					// carries the same one, unless it was masked as PII.
 					if id, ok := lr.Attributes().Get(schema.AttrEventID); ok && id.Type() == pcommon.ValueTypeStr && usableID(id.Str()) &&
 						c.dedup.seen(kindEvent, id.Str(), nowNS) {
-						c.agg.add(mDuplicates, labelSet{dedupKindNames[kindEvent]}, 1)
+						c.agg.add(catalog.Duplicates, labelSet{dedupKindNames[kindEvent]}, 1)
 					} else {
 						c.event(lr, &res)
 					}

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/schema"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
@@ -184,7 +185,7 @@ func TestSeriesCap(t *testing.T) {
 	c.flush(context.Background(), time.Now(), true)
 	total, series := sumPoints(t, sink, "pulse.events")
 	assert.Equal(t, int64(500), total)
-	assert.LessOrEqual(t, c.agg.total, 100+numMetrics*2, "series stay bounded")
+	assert.LessOrEqual(t, c.agg.total, 100+catalog.NumConnector*2, "series stay bounded")
 	assert.Less(t, len(series), 150)
 }
 

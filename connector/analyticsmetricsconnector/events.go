@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
@@ -178,51 +179,51 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 	for i, attr := range c.eventDim[:len(c.cfg.EventDimensions)] {
 		ls[i] = e.dim(attr)
 	}
-	a.add(mEvents, ls, 1)
+	a.add(catalog.Events, ls, 1)
 	if e.has&hasDuration != 0 {
-		a.observe(mEventDuration, labelSet{e.eventType, e.category, e.platform}, e.duration)
+		a.observe(catalog.EventDuration, labelSet{e.eventType, e.category, e.platform}, e.duration)
 	}
 	if e.has&hasValue != 0 {
-		a.observe(mEventValue, labelSet{e.eventType, e.category}, e.value)
+		a.observe(catalog.EventValue, labelSet{e.eventType, e.category}, e.value)
 	}
 
 	p := labelSet{e.platform}
 	switch e.behavior {
 	case "navigation":
-		a.add(mPageViews, p, 1)
+		a.add(catalog.PageViews, p, 1)
 		if e.has&hasTimeOnPage != 0 {
-			a.observe(mTimeOnPage, p, e.timeOnPage)
+			a.observe(catalog.TimeOnPage, p, e.timeOnPage)
 		}
 		if e.has&hasScroll != 0 {
-			a.observe(mScrollDepth, p, e.scrollDepth)
+			a.observe(catalog.ScrollDepth, p, e.scrollDepth)
 		}
 	case "interaction":
 		n := 1.0
 		if e.has&hasInteractions != 0 {
 			n = e.interactions
 		}
-		a.add(mInteractions, labelSet{e.elementType, e.platform}, n)
+		a.add(catalog.Interactions, labelSet{e.elementType, e.platform}, n)
 	case "engagement":
-		a.add(mEngagements, labelSet{e.contentType, e.platform}, 1)
+		a.add(catalog.Engagements, labelSet{e.contentType, e.platform}, 1)
 		if e.has&hasEngDur != 0 {
-			a.observe(mEngagementDuration, labelSet{e.contentType}, e.engagementDur)
+			a.observe(catalog.EngagementDuration, labelSet{e.contentType}, e.engagementDur)
 		}
 		if e.has&hasCompletion != 0 {
-			a.observe(mEngagementCompletion, labelSet{e.contentType}, e.completion)
+			a.observe(catalog.EngagementCompletion, labelSet{e.contentType}, e.completion)
 		}
 	case "conversion":
-		a.add(mConversions, labelSet{e.goalType, e.funnelStep, e.platform}, 1)
+		a.add(catalog.Conversions, labelSet{e.goalType, e.funnelStep, e.platform}, 1)
 		if e.has&hasConvTime != 0 {
-			a.observe(mConversionTime, labelSet{e.goalType}, e.convTime)
+			a.observe(catalog.ConversionTime, labelSet{e.goalType}, e.convTime)
 		}
 		if e.has&hasGoalValue != 0 {
-			a.add(mConversionValue, labelSet{e.goalType}, e.goalValue)
+			a.add(catalog.ConversionValue, labelSet{e.goalType}, e.goalValue)
 			if e.goalValue > 0 {
-				a.add(mConversionsValued, labelSet{e.goalType}, 1)
+				a.add(catalog.ConversionsValued, labelSet{e.goalType}, 1)
 			}
 		}
 	case "abandonment":
-		a.add(mAbandonments, labelSet{e.category, e.platform}, 1)
+		a.add(catalog.Abandonments, labelSet{e.category, e.platform}, 1)
 	}
 
 	if e.userID != "" {
@@ -236,7 +237,7 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 		if slot.user != e.userID || slot.week != w {
 			isNew := !c.seen.TestAndAddString(e.userID)
 			if isNew {
-				a.add(mNewUsers, p, 1)
+				a.add(catalog.NewUsers, p, 1)
 				c.usersSeen++
 				c.usersSeenDirty = true
 			}
@@ -257,10 +258,10 @@ func (c *analyticsConnector) event(lr plog.LogRecord, res *resourceFields) {
 	}
 	c.fieldsDirty = true
 	if e.has&hasQuality != 0 {
-		a.observe(mQualityScore, labelSet{e.eventType}, e.quality)
+		a.observe(catalog.QualityScore, labelSet{e.eventType}, e.quality)
 	}
 	if obs := int64(lr.ObservedTimestamp()); obs > 0 && t > 0 {
-		a.observe(mTimeliness, p, float64(obs-t)/1e9)
+		a.observe(catalog.Timeliness, p, float64(obs-t)/1e9)
 	}
 	c.notePending(t)
 }
@@ -275,5 +276,5 @@ func (c *analyticsConnector) notePending(t int64) {
 		c.pending = append(c.pending, t)
 		return
 	}
-	c.agg.observe(mFreshness, labelSet{}, float64(time.Now().UnixNano()-t)/1e9)
+	c.agg.observe(catalog.Freshness, labelSet{}, float64(time.Now().UnixNano()-t)/1e9)
 }

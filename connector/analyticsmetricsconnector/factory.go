@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // NewFactory returns the factory of the analytics_metrics connector.
@@ -29,7 +30,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		FlushInterval:      500 * time.Millisecond,
 		FullExportInterval: 15 * time.Second,
-		EventDimensions:    []string{lEventType, lCategory, lAction, lPlatform, lAppVersion},
+		EventDimensions:    []string{catalog.LabelEventType, catalog.LabelCategory, catalog.LabelAction, catalog.LabelPlatform, catalog.LabelAppVersion},
 		MaxValuesPerLabel:  200,
 		MaxSeries:          20000,
 		SessionTimeout:     30 * time.Minute,

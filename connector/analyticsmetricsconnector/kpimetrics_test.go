@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/schema"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
@@ -90,8 +91,8 @@ func TestSessionsConvertedOncePerSession(t *testing.T) {
 	record(ld, "web", schema.EventAnalytics, 10*time.Second, conversion("A", "purchase", 12.0))
 	require.NoError(t, c.ConsumeLogs(ctx, ld))
 	c.flush(ctx, goldenNow, true)
-	assert.Equal(t, map[string]float64{"web": 2}, latest(sink, "pulse.sessions.converted", lPlatform))
-	assert.Equal(t, map[string]float64{"web": 2, "ios": 1}, latest(sink, "pulse.sessions", lPlatform))
+	assert.Equal(t, map[string]float64{"web": 2}, latest(sink, "pulse.sessions.converted", catalog.LabelPlatform))
+	assert.Equal(t, map[string]float64{"web": 2, "ios": 1}, latest(sink, "pulse.sessions", catalog.LabelPlatform))
 }
 
 func TestConversionsValuedCountsGoalValuesAboveZero(t *testing.T) {
@@ -105,7 +106,7 @@ func TestConversionsValuedCountsGoalValuesAboveZero(t *testing.T) {
 	record(ld, "ios", schema.EventAnalytics, 20*time.Second, conversion("B", "subscription", 9.0))
 	require.NoError(t, c.ConsumeLogs(context.Background(), ld))
 	c.flush(context.Background(), goldenNow, true)
-	assert.Equal(t, map[string]float64{"purchase": 2, "subscription": 1}, latest(sink, "pulse.conversions.valued", lGoalType))
+	assert.Equal(t, map[string]float64{"purchase": 2, "subscription": 1}, latest(sink, "pulse.conversions.valued", catalog.LabelGoalType))
 	assert.Equal(t, map[string]float64{"purchase": 4, "signup": 1, "subscription": 1},
 		func() map[string]float64 {
 			out := map[string]float64{}
@@ -113,7 +114,7 @@ func TestConversionsValuedCountsGoalValuesAboveZero(t *testing.T) {
 				ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 				dps := ms.At(indexOf(t, md, "pulse.conversions")).Sum().DataPoints()
 				for i := 0; i < dps.Len(); i++ {
-					g, _ := dps.At(i).Attributes().Get(lGoalType)
+					g, _ := dps.At(i).Attributes().Get(catalog.LabelGoalType)
 					out[g.Str()] = float64(dps.At(i).IntValue())
 				}
 			}
@@ -144,7 +145,7 @@ func TestOpenSessionGauges(t *testing.T) {
 	// the ended sessions are in the ended-session metrics.
 	c.flush(ctx, goldenNow.Add(time.Hour), false)
 	assertOpenSessions(t, sink, map[string]float64{"web": 0, "ios": 0}, map[string]float64{"web": 0, "ios": 0}, map[string]float64{"web": 0, "ios": 0})
-	assert.Equal(t, map[string]float64{"ios": 1}, latest(sink, "pulse.sessions.bounced", lPlatform))
+	assert.Equal(t, map[string]float64{"ios": 1}, latest(sink, "pulse.sessions.bounced", catalog.LabelPlatform))
 }
 
 // The open-session tallies, kept incrementally, equal a recount of the
@@ -235,7 +236,7 @@ func TestUsersSeenCountsTheFilterAcrossRestarts(t *testing.T) {
 // sessions, their duration so far and those with a single event.
 func assertOpenSessions(t *testing.T, sink *consumertest.MetricsSink, open, duration, bounced map[string]float64) {
 	t.Helper()
-	assert.Equal(t, open, latest(sink, "pulse.sessions.open", lPlatform))
-	assert.Equal(t, duration, latest(sink, "pulse.sessions.open.duration", lPlatform))
-	assert.Equal(t, bounced, latest(sink, "pulse.sessions.open.bounced", lPlatform))
+	assert.Equal(t, open, latest(sink, "pulse.sessions.open", catalog.LabelPlatform))
+	assert.Equal(t, duration, latest(sink, "pulse.sessions.open.duration", catalog.LabelPlatform))
+	assert.Equal(t, bounced, latest(sink, "pulse.sessions.open.bounced", catalog.LabelPlatform))
 }

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/schema"
 )
 
@@ -67,7 +68,7 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 	if recID != "" {
 		h = idHash(kindRecommendation, recID) // the join's key; the dedup key is derived
 		if c.dedup.seenHash(rekind(h, kindRecommendation, kind), now.UnixNano()) {
-			a.add(mDuplicates, labelSet{dedupKindNames[kind]}, 1)
+			a.add(catalog.Duplicates, labelSet{dedupKindNames[kind]}, 1)
 			return
 		}
 	}
@@ -80,24 +81,24 @@ func (c *analyticsConnector) recommendation(lr plog.LogRecord, now time.Time) {
 		if ls, ok := c.join.lookup(h, secs); ok && recID != "" {
 			modelID, modelVersion, recType = cmp.Or(modelID, ls[0]), cmp.Or(modelVersion, ls[1]), cmp.Or(recType, ls[2])
 		} else {
-			a.add(mUnjoined, labelSet{response}, 1)
+			a.add(catalog.Unjoined, labelSet{response}, 1)
 		}
 	}
 	short := labelSet{modelID, recType}
 	if full {
-		a.add(mRecommendations, labelSet{modelID, modelVersion, recType}, 1)
+		a.add(catalog.Recommendations, labelSet{modelID, modelVersion, recType}, 1)
 		if has&recHasConfidence != 0 {
-			a.observe(mConfidence, short, conf)
+			a.observe(catalog.Confidence, short, conf)
 		}
 	}
 	if response != "" {
-		a.add(mResponses, labelSet{modelID, modelVersion, recType, response}, 1)
+		a.add(catalog.Responses, labelSet{modelID, modelVersion, recType, response}, 1)
 	}
 	for _, h := range []struct {
 		bit uint32
 		m   int
 		v   float64
-	}{{recHasResponseTime, mResponseTime, respTime}, {recHasRating, mRating, rating}, {recHasViewDuration, mViewDuration, view}, {recHasClickThrough, mClickThrough, ctr}, {recHasCompletion, mCompletion, completion}} {
+	}{{recHasResponseTime, catalog.ResponseTime, respTime}, {recHasRating, catalog.Rating, rating}, {recHasViewDuration, catalog.ViewDuration, view}, {recHasClickThrough, catalog.ClickThrough, ctr}, {recHasCompletion, catalog.Completion, completion}} {
 		if has&h.bit != 0 {
 			a.observe(h.m, short, h.v)
 		}

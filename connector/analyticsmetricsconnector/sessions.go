@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // session is an open session's state.
@@ -63,10 +65,10 @@ func (c *analyticsConnector) endSession(s *session) {
 	}
 	o.dirty = true
 	ls := labelSet{s.platform}
-	c.agg.observe(mSessionDuration, ls, float64(s.last-s.first)/1e9)
-	c.agg.observe(mSessionEvents, ls, float64(s.events))
+	c.agg.observe(catalog.SessionDuration, ls, float64(s.last-s.first)/1e9)
+	c.agg.observe(catalog.SessionEvents, ls, float64(s.events))
 	if s.events == 1 {
-		c.agg.add(mBounces, ls, 1)
+		c.agg.add(catalog.Bounces, ls, 1)
 	}
 }
 
@@ -78,7 +80,7 @@ func (c *analyticsConnector) trackSession(e *event, t int64) {
 		}
 		s = &session{first: t, last: t, platform: e.platform, open: c.openTally(e.platform)}
 		c.sessions[strings.Clone(e.sessionID)] = s
-		c.agg.add(mSessions, labelSet{e.platform}, 1)
+		c.agg.add(catalog.Sessions, labelSet{e.platform}, 1)
 		s.open.sessions++
 	}
 	o := s.open
@@ -95,7 +97,7 @@ func (c *analyticsConnector) trackSession(e *event, t int64) {
 	o.dirty = true
 	if e.behavior == "conversion" && !s.converted {
 		s.converted = true
-		c.agg.add(mSessionsConverted, labelSet{s.platform}, 1)
+		c.agg.add(catalog.SessionsConverted, labelSet{s.platform}, 1)
 	}
 	if e.behavior == "navigation" && e.path != "" {
 		h := maphash.String(c.seed, e.path)
@@ -108,7 +110,7 @@ func (c *analyticsConnector) trackSession(e *event, t int64) {
 			s.pages[s.npages] = h
 			s.npages++
 		}
-		c.agg.add(mUniquePageViews, labelSet{e.platform}, 1)
+		c.agg.add(catalog.UniquePageViews, labelSet{e.platform}, 1)
 	}
 }
 
