@@ -2,8 +2,6 @@ package alertrules
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -14,14 +12,7 @@ import (
 // and the same definitions must always compile to the same bytes, so that
 // a sync of unchanged definitions changes nothing.
 func FuzzAcceptedDefinitionsCompile(f *testing.F) {
-	files, _ := filepath.Glob("../../config/alerts/*")
-	for _, file := range files {
-		if b, err := os.ReadFile(file); err == nil {
-			f.Add(b)
-		}
-	}
-	f.Add([]byte(`{"rules": [{"ruleId": "x"}]}`))
-	f.Add([]byte("- ruleId: a\n  condition: {metric: error_rate, operator: '>', threshold: .Inf}\n"))
+	addDefinitionSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rules, errs := parseFile("fuzz.yaml", b)
 		if len(errs) > 0 || len(rules) == 0 {

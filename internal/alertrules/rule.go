@@ -26,10 +26,7 @@
 // store's system fields (_id, _creationTime) are accepted and ignored.
 package alertrules // import "github.com/pulse-otel/pulse/internal/alertrules"
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/pulse-otel/pulse/internal/seeddef"
 
 // Rule is one alert definition in the seed's alertRules shape.
 type Rule struct {
@@ -103,28 +100,11 @@ const (
 	kindCounter
 )
 
-// FieldError is a validation error of one field of one rule.
-type FieldError struct {
-	File   string
-	Line   int
-	RuleID string // empty when the rule has none (yet)
-	Field  string // path in the rule: condition.metric, notifications[1].channel
-	Msg    string
-}
+// FieldError is a problem with one field of one rule: its Owners name the
+// rule (when it has a ruleId), its Field the path in the rule
+// (condition.metric, notifications[1].channel).
+type FieldError = seeddef.FieldError
 
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.RuleID != "" {
-		fmt.Fprintf(&b, ": rule %q", e.RuleID)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": field %s", e.Field)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// ruleKind is how files and errors name rule definitions: rule
+// "error-rate-high", a file's "rules" list.
+var ruleKind = seeddef.Kind{Name: "rule", Plural: "rules"}

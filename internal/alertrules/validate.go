@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pulse-otel/pulse/internal/kpi"
+	"github.com/pulse-otel/pulse/internal/seeddef"
 )
 
 var (
@@ -22,7 +23,8 @@ func (r *Rule) fieldErr(field, format string, args ...any) error {
 	if l, ok := r.lines[field]; ok {
 		line = l
 	}
-	return &FieldError{File: r.File, Line: line, RuleID: r.RuleID, Field: field, Msg: fmt.Sprintf(format, args...)}
+	owners := []seeddef.Owner{{Kind: ruleKind.Name, ID: r.RuleID}}
+	return &FieldError{File: r.File, Line: line, Owners: owners, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // validate checks the values of a decoded rule.

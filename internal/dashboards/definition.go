@@ -1,9 +1,6 @@
 package dashboards
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/pulse-otel/pulse/internal/seeddef"
 
 // Dashboard is one definition, in the seed's dashboardConfigs shape
 // (createdAt and updatedAt are accepted and dropped).
@@ -97,32 +94,15 @@ const (
 	GrafanaColumns = 24
 )
 
-// FieldError is one problem with a definition: where it is and what is wrong.
-type FieldError struct {
-	File        string
-	Line        int
-	DashboardID string // empty when the dashboard has none (yet)
-	WidgetID    string // empty for dashboard fields
-	Field       string // path in the dashboard: layout.widgets[2].config.kpi
-	Msg         string
-}
+// FieldError is one problem with a definition: where it is and what is
+// wrong. Its Owners name the dashboard and, for a widget's fields, the
+// widget; its Field is the path in the dashboard
+// (layout.widgets[2].config.kpi).
+type FieldError = seeddef.FieldError
 
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.DashboardID != "" {
-		fmt.Fprintf(&b, ": dashboard %q", e.DashboardID)
-	}
-	if e.WidgetID != "" {
-		fmt.Fprintf(&b, ": widget %q", e.WidgetID)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": field %s", e.Field)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// dashboardKind is how files and errors name dashboard definitions:
+// dashboard "shop", a file's "dashboards" list; widgetOwner names a widget
+// after its dashboard.
+var dashboardKind = seeddef.Kind{Name: "dashboard", Plural: "dashboards"}
+
+const widgetOwner = "widget"

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/pulse-otel/pulse/internal/kpi"
+	"github.com/pulse-otel/pulse/internal/seeddef"
 )
 
 // uidPattern is what Grafana accepts as a dashboard UID (at most 40
@@ -18,11 +19,11 @@ import (
 var uidPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 
 func (db Dashboard) fail(w *Widget, line int, field, format string, args ...any) error {
-	e := &FieldError{File: db.File, Line: line, DashboardID: db.DashboardID, Field: field, Msg: fmt.Sprintf(format, args...)}
+	owners := []seeddef.Owner{{Kind: dashboardKind.Name, ID: db.DashboardID}}
 	if w != nil {
-		e.WidgetID = w.ID
+		owners = append(owners, seeddef.Owner{Kind: widgetOwner, ID: w.ID})
 	}
-	return e
+	return &FieldError{File: db.File, Line: line, Owners: owners, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // validate checks what decoding cannot: values, the grid and the queries.
