@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector"
+	"github.com/pulse-otel/pulse/internal/catalog"
 )
 
 // The truth test's mix: what it sends, and the answers computed from it
@@ -863,15 +863,14 @@ func cohortLabel(w int64) string {
 	return time.Unix(w*7*24*3600+4*24*3600, 0).UTC().Format(time.DateOnly)
 }
 
-// catalogBounds returns the bucket bounds of the connector's histogram
+// catalogBounds returns the bucket bounds of the catalog's histogram
 // called name.
 func catalogBounds(name string) []float64 {
-	for _, d := range analyticsmetricsconnector.Catalog() {
-		if d.Name == name {
-			return d.Bounds
-		}
+	m, ok := catalog.ByName(name)
+	if !ok || m.Kind != catalog.Histogram {
+		panic("no catalog histogram " + name)
 	}
-	panic("no catalog histogram " + name)
+	return m.Bounds
 }
 
 // histogramQuantile is PromQL's histogram_quantile over the buckets bounds
