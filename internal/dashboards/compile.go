@@ -36,8 +36,20 @@ type GrafanaDashboard = dashboard.Dashboard //nolint:staticcheck // see above
 var newDashboardBuilder = dashboard.NewDashboardBuilder //nolint:staticcheck // builds a GrafanaDashboard
 
 // Build turns a validated definition into a Grafana dashboard
-// (schemaVersion 42).
+// (schemaVersion 42) whose panels read the recording rules of db alone
+// (RecordingRules of db); CompileAll builds with the rules of all
+// dashboards.
 func Build(db Dashboard) (GrafanaDashboard, error) {
+	rec, err := RecordingRules([]Dashboard{db})
+	if err != nil {
+		return GrafanaDashboard{}, err
+	}
+	return build(db, rec)
+}
+
+// build is Build with the recording rules rec: a panel whose KPI rec
+// records reads the recorded series.
+func build(db Dashboard, rec *Recording) (GrafanaDashboard, error) {
 	s := db.Settings
 	tags := slices.Clone(db.Tags)
 	if !slices.Contains(tags, PulseTag) {
@@ -69,7 +81,7 @@ func Build(db Dashboard) (GrafanaDashboard, error) {
 	})
 	scale := GrafanaColumns / db.Layout.GridSize.Columns
 	for i, w := range ws {
-		p, err := panel(w, uint32(i+1), scale)
+		p, err := panel(w, uint32(i+1), scale, rec)
 		if err != nil {
 			return GrafanaDashboard{}, fmt.Errorf("dashboard %q: widget %q: %w", db.DashboardID, w.ID, err)
 		}
@@ -92,12 +104,17 @@ func buildErr(err error) error {
 	return err
 }
 
-// Compile returns the Grafana dashboard JSON of db, indented.
+// Compile returns the Grafana dashboard JSON of db, indented, built as
+// Build builds it.
 func Compile(db Dashboard) ([]byte, error) {
 	d, err := Build(db)
 	if err != nil {
 		return nil, err
 	}
+	return marshalDashboard(d)
+}
+
+func marshalDashboard(d GrafanaDashboard) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -129,15 +146,23 @@ type panelBuilder[B any] interface {
 	WithTarget(cog.Builder[variants.Dataquery]) B
 }
 
-func configure[B panelBuilder[B]](b B, id uint32, q Query, pos dashboard.GridPos, target cog.Builder[variants.Dataquery]) B {
-	b.Id(id).Title(q.Title).Description(q.Description).Datasource(datasourceRef).GridPos(pos).Unit(q.Unit).WithTarget(target)
+func configure[B panelBuilder[B]](b B, id uint32, q Query, pos dashboard.GridPos, targets []*prometheus.DataqueryBuilder) B {
+	b.Id(id).Title(q.Title).Description(q.Description).Datasource(datasourceRef).GridPos(pos).Unit(q.Unit)
+	for _, t := range targets {
+		b.WithTarget(t)
+	}
 	if hi, ok := unitMax(q.Unit); ok {
 		b.Min(0).Max(hi)
 	}
 	return b
 }
 
-func panel(w Widget, id uint32, scale int) (cog.Builder[dashboard.Panel], error) {
+// RawRefID is the refId of the hidden query a panel that reads a recorded
+// series keeps the KPI's own expression in: unhide it (and hide A) to draw
+// the panel from a store without the recording rules.
+const RawRefID = "raw"
+
+func panel(w Widget, id uint32, scale int, rec *Recording) (cog.Builder[dashboard.Panel], error) {
 	q, err := w.Query()
 	if err != nil {
 		return nil, err
@@ -146,44 +171,78 @@ func panel(w Widget, id uint32, scale int) (cog.Builder[dashboard.Panel], error)
 		X: uint32(w.Position.X * scale), Y: uint32(w.Position.Y),
 		W: uint32(w.Position.Width * scale), H: uint32(w.Position.Height),
 	}
-	target := prometheus.NewDataqueryBuilder().
-		RefId("A").
-		Datasource(datasourceRef).
-		Expr(q.Expr).
-		EditorMode(prometheus.QueryEditorModeCode)
-	if q.Legend != "" {
-		target.LegendFormat(q.Legend)
+	newTarget := func(refID, expr string) *prometheus.DataqueryBuilder {
+		t := prometheus.NewDataqueryBuilder().
+			RefId(refID).
+			Datasource(datasourceRef).
+			Expr(expr).
+			EditorMode(prometheus.QueryEditorModeCode)
+		if q.Legend != "" {
+			t.LegendFormat(q.Legend)
+		}
+		return t
+	}
+	var raw *prometheus.DataqueryBuilder
+	target := newTarget("A", q.Expr)
+	if name, ok := rec.Name(q.Expr); ok && w.Config.KPI != "" {
+		target = newTarget("A", name)
+		raw = newTarget(RawRefID, q.Expr).Hide(true)
+	}
+	return typedPanel(w.Type, id, q, pos, target, raw), nil
+}
+
+// typedPanel builds the panel of a widget type around its query target
+// (and the hidden raw one, if any).
+func typedPanel(typ string, id uint32, q Query, pos dashboard.GridPos, target, raw *prometheus.DataqueryBuilder) cog.Builder[dashboard.Panel] {
+	targets := []*prometheus.DataqueryBuilder{target}
+	if raw != nil {
+		targets = append(targets, raw)
+	}
+	each := func(f func(*prometheus.DataqueryBuilder)) {
+		for _, t := range targets {
+			f(t)
+		}
 	}
 	// Stat and gauge panels reduce a range query to its last value rather
 	// than send an instant query: range queries over an aligned step hit
 	// the store's range cache, and the sparkline comes for free.
 	last := common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})
-	switch w.Type {
+	switch typ {
 	case "stat":
-		target.Range()
-		return configure(stat.NewPanelBuilder(), id, q, pos, target).ReduceOptions(last), nil
+		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
+		return configure(stat.NewPanelBuilder(), id, q, pos, targets).ReduceOptions(last)
 	case "gauge":
-		target.Range()
-		return configure(gauge.NewPanelBuilder(), id, q, pos, target).ReduceOptions(last), nil
+		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
+		return configure(gauge.NewPanelBuilder(), id, q, pos, targets).ReduceOptions(last)
 	case "table":
-		target.Instant().Format(prometheus.PromQueryFormatTable)
+		each(func(t *prometheus.DataqueryBuilder) { t.Instant().Format(prometheus.PromQueryFormatTable) })
 		// The footer's reducer is a required field the builder leaves null.
 		footer := common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"lastNotNull"})
-		return configure(table.NewPanelBuilder(), id, q, pos, target).Footer(footer), nil
+		return configure(table.NewPanelBuilder(), id, q, pos, targets).Footer(footer)
 	default:
-		target.Range()
-		return configure(timeseries.NewPanelBuilder(), id, q, pos, target), nil
+		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
+		return configure(timeseries.NewPanelBuilder(), id, q, pos, targets)
 	}
 }
 
 // CompileAll compiles dbs into the files of an output directory, by path
-// relative to it: DashboardsDir/<dashboardId>.json, ProviderFile,
-// DatasourceFile and MetaFile. Every dashboard file passes Lint.
+// relative to it: DashboardsDir/<dashboardId>.json, RecordingFile (the
+// recording rules the panels read), ProviderFile, DatasourceFile and
+// MetaFile. Every dashboard file passes Lint.
 func CompileAll(dbs []Dashboard, o ProvisioningOptions) (map[string][]byte, error) {
 	out := map[string][]byte{}
+	rec, err := RecordingRules(dbs)
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
 	for _, db := range dbs {
-		b, err := Compile(db)
+		d, err := build(db, rec)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		b, err := marshalDashboard(d)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -197,7 +256,9 @@ func CompileAll(dbs []Dashboard, o ProvisioningOptions) (map[string][]byte, erro
 	if err := LintAll(out); err != nil {
 		return nil, err
 	}
-	var err error
+	if out[RecordingFile], err = rec.Marshal(); err != nil {
+		return nil, err
+	}
 	if out[ProviderFile], err = Provider(o); err != nil {
 		return nil, err
 	}
