@@ -19,10 +19,12 @@ const dashboardsUsage = `usage:
       in the seed's dashboardConfigs shape; see docs/dashboards.md).
   pulsectl dashboards compile --out DIR [flags] FILES...
       Write DIR/dashboards/<dashboardId>.json (Grafana dashboards),
-      DIR/provisioning/dashboards/pulse.yaml, DIR/provisioning/datasources/pulse.yaml
-      and DIR/pulse-dashboards.yaml (theme and permissions, which Grafana
-      dashboards have no field for). Files no longer defined are removed
-      from DIR/dashboards.
+      DIR/provisioning/dashboards/pulse.yaml, DIR/provisioning/datasources/pulse.yaml,
+      DIR/pulse-dashboards.yaml (theme and permissions, which Grafana
+      dashboards have no field for) and DIR/rules/recording.yaml (recording
+      rules for the KPIs the panels read and the daily summary, for promstore's
+      or a ruler's rule files). Files no longer defined are removed from
+      DIR/dashboards.
   pulsectl dashboards sync --grafana-url URL --token TOKEN [--folder NAME] [--users FILE] [--dry-run] DIR
       Put a compile's DIR (or definition FILES, compiled in memory) into Grafana
       through its HTTP API; see pulsectl dashboards sync -h and docs/dashboards.md.

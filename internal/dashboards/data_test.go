@@ -9,12 +9,18 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -201,11 +207,110 @@ type promResult struct {
 	} `json:"data"`
 }
 
+// panelQuery is one query a compiled panel sends, with a recorded series
+// replaced by the expression its rule records.
+type panelQuery struct {
+	name, expr, unit string
+	instant          bool
+}
+
+// builtinPanelQueries are the queries the compiled built-in dashboards
+// send (their visible targets). A panel that reads a recorded series is
+// checked through the rule's expression: the recorded value at each
+// evaluation is that expression's value then, and a range query over it
+// proves what the panel draws once the rules have run as long as the range.
+func builtinPanelQueries(t *testing.T) ([]panelQuery, *Recording) {
+	t.Helper()
+	dbs := loadBuiltin(t)
+	rec, err := RecordingRules(dbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := CompileAll(dbs, ProvisioningOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []panelQuery
+	recorded := 0
+	for _, db := range dbs {
+		d, err := Decode(files[DashboardsDir+"/"+db.DashboardID+".json"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range d.Panels {
+			unit := deref(p.Panel.FieldConfig.Defaults.Unit)
+			for _, tg := range p.Panel.Targets {
+				q := tg.(*prometheus.Dataquery)
+				if deref(q.Hide) {
+					continue
+				}
+				expr := q.Expr
+				if e, ok := rec.Expr(expr); ok {
+					expr = e
+					recorded++
+				}
+				out = append(out, panelQuery{name: db.DashboardID + "/" + deref(p.Panel.Title), expr: expr, unit: unit, instant: deref(q.Instant)})
+			}
+		}
+	}
+	if recorded == 0 {
+		t.Fatal("no panel reads a recorded series")
+	}
+	return out, rec
+}
+
+// promstoreClient queries a promstore's HTTP API.
+type promstoreClient struct {
+	addr   string
+	client *http.Client
+}
+
+func (c promstoreClient) get(path string, v url.Values) (promResult, error) {
+	var r promResult
+	resp, err := c.client.Get("http://" + c.addr + path + "?" + v.Encode())
+	if err != nil {
+		return r, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r, fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+	}
+	if r.Status != "success" {
+		return r, fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
+	}
+	return r, nil
+}
+
+// instant is the values of an instant query at ts.
+func (c promstoreClient) instant(expr string, ts float64) ([]float64, error) {
+	r, err := c.get("/api/v1/query", url.Values{"query": {expr}, "time": {strconv.FormatFloat(ts, 'f', -1, 64)}})
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for _, s := range r.Data.Result {
+		f, err := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // Every query of the built-in dashboards runs against promstore holding
 // catalog-shaped data, at the 5m, 1h, 24h and 7d ranges Grafana asks for
 // (step = range / 1000 points, at least the 15 s scrape interval; Grafana's
 // variables filled in as Grafana fills them): no error, data present, and
 // the values of ratio and percent panels within [0, 1] and [0, 100].
+// Before that, promstore evaluates the compiled recording rules (every 15 s
+// here instead of every minute and day) and every recorded series holds
+// what its expression gives at the evaluation's time.
 func TestBuiltinQueriesOnPromstore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a TSDB with 8 days of data")
@@ -213,12 +318,29 @@ func TestBuiltinQueriesOnPromstore(t *testing.T) {
 	dir := t.TempDir()
 	end := time.Now().Truncate(time.Minute)
 	fill(t, dir, end.Add(-8*24*time.Hour), end.Add(-2*time.Hour), end)
+	queries, rec := builtinPanelQueries(t)
+
+	fast := *rec
+	fast.Groups.Groups = slices.Clone(rec.Groups.Groups)
+	for i := range fast.Groups.Groups {
+		fast.Groups.Groups[i].Interval = model.Duration(15 * time.Second)
+	}
+	rules, err := fast.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesFile := filepath.Join(t.TempDir(), "recording.yaml")
+	if err := os.WriteFile(rulesFile, rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	cfg := promstoreexporter.NewFactory().CreateDefaultConfig().(*promstoreexporter.Config)
 	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	cfg.Directory = dir
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.RetryConfig.Enabled = false
+	cfg.Rules.Files = []string{rulesFile}
+	cfg.Rules.EvaluationInterval = 15 * time.Second
 	ctx := context.Background()
 	exp, err := promstoreexporter.NewFactory().CreateMetrics(ctx, exportertest.NewNopSettings(promstoreexporter.NewFactory().Type()), cfg)
 	if err != nil {
@@ -232,80 +354,103 @@ func TestBuiltinQueriesOnPromstore(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	client := &http.Client{Timeout: 30 * time.Second}
-	get := func(path string, v url.Values) (promResult, error) {
-		var r promResult
-		resp, err := client.Get("http://" + cfg.NetAddr.Endpoint + path + "?" + v.Encode())
-		if err != nil {
-			return r, err
-		}
-		defer func() { _ = resp.Body.Close() }()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return r, err
-		}
-		if err := json.Unmarshal(body, &r); err != nil {
-			return r, fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
-		}
-		if r.Status != "success" {
-			return r, fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
-		}
-		return r, nil
-	}
+	c := promstoreClient{addr: cfg.NetAddr.Endpoint, client: &http.Client{Timeout: 30 * time.Second}}
 
-	queries := 0
-	for _, db := range loadBuiltin(t) {
-		for _, w := range db.Layout.Widgets {
-			queries++
-			q, err := w.Query()
-			if err != nil {
-				t.Fatal(err)
-			}
-			hi, bounded := unitMax(q.Unit)
-			for _, rng := range []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
-				stepDur := max(rng/1000, ScrapeInterval).Truncate(time.Second)
-				expr := Substitute(q.Expr, rng, stepDur)
-				name := fmt.Sprintf("%s/%s over %s", db.DashboardID, w.ID, rng)
-				v := url.Values{"query": {expr}}
-				var values []string
-				if w.Type == "table" {
-					v.Set("time", strconv.FormatInt(end.Unix(), 10))
-					r, err := get("/api/v1/query", v)
-					if err != nil {
-						t.Errorf("%s: %v\n%s", name, err, expr)
-						continue
-					}
-					for _, s := range r.Data.Result {
-						values = append(values, fmt.Sprint(s.Value[1]))
-					}
-				} else {
-					v.Set("start", strconv.FormatInt(end.Add(-rng).Unix(), 10))
-					v.Set("end", strconv.FormatInt(end.Unix(), 10))
-					v.Set("step", strconv.FormatInt(int64(stepDur.Seconds()), 10))
-					r, err := get("/api/v1/query_range", v)
-					if err != nil {
-						t.Errorf("%s: %v\n%s", name, err, expr)
-						continue
-					}
-					for _, s := range r.Data.Result {
-						for _, p := range s.Values {
-							values = append(values, fmt.Sprint(p[1]))
-						}
-					}
-				}
-				if len(values) == 0 {
-					t.Errorf("%s: no data\n%s", name, expr)
+	checkRecorded(t, c, fast)
+
+	for _, q := range queries {
+		hi, bounded := unitMax(q.unit)
+		for _, rng := range []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+			stepDur := max(rng/1000, ScrapeInterval).Truncate(time.Second)
+			expr := Substitute(q.expr, rng, stepDur)
+			name := fmt.Sprintf("%s over %s", q.name, rng)
+			v := url.Values{"query": {expr}}
+			var values []string
+			if q.instant {
+				v.Set("time", strconv.FormatInt(end.Unix(), 10))
+				r, err := c.get("/api/v1/query", v)
+				if err != nil {
+					t.Errorf("%s: %v\n%s", name, err, expr)
 					continue
 				}
-				for _, s := range values {
-					f, err := strconv.ParseFloat(s, 64)
-					if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || (bounded && (f < -1e-9 || f > hi+1e-9)) {
-						t.Errorf("%s: value %s outside the %s range\n%s", name, s, q.Unit, expr)
-						break
+				for _, s := range r.Data.Result {
+					values = append(values, fmt.Sprint(s.Value[1]))
+				}
+			} else {
+				v.Set("start", strconv.FormatInt(end.Add(-rng).Unix(), 10))
+				v.Set("end", strconv.FormatInt(end.Unix(), 10))
+				v.Set("step", strconv.FormatInt(int64(stepDur.Seconds()), 10))
+				r, err := c.get("/api/v1/query_range", v)
+				if err != nil {
+					t.Errorf("%s: %v\n%s", name, err, expr)
+					continue
+				}
+				for _, s := range r.Data.Result {
+					for _, p := range s.Values {
+						values = append(values, fmt.Sprint(p[1]))
 					}
+				}
+			}
+			if len(values) == 0 {
+				t.Errorf("%s: no data\n%s", name, expr)
+				continue
+			}
+			for _, s := range values {
+				f, err := strconv.ParseFloat(s, 64)
+				if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || (bounded && (f < -1e-9 || f > hi+1e-9)) {
+					t.Errorf("%s: value %s outside the %s range\n%s", name, s, q.unit, expr)
+					break
 				}
 			}
 		}
 	}
-	t.Logf("%d panel queries at 4 ranges each", queries)
+	t.Logf("%d panel queries at 4 ranges each", len(queries))
+}
+
+// checkRecorded waits (at most a minute) until every rule of rec has
+// recorded a series, then compares each with its expression at the time
+// of the recorded sample.
+func checkRecorded(t *testing.T, c promstoreClient, rec Recording) {
+	t.Helper()
+	var rules []rulefmt.Rule
+	for _, g := range rec.Groups.Groups {
+		rules = append(rules, g.Rules...)
+	}
+	deadline := time.Now().Add(time.Minute)
+	pending := rules
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		var still []rulefmt.Rule
+		for _, r := range pending {
+			ts, err := c.instant("timestamp("+r.Record+")", float64(time.Now().Unix()))
+			if err != nil {
+				t.Fatalf("%s: %v", r.Record, err)
+			}
+			if len(ts) == 0 {
+				still = append(still, r)
+				continue
+			}
+			got, err := c.instant(r.Record, ts[0])
+			if err != nil {
+				t.Fatalf("%s: %v", r.Record, err)
+			}
+			want, err := c.instant(r.Expr, ts[0])
+			if err != nil {
+				t.Fatalf("%s: %v", r.Expr, err)
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s: %d series at %v, its expression gives %d", r.Record, len(got), ts[0], len(want))
+				continue
+			}
+			for i := range got {
+				if math.Abs(got[i]-want[i]) > 1e-9*math.Max(1, math.Abs(want[i])) {
+					t.Errorf("%s = %v at %v, its expression gives %v", r.Record, got[i], ts[0], want[i])
+				}
+			}
+		}
+		pending = still
+	}
+	for _, r := range pending {
+		t.Errorf("%s: promstore recorded nothing within a minute\n%s", r.Record, r.Expr)
+	}
 }
