@@ -1,7 +1,8 @@
 // Package dashboards compiles dashboard definitions in the seed's
 // dashboardConfigs shape (YAML or JSON, see docs/dashboards.md) into Grafana
-// dashboard JSON, file-provisioning files and a sidecar with the fields
-// Grafana has no place for (theme, permissions).
+// dashboard JSON, file-provisioning files, a sidecar with the fields
+// Grafana has no place for (theme, permissions) and the recording rules
+// the panels read (recording.go).
 //
 // A widget either names a KPI of internal/kpi, which gives the query, the
 // unit and the description, or brings its own PromQL, legend and unit. The
