@@ -363,3 +363,56 @@ func TestRecordingTestWantNamesRules(t *testing.T) {
 		}
 	}
 }
+
+// A KPI and window on two dashboards, and two KPIs with one expression,
+// are recorded once, in the group of the first dashboard by dashboardId,
+// and both dashboards' panels read that series.
+func TestRecordingDeduplicates(t *testing.T) {
+	def := func(id, kpi1, kpi2 string) string {
+		return `dashboardId: ` + id + `
+name: ` + id + `
+type: custom
+layout:
+  gridSize: {columns: 12, rows: 4}
+  widgets:
+    - {id: a, type: stat, position: {x: 0, y: 0, width: 4, height: 4}, config: {kpi: ` + kpi1 + `, window: 1d}}
+    - {id: b, type: stat, position: {x: 4, y: 0, width: 4, height: 4}, config: {kpi: ` + kpi2 + `, window: 24h}}
+    - {id: c, type: stat, position: {x: 8, y: 0, width: 4, height: 4}, config: {kpi: events_per_second}}
+`
+	}
+	var dbs []Dashboard
+	for _, src := range []string{def("b", "avg_time_on_site", "acceptance_rate"), def("a", "avg_session_duration", "acceptance_rate")} {
+		d, errs := Parse("x.yaml", []byte(src))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		dbs = append(dbs, d...)
+	}
+	rec, err := RecordingRules(dbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range rec.Groups.Groups {
+		if g.Name == DailySummaryGroup {
+			continue
+		}
+		for _, r := range g.Rules {
+			got = append(got, g.Name+" "+r.Record)
+		}
+	}
+	want := []string{"pulse_dashboard_a pulse:kpi_acceptance_rate:1d", "pulse_dashboard_a pulse:kpi_avg_session_duration:1d"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rules %q, want %q", got, want)
+	}
+	files, err := CompileAll(dbs, ProvisioningOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := string(files[DashboardsDir+"/b.json"])
+	for _, s := range []string{`"expr": "pulse:kpi_avg_session_duration:1d"`, `"expr": "pulse:kpi_acceptance_rate:1d"`} {
+		if !strings.Contains(b, s) {
+			t.Errorf("dashboard b does not read %s", s)
+		}
+	}
+}
