@@ -218,7 +218,15 @@ func typedPanel(typ string, id uint32, q Query, pos dashboard.GridPos, target, r
 		each(func(t *prometheus.DataqueryBuilder) { t.Instant().Format(prometheus.PromQueryFormatTable) })
 		// The footer's reducer is a required field the builder leaves null.
 		footer := common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"lastNotNull"})
-		return configure(table.NewPanelBuilder(), id, q, pos, targets).Footer(footer)
+		b := configure(table.NewPanelBuilder(), id, q, pos, targets).Footer(footer)
+		if raw != nil {
+			// A recorded series has a name, which the table would show as
+			// a __name__ column; the KPI's own result has none.
+			b.WithTransformation(dashboard.DataTransformerConfig{
+				Id: "organize", Options: map[string]any{"excludeByName": map[string]bool{"__name__": true}},
+			})
+		}
+		return b
 	default:
 		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
 		return configure(timeseries.NewPanelBuilder(), id, q, pos, targets)

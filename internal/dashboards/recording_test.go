@@ -139,6 +139,9 @@ func TestPanelsReadRecordedSeries(t *testing.T) {
 		}
 		byTitle := map[string][]*prometheus.Dataquery{}
 		for _, p := range d.Panels {
+			if p.Panel.Type == "table" && len(p.Panel.Targets) == 2 && (len(p.Panel.Transformations) != 1 || p.Panel.Transformations[0].Id != "organize") {
+				t.Errorf("%s: table %q of a recorded series does not hide its __name__ column", db.DashboardID, deref(p.Panel.Title))
+			}
 			for _, tg := range p.Panel.Targets {
 				byTitle[deref(p.Panel.Title)] = append(byTitle[deref(p.Panel.Title)], tg.(*prometheus.Dataquery))
 			}
