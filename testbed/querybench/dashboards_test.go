@@ -53,7 +53,10 @@ import (
 // QUERYBENCH_DAYS (30), QUERYBENCH_STEP (1m: the fill's resolution),
 // QUERYBENCH_DENSE (24h: the last stretch at the connector's 15 s),
 // QUERYBENCH_BASELINE (30s of ingest alone), QUERYBENCH_PX (1000: a
-// panel's width in pixels, Grafana's maxDataPoints).
+// panel's width in pixels, Grafana's maxDataPoints), QUERYBENCH_RULE_STEP
+// (5m: the recording rules' backfilled resolution; promstore evaluates
+// them every minute during the run), QUERYBENCH_RANGE_CACHE_TTL
+// (promstore's default, 10s; 0 turns the range cache off).
 func TestDashboardViewers(t *testing.T) {
 	if os.Getenv("QUERYBENCH") != "1" {
 		t.Skip("manual benchmark; run with QUERYBENCH=1")
@@ -73,6 +76,7 @@ func TestDashboardViewers(t *testing.T) {
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.RetryConfig.Enabled = false
 	cfg.Rules.Files = []string{rules}
+	cfg.Query.RangeCacheTTL = envDuration(t, "QUERYBENCH_RANGE_CACHE_TTL", cfg.Query.RangeCacheTTL)
 	require.NoError(t, cfg.Validate())
 
 	gen := newCatalogGen()
@@ -320,7 +324,7 @@ func grafanaStep(span time.Duration, px int) time.Duration {
 	if raw < dashboards.ScrapeInterval {
 		return dashboards.ScrapeInterval
 	}
-	// Grafana's roundInterval (pkg/promlib/intervalv2): up to each bound, that value.
+	// Grafana's interval rounding (roundInterval): up to each bound, that value.
 	for _, r := range [][2]time.Duration{
 		{17500 * time.Millisecond, 15 * time.Second}, {25 * time.Second, 20 * time.Second}, {45 * time.Second, 30 * time.Second},
 		{90 * time.Second, time.Minute}, {210 * time.Second, 2 * time.Minute}, {450 * time.Second, 5 * time.Minute},
