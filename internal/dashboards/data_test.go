@@ -30,38 +30,9 @@ import (
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
 	"github.com/pulse-otel/pulse/internal/catalog"
+	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
-
-// labelValues are the values the test data gives each catalog label: the
-// real ones where a KPI selects on them (response="accepted", stat="p95",
-// goal_type="purchase", metric_name="revenue", granularity="daily",
-// present="true", event_type="error_tracking"), two made-up ones elsewhere.
-// internal/metricgen names every value key_N, so its data would leave those
-// panels empty: that is why this test writes its own samples over the
-// catalog's metrics.
-var labelValues = map[string][]string{
-	"action": {"click", "view"}, "app_version": {"1.0.0"}, "category": {"shop", "search"},
-	"cohort": {"2026-11-16", "2026-11-23"}, "content_type": {"text"}, "direction": {"in", "out"},
-	"element_type": {"button"}, "environment": {"production", "staging"}, "error_type": {"timeout"},
-	"event_type": {"user_action", "error_tracking"}, "field": {"user_id", "page"}, "funnel_step": {"1"},
-	"goal_type": {"purchase", "subscription"}, "granularity": {"daily", "hourly"}, "kind": {"event", "response"},
-	"label": {"platform"}, "metric": {"pulse.events"}, "metric_name": {"revenue", "signups"},
-	"model_id": {"ranker", "chat"}, "model_type": {"classifier"}, "model_version": {"v1", "v2"},
-	"period": {"0", "1"}, "platform": {"web", "ios"}, "present": {"true", "false"},
-	"recommendation_type": {"product"}, "response": {"accepted", "modified", "rejected"},
-	"stat": {"average", "p95"}, "unit": {"EUR"}, "window": {"1h", "1d", "7d", "30d"},
-	// Business metrics' revenue is the unsegmented series: these stay
-	// empty (absent) there.
-	"segment": {""}, "channel": {""}, "geography": {""},
-}
-
-// wholes are the metrics that are the denominator of a ratio KPI: they grow
-// (or stand) 100 times higher than the parts, so every ratio stays in [0, 1].
-var wholes = map[string]bool{
-	"pulse.sessions": true, "pulse.recommendations": true, "pulse.session.duration": true,
-	"pulse.sessions.open": true, "pulse.cohort.size": true,
-}
 
 type genSeries struct {
 	lset   labels.Labels
@@ -76,18 +47,18 @@ type genSeries struct {
 
 // catalogSeries lists every series of the catalog (plus the receiver's
 // rejected-items counter of the collector's own telemetry, which a panel
-// reads), with label values from labelValues.
+// reads), with label values from metricgen.LabelValues.
 func catalogSeries() []*genSeries {
 	var out []*genSeries
 	for _, m := range catalog.All() {
 		base := 1.0
-		if wholes[m.Name] {
+		if metricgen.RatioWholes[m.Name] {
 			base = 100
 		}
 		var combos [][]labels.Label
 		combos = append(combos, nil)
 		for _, key := range m.Labels {
-			vals := labelValues[key]
+			vals := metricgen.LabelValues[key]
 			if key == "platform" && strings.HasPrefix(m.Name, "pulse.business.") {
 				vals = []string{""}
 			}

@@ -35,6 +35,7 @@ import (
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
 	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/dashboards"
+	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
@@ -584,35 +585,12 @@ type genPoint struct {
 	refs    []storage.SeriesRef
 }
 
-// labelValues are the values each catalog label takes: the real ones
-// where a KPI selects on them, two made-up ones elsewhere.
-var labelValues = map[string][]string{
-	"action": {"click", "view"}, "app_version": {"1.0.0"}, "category": {"shop", "search"},
-	"cohort": {"2026-11-16", "2026-11-23"}, "content_type": {"text"}, "direction": {"in", "out"},
-	"element_type": {"button"}, "environment": {"production", "staging"}, "error_type": {"timeout"},
-	"event_type": {"user_action", "error_tracking"}, "field": {"user_id", "page"}, "funnel_step": {"1"},
-	"goal_type": {"purchase", "subscription"}, "granularity": {"daily", "hourly"}, "kind": {"event", "response"},
-	"label": {"platform"}, "metric": {"pulse.events"}, "metric_name": {"revenue", "signups"},
-	"model_id": {"ranker", "chat"}, "model_type": {"classifier"}, "model_version": {"v1", "v2"},
-	"period": {"0", "1"}, "platform": {"web", "ios"}, "present": {"true", "false"},
-	"recommendation_type": {"product"}, "response": {"accepted", "modified", "rejected"},
-	"stat": {"average", "p95"}, "unit": {"EUR"}, "window": {"1h", "1d", "7d", "30d"},
-	"segment": {""}, "channel": {""}, "geography": {""}, // revenue is the unsegmented series
-}
-
-// wholes are the denominators of ratio KPIs: 100 times the parts, so
-// ratios stay within [0, 1].
-var wholes = map[string]bool{
-	"pulse.sessions": true, "pulse.recommendations": true, "pulse.session.duration": true,
-	"pulse.sessions.open": true, "pulse.cohort.size": true,
-}
-
 func newCatalogGen() *catalogGen {
 	g := &catalogGen{metrics: catalog.All(), rng: rand.New(rand.NewPCG(1, 2))}
 	for _, m := range g.metrics {
 		combos := [][][2]string{nil}
 		for _, key := range m.Labels {
-			vals := labelValues[key]
+			vals := metricgen.LabelValues[key]
 			if key == "platform" && strings.HasPrefix(m.Name, "pulse.business.") {
 				vals = []string{""}
 			}
@@ -630,7 +608,7 @@ func newCatalogGen() *catalogGen {
 		var pts []*genPoint
 		for _, c := range combos {
 			p := &genPoint{attrs: c, whole: 1}
-			if wholes[m.Name] {
+			if metricgen.RatioWholes[m.Name] {
 				p.whole = 100
 			}
 			mk := func(name string, extra ...string) {
