@@ -73,8 +73,8 @@ func TestRecordingRulesParseAndNamesAreUnique(t *testing.T) {
 			}
 		}
 	}
-	if daily != len(DailySummaryFields) {
-		t.Errorf("daily summary group has %d rules, want one per field (%d)", daily, len(DailySummaryFields))
+	if daily != len(kpi.DailySummaryFields) {
+		t.Errorf("daily summary group has %d rules, want one per field (%d)", daily, len(kpi.DailySummaryFields))
 	}
 	if len(rec.Groups.Groups) != 5 {
 		t.Errorf("%d groups, want one per built-in dashboard and the daily summary", len(rec.Groups.Groups))
@@ -83,7 +83,7 @@ func TestRecordingRulesParseAndNamesAreUnique(t *testing.T) {
 
 // Every field of the seed's daily summary has exactly one KPI.
 func TestDailySummaryFieldsHaveKPIs(t *testing.T) {
-	for _, f := range DailySummaryFields {
+	for _, f := range kpi.DailySummaryFields {
 		k, ok := DailySummaryKPI(f)
 		if !ok {
 			t.Errorf("%s: no KPI", f)
@@ -98,8 +98,8 @@ func TestDailySummaryFieldsHaveKPIs(t *testing.T) {
 	}
 	// The list is the seed's: every registry KPI of the table is on it.
 	for _, k := range kpi.All() {
-		if f, ok := strings.CutPrefix(k.SeedField, dailySeedTable); ok && !slices.Contains(DailySummaryFields, f) {
-			t.Errorf("KPI %s covers %s, which DailySummaryFields lacks", k.Name, k.SeedField)
+		if f, ok := strings.CutPrefix(k.SeedField, dailySeedTable); ok && !slices.Contains(kpi.DailySummaryFields, f) {
+			t.Errorf("KPI %s covers %s, which kpi.DailySummaryFields lacks", k.Name, k.SeedField)
 		}
 	}
 }

@@ -179,19 +179,6 @@ func TestKPIRegistryIsNotAliased(t *testing.T) {
 	}
 }
 
-// dailySummaryFields are the fields of the seed's dailyAnalyticsSummary
-// (shared/seed/data-model.md), each of which some KPI covers.
-var dailySummaryFields = []string{
-	"userMetrics.totalUsers", "userMetrics.activeUsers", "userMetrics.newUsers",
-	"userMetrics.returningUsers", "userMetrics.avgSessionDuration", "userMetrics.avgSessionsPerUser",
-	"engagementMetrics.pageViews", "engagementMetrics.uniquePageViews", "engagementMetrics.bounceRate",
-	"engagementMetrics.avgTimeOnSite", "engagementMetrics.conversionRate",
-	"businessMetrics.revenue", "businessMetrics.transactions", "businessMetrics.avgOrderValue",
-	"businessMetrics.subscriptionChanges",
-	"systemMetrics.avgResponseTime", "systemMetrics.errorRate", "systemMetrics.uptime", "systemMetrics.throughput",
-	"aiMetrics.recommendationCount", "aiMetrics.acceptanceRate", "aiMetrics.avgConfidence", "aiMetrics.safetyViolations",
-}
-
 // seedTables are the seed tables a SeedField may name.
 var seedTables = []string{"dailyAnalyticsSummary", "aiModelMetrics", "aiRecommendationAnalytics", "analyticsEvents", "businessMetrics", "systemPerformanceMetrics", "userCohorts"}
 
@@ -207,14 +194,14 @@ func TestKPIsCoverTheDailySummary(t *testing.T) {
 		}
 		covered[k.SeedField] = append(covered[k.SeedField], k.Name)
 	}
-	for _, f := range dailySummaryFields {
+	for _, f := range DailySummaryFields {
 		if len(covered["dailyAnalyticsSummary."+f]) == 0 {
 			t.Errorf("no KPI covers dailyAnalyticsSummary.%s", f)
 		}
 	}
 }
 
-// TestDailySummaryFieldsMatchSeed checks dailySummaryFields against the seed
+// TestDailySummaryFieldsMatchSeed checks DailySummaryFields against the seed
 // data model when the shared folder is next to the repository.
 func TestDailySummaryFieldsMatchSeed(t *testing.T) {
 	b, err := os.ReadFile("../../../shared/seed/data-model.md")
@@ -242,8 +229,8 @@ func TestDailySummaryFieldsMatchSeed(t *testing.T) {
 			fields = append(fields, group+"."+name)
 		}
 	}
-	if !slices.Equal(fields, dailySummaryFields) {
-		t.Errorf("seed dailyAnalyticsSummary fields are\n  %v\nthe test lists\n  %v", fields, dailySummaryFields)
+	if !slices.Equal(fields, DailySummaryFields) {
+		t.Errorf("seed dailyAnalyticsSummary fields are\n  %v\nthe test lists\n  %v", fields, DailySummaryFields)
 	}
 	for _, k := range All() {
 		if _, path, ok := strings.Cut(k.SeedField, "."); ok {

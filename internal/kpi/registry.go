@@ -11,7 +11,7 @@ var activeUserWindows = []string{"1h", "1d", "7d", "30d"}
 
 // Seed fields of dailyAnalyticsSummary.
 const (
-	daily = "dailyAnalyticsSummary."
+	daily = DailySummaryTable
 
 	seedTotalUsers          = daily + "userMetrics.totalUsers"
 	seedActiveUsers         = daily + "userMetrics.activeUsers"
