@@ -143,9 +143,11 @@ func (d *Decoder) Bool(dst *bool) Field {
 			d.Fail(n, path, "must be true or false, got %s", KindName(n))
 			return
 		}
-		// Fails only for other text tagged !!bool explicitly, which leaves
-		// false, as it always has.
-		_ = n.Decode(dst)
+		// Decode fails only for other text tagged !!bool explicitly
+		// (`!!bool maybe`): an error, not a silent false.
+		if err := n.Decode(dst); err != nil {
+			d.Fail(n, path, "must be true or false, got %s", KindName(n))
+		}
 	}
 }
 

@@ -96,6 +96,7 @@ func TestDecoderErrors(t *testing.T) {
 		{"whole number", "id: a\nname: A\ncount: 2.5\n", []string{`x.yaml:3: thing "a": field count: must be a whole number, got "2.5"`}},
 		{"finite number", "id: a\nname: A\nscore: .inf\n", []string{`x.yaml:3: thing "a": field score: must be a number, got ".inf"`}},
 		{"bool", "id: a\nname: A\non: yes\n", []string{`x.yaml:3: thing "a": field on: must be true or false, got "yes"`}},
+		{"tagged bool", "id: a\nname: A\non: !!bool maybe\n", []string{`x.yaml:3: thing "a": field on: must be true or false, got "maybe"`}},
 		{"list of strings", "id: a\nname: A\ntags: [x, 1]\n", []string{`x.yaml:3: thing "a": field tags[1]: must be a string, got "1"`}},
 		{"not a list", "id: a\nname: A\ntags: x\n", []string{`x.yaml:3: thing "a": field tags: must be a list of strings, got "x"`}},
 		{"a part's error names the part", "id: a\nname: A\npart: {id: p, size: 1}\n",
