@@ -37,6 +37,7 @@ import (
 	"github.com/pulse-otel/pulse/internal/dashboards"
 	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
+	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
 )
 
 // TestDashboardViewers is the viewer-load proof of issue 15: promstore
@@ -58,6 +59,11 @@ import (
 // (5m: the recording rules' backfilled resolution; promstore evaluates
 // them every minute during the run), QUERYBENCH_RANGE_CACHE_TTL
 // (promstore's default, 10s; 0 turns the range cache off).
+//
+// QUERYBENCH_BIN=1 runs the built binary instead of an in-process
+// promstore (binary_test.go): PULSE_BIN (default bin/otelcol-pulse) with the
+// shipped config, fed by testbed/loadgen at QUERYBENCH_RATE events/s
+// (10000); the range cache TTL is then the shipped one.
 func TestDashboardViewers(t *testing.T) {
 	if os.Getenv("QUERYBENCH") != "1" {
 		t.Skip("manual benchmark; run with QUERYBENCH=1")
@@ -70,10 +76,17 @@ func TestDashboardViewers(t *testing.T) {
 	days := envInt(t, "QUERYBENCH_DAYS", 30)
 	px := envInt(t, "QUERYBENCH_PX", 1000)
 
+	binMode := os.Getenv("QUERYBENCH_BIN") == "1"
+	rate := envInt(t, "QUERYBENCH_RATE", 10000)
+
 	boards, rec, rules := compiledBoards(t, t.TempDir())
 	cfg := promstoreexporter.NewFactory().CreateDefaultConfig().(*promstoreexporter.Config)
 	cfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	cfg.Directory = t.TempDir()
+	var runDir string
+	if binMode {
+		runDir, cfg.Directory = binaryDir(t)
+	}
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.RetryConfig.Enabled = false
 	cfg.Rules.Files = []string{rules}
@@ -93,15 +106,26 @@ func TestDashboardViewers(t *testing.T) {
 		every, recorded, time.Since(began).Round(time.Second))
 
 	ctx := context.Background()
-	began = time.Now()
-	exp, err := promstoreexporter.NewFactory().CreateMetrics(ctx, exportertest.NewNopSettings(promstoreexporter.NewFactory().Type()), cfg)
-	require.NoError(t, err)
-	require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
-	t.Logf("promstore start (block open + WAL replay): %s", time.Since(began).Round(time.Millisecond))
-
-	base := "http://" + cfg.NetAddr.Endpoint
 	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 6 * viewers, MaxIdleConnsPerHost: 6 * viewers}}
+	began = time.Now()
+	var (
+		base  string
+		exp   exporter.Metrics
+		pulse *pulserun.Pulse
+	)
+	if binMode {
+		pulse = pulserun.Start(t, pulserun.Options{Dir: runDir})
+		base = "http://" + pulse.API
+		t.Logf("otelcol-pulse start (config/pulse.yaml, block open + WAL replay): %s", time.Since(began).Round(time.Millisecond))
+	} else {
+		var err error
+		exp, err = promstoreexporter.NewFactory().CreateMetrics(ctx, exportertest.NewNopSettings(promstoreexporter.NewFactory().Type()), cfg)
+		require.NoError(t, err)
+		require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
+		t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
+		base = "http://" + cfg.NetAddr.Endpoint
+		t.Logf("promstore start (block open + WAL replay): %s", time.Since(began).Round(time.Millisecond))
+	}
 	var panels int
 	for _, b := range boards {
 		panels += len(b.queries)
@@ -116,10 +140,24 @@ func TestDashboardViewers(t *testing.T) {
 	t.Logf("%d dashboards, %d panel queries; %d viewers refreshing every %s: %.0f queries/s wanted",
 		len(boards), panels, viewers, refresh, float64(viewers)*float64(panels)/float64(len(boards))/refresh.Seconds())
 
-	in := &ingest{exp: exp, gen: gen, httpc: httpc, base: base}
-	stopIngest := in.start()
-	time.Sleep(baseline)
-	alone := in.take()
+	var (
+		alone, loaded ingestStats
+		in            *ingest
+		load          *loadIngest
+		stopIngest    func()
+	)
+	if binMode {
+		load, stopIngest = startLoad(t, pulse, httpc, rate, time.Now())
+		time.Sleep(baseline)
+		stopIngest()
+		load.summary(t)
+		alone = load.take()
+	} else {
+		in = &ingest{exp: exp, gen: gen, httpc: httpc, base: base}
+		stopIngest = in.start()
+		time.Sleep(baseline)
+		alone = in.take()
+	}
 
 	var (
 		mu   sync.Mutex
@@ -127,6 +165,9 @@ func TestDashboardViewers(t *testing.T) {
 	)
 	measureFrom := time.Now().Add(warmup)
 	deadline := measureFrom.Add(duration)
+	if binMode {
+		load, stopIngest = startLoad(t, pulse, httpc, rate, measureFrom)
+	}
 	var wg sync.WaitGroup
 	for v := range viewers {
 		wg.Add(1)
@@ -150,10 +191,18 @@ func TestDashboardViewers(t *testing.T) {
 		}()
 	}
 	time.Sleep(time.Until(measureFrom))
-	in.take() // drop the warm-up
+	if !binMode {
+		in.take() // drop the warm-up
+	}
 	wg.Wait()
-	loaded := in.take()
-	stopIngest()
+	if binMode {
+		stopIngest()
+		load.summary(t)
+		loaded = load.take()
+	} else {
+		loaded = in.take()
+		stopIngest()
+	}
 
 	report(t, recs, duration, refresh, cfg.Query.RangeCacheTTL)
 	alone.log(t, "ingest alone")
