@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -131,8 +132,8 @@ func marshalDashboard(d GrafanaDashboard) ([]byte, error) {
 	return out, nil
 }
 
-// panelBuilder is what the SDK's stat, timeseries, gauge and table panel
-// builders have in common.
+// panelBuilder is what the SDK's stat, timeseries, gauge, bargauge and
+// table panel builders have in common.
 type panelBuilder[B any] interface {
 	cog.Builder[dashboard.Panel]
 	Id(uint32) B
@@ -214,6 +215,15 @@ func typedPanel(typ string, id uint32, q Query, pos dashboard.GridPos, target, r
 	case "gauge":
 		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
 		return configure(gauge.NewPanelBuilder(), id, q, pos, targets).ReduceOptions(last)
+	case "bargauge":
+		// One horizontal bar per series, its last value, named by the
+		// legend: a breakdown (per platform, per model) read at a glance.
+		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
+		return configure(bargauge.NewPanelBuilder(), id, q, pos, targets).
+			ReduceOptions(last).
+			Orientation(common.VizOrientationHorizontal).
+			DisplayMode(common.BarGaugeDisplayModeGradient).
+			NamePlacement(common.BarGaugeNamePlacementLeft)
 	case "table":
 		each(func(t *prometheus.DataqueryBuilder) { t.Instant().Format(prometheus.PromQueryFormatTable) })
 		// The footer's reducer is a required field the builder leaves null.

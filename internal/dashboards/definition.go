@@ -45,8 +45,10 @@ type Widget struct {
 	Config   WidgetConfig
 }
 
-// WidgetTypes are the Grafana panel types a widget may be.
-var WidgetTypes = []string{"stat", "timeseries", "gauge", "table"}
+// WidgetTypes are the Grafana panel types a widget may be. A bargauge is
+// one horizontal bar per series (per platform, per model): a breakdown read
+// at a glance, where a timeseries would draw crossing lines.
+var WidgetTypes = []string{"stat", "timeseries", "gauge", "bargauge", "table"}
 
 // Position is a widget's place on the seed grid.
 type Position struct {

@@ -5,8 +5,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -152,5 +157,48 @@ func TestDuplicateDashboardIDs(t *testing.T) {
 	_, err := Load(dir)
 	if err == nil || !strings.Contains(err.Error(), `b.yml:1: dashboard "d1": field dashboardId: defined twice (first at `) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A bargauge widget is a bar per series of its last value, sent as a range
+// query like stat and gauge panels; a KPI bargauge reads its recorded
+// series.
+func TestBargaugeWidget(t *testing.T) {
+	def := strings.Replace(base, "type: stat", "type: bargauge", 1)
+	def = strings.Replace(def, "config: {kpi: active_users}", "config: {kpi: model_accuracy, window: 1d}", 1)
+	dbs, errs := Parse("x.yaml", []byte(def))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	b, err := Compile(dbs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Lint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Panels[0].Panel
+	if p.Type != "bargauge" {
+		t.Fatalf("panel type %q, want bargauge", p.Type)
+	}
+	opts, ok := p.Options.(*bargauge.Options)
+	if !ok {
+		t.Fatalf("options %T, want *bargauge.Options", p.Options)
+	}
+	if opts.Orientation != common.VizOrientationHorizontal || !slices.Equal(opts.ReduceOptions.Calcs, []string{"lastNotNull"}) {
+		t.Errorf("orientation %q, calcs %v: want horizontal bars of the last value", opts.Orientation, opts.ReduceOptions.Calcs)
+	}
+	if u := deref(p.FieldConfig.Defaults.Unit); u != "percentunit" || deref(p.FieldConfig.Defaults.Max) != 1 {
+		t.Errorf("unit %q max %v, want percentunit up to 1", u, deref(p.FieldConfig.Defaults.Max))
+	}
+	for _, tg := range p.Targets {
+		q := tg.(*prometheus.Dataquery)
+		if !deref(q.Range) || deref(q.Instant) {
+			t.Errorf("target %s: range %v instant %v, want a range query", deref(q.RefId), deref(q.Range), deref(q.Instant))
+		}
+	}
+	if q := p.Targets[0].(*prometheus.Dataquery); q.Expr != "pulse:kpi_model_accuracy:1d" {
+		t.Errorf("target A reads %q, want the recorded series", q.Expr)
 	}
 }
