@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,10 +47,27 @@ type target struct {
 }
 
 type panel struct {
-	ID      int      `json:"id"`
-	Type    string   `json:"type"`
-	Title   string   `json:"title"`
-	Targets []target `json:"targets"`
+	ID          int      `json:"id"`
+	Type        string   `json:"type"`
+	Title       string   `json:"title"`
+	Targets     []target `json:"targets"`
+	FieldConfig struct {
+		Defaults struct {
+			Unit string `json:"unit"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
+}
+
+// scale keeps the fake values in the unit's natural range (ratios in
+// [0, 1]), so the screenshots look like a dashboard.
+func (p panel) scale() float64 {
+	switch p.FieldConfig.Defaults.Unit {
+	case "percentunit":
+		return 0.01
+	case "percent":
+		return 1
+	}
+	return float64(p.ID)
 }
 
 type dashboard struct {
@@ -180,8 +199,16 @@ func tsSeries(p panel) []map[string]string {
 	return out
 }
 
+// tsValue is a time series panel's i-th series at its k-th point: a wave,
+// different per series.
+func tsValue(p panel, i int, k int64) float64 {
+	return p.scale() * (40 + 10*float64(i) + 8*math.Sin(float64(k)/12+float64(i)))
+}
+
 // edgeRaw is the live edge value of a time series panel's i-th series.
-func edgeRaw(id, i int) string { return fmt.Sprintf("%d.5", 90+id+i) }
+func edgeRaw(p panel, i int) string {
+	return strconv.FormatFloat(p.scale()*(45+10*float64(i)), 'f', -1, 64)
+}
 
 // fullFrame is the first frame of a stream over [now+from, now].
 func fullFrame(d *dashboard, from string) frame {
@@ -206,7 +233,7 @@ func fullFrame(d *dashboard, from string) frame {
 					for i, m := range tsSeries(p) {
 						s := series{Metric: m}
 						for k := int64(0); start+k*step*1000 <= now && k < 300; k++ {
-							v := fmt.Sprintf("%d.%d", p.ID+i, k%10)
+							v := strconv.FormatFloat(tsValue(p, i, k), 'f', 4, 64)
 							switch k {
 							case 5:
 								v = "NaN"
@@ -216,7 +243,7 @@ func fullFrame(d *dashboard, from string) frame {
 							s.Values = append(s.Values, [2]any{start + k*step*1000, v})
 						}
 						ft.Series = append(ft.Series, s)
-						ft.Edge = append(ft.Edge, edge{Metric: m, Value: [2]any{now, edgeRaw(p.ID, i)}})
+						ft.Edge = append(ft.Edge, edge{Metric: m, Value: [2]any{now, edgeRaw(p, i)}})
 					}
 				}
 				targets[tg.RefID] = ft
@@ -896,7 +923,7 @@ func checkPanel(t *testing.T, p panel, v panelView) {
 		var want []string
 		for i := range tsSeries(p) {
 			for range visible {
-				want = append(want, edgeRaw(p.ID, i))
+				want = append(want, edgeRaw(p, i))
 			}
 		}
 		assert.ElementsMatch(t, want, v.Lasts, "panel %d: the live edge is the last point drawn", p.ID)

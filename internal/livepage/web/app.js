@@ -175,13 +175,25 @@ async function showDashboard(uid) {
       state.panels ||= {};
       redraw(nodes.keys());
     } else if (event === "delta" && state) {
-      redraw(mergeDelta(state, frame));
+      const to = state.to;
+      const touched = mergeDelta(state, frame);
+      // The window moved: time series a delta did not touch still need
+      // their axis moved, at most once a second (a tick is 250 ms).
+      if (state.to !== to && performance.now() - lastSweep >= 1000) {
+        lastSweep = performance.now();
+        for (const [id, n] of nodes) if (n.panel.type === "timeseries") touched.push(id);
+      }
+      redraw(touched);
     }
   };
+  let lastSweep = 0;
   const connect = () => {
     stream?.abort();
     stream = new AbortController();
-    const q = new URLSearchParams({ from: range.value, to: "now", width: String(Math.round(grid.clientWidth || innerWidth)) });
+    // The dashboard's own "to" goes with its own default range only; a
+    // range picked from the list always ends now.
+    const to = range.value === defaultFrom ? db.time?.to || "now" : "now";
+    const q = new URLSearchParams({ from: range.value, to, width: String(Math.round(grid.clientWidth || innerWidth)) });
     runStream(`/api/live/${encodeURIComponent(uid)}?${q}`, conn, onFrame, stream.signal);
   };
   range.addEventListener("change", () => {
@@ -227,7 +239,13 @@ async function runStream(path, conn, onFrame, signal) {
     first = false;
     try {
       const resp = await api(path, { signal, headers: { Accept: "text/event-stream" } });
-      if (!resp.ok || !resp.body) throw new Error(`HTTP ${resp.status}`);
+      if (!resp.ok || !resp.body) {
+        // Over the viewer limit the server says when to come back (within
+        // the 5 s the page waits at most).
+        const after = Number(resp.headers.get("Retry-After"));
+        if (after > 0) delay = Math.min(5000, Math.max(delay, after * 1000));
+        throw new Error(`HTTP ${resp.status}`);
+      }
       await readEvents(resp.body, signal, (ev) => {
         if (ev.retry) base = Math.min(5000, Math.max(250, ev.retry));
         if (!ev.data || (ev.event !== "full" && ev.event !== "delta")) return;

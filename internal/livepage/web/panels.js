@@ -113,7 +113,10 @@ function valueEl(tag, s, unit, cls = "value") {
 function drawStat(body, panel, series, unit) {
   const grid = el("div", { class: "stat-grid" });
   series.forEach((s, i) => {
-    const item = el("div", { class: "stat" }, valueEl("div", s, unit));
+    const v = valueEl("div", s, unit);
+    // Size the number to fit the panel's width as well as its height.
+    v.style.setProperty("--chars", String(Math.max(3, v.textContent.length) * series.length));
+    const item = el("div", { class: "stat" }, v);
     item.style.setProperty("--accent", color(i));
     if (series.length > 1) item.append(el("div", { class: "stat-name" }, s.name));
     grid.append(item);
@@ -185,12 +188,20 @@ function drawTable(body, panel, series, unit) {
 }
 
 // niceTicks returns about n round values covering [lo, hi].
-function niceTicks(lo, hi, n) {
+// niceTicks returns about n round values covering [lo, hi]; unless a bound
+// is fixed (the panel's min/max), the axis grows to the round value past it.
+function niceTicks(lo, hi, n, fixLo, fixHi) {
   const raw = (hi - lo) / Math.max(1, n);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  const first = fixLo ? Math.ceil(lo / step) * step : Math.floor(lo / step + 1e-9) * step;
   const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9 && ticks.length < 50; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let i = 0; ticks.length < 50; i++) {
+    const v = first + i * step;
+    if (fixHi && v > hi + step * 1e-9) break;
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    if (v >= hi - step * 1e-9) break;
+  }
   return ticks;
 }
 
@@ -214,7 +225,7 @@ function drawTimeseries(body, panel, series, unit, defaults, ctx) {
   const W = Math.max(120, plot.clientWidth || body.clientWidth || 400);
   const H = Math.max(60, plot.clientHeight || 150);
   const m = { l: 58, r: 10, t: 8, b: 20 };
-  const w = W - m.l - m.r;
+  let w = W - m.l - m.r;
   const h = H - m.t - m.b;
   let t0 = Number(ctx.from);
   let t1 = Number(ctx.to);
@@ -231,20 +242,23 @@ function drawTimeseries(body, panel, series, unit, defaults, ctx) {
   let lo = Number.isFinite(defaults.min) ? defaults.min : Math.min(0, ...values);
   let hi = Number.isFinite(defaults.max) ? defaults.max : Math.max(...values, lo);
   if (!(hi > lo)) hi = lo + (Math.abs(lo) || 1);
-  const yt = niceTicks(lo, hi, Math.max(2, Math.floor(h / 30)));
-  if (!Number.isFinite(defaults.max) && yt.length && yt[yt.length - 1] > hi) hi = yt[yt.length - 1];
+  const yt = niceTicks(lo, hi, Math.max(2, Math.floor(h / 30)), Number.isFinite(defaults.min), Number.isFinite(defaults.max));
+  if (yt.length > 1) [lo, hi] = [Math.min(lo, yt[0]), Math.max(hi, yt[yt.length - 1])];
+  // The value axis is as wide as its longest label ("1.5 records/s").
+  const yLabels = yt.map((v) => format(v, unit));
+  m.l = Math.min(W / 3, 10 + 6 * Math.max(3, ...yLabels.map((l) => l.length)));
+  w = W - m.l - m.r;
   const x = (t) => m.l + ((Number(t) - t0) / (t1 - t0)) * w;
   const y = (v) => m.t + h - ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * h;
 
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart" });
   const yAxis = svg("g", { class: "axis axis-y" });
-  for (const v of yt) {
-    if (v < lo || v > hi) continue;
+  yt.forEach((v, i) => {
     yAxis.append(svg("line", { x1: m.l, x2: m.l + w, y1: y(v), y2: y(v), class: "grid" }));
     const label = svg("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end" });
-    label.textContent = format(v, unit);
+    label.textContent = yLabels[i];
     yAxis.append(label);
-  }
+  });
   const xAxis = svg("g", { class: "axis axis-x" });
   const step = timeSteps.find((s) => ((t1 - t0) / s) * 100 <= w) || timeSteps[timeSteps.length - 1];
   const tf = ctx.timeFormat;

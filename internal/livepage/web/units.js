@@ -18,7 +18,9 @@ export function parseValue(raw) {
 function num(v, decimals) {
   if (decimals === undefined) {
     const a = Math.abs(v);
-    decimals = a === 0 || a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+    // Below 1, three significant digits (0.00123), however small.
+    if (a > 0 && a < 1) return String(Number(v.toPrecision(3)));
+    decimals = a === 0 || a >= 100 ? 0 : a >= 10 ? 1 : 2;
   }
   let s = v.toFixed(decimals);
   if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
