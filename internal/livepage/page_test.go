@@ -288,12 +288,13 @@ type liveConn struct {
 	once   sync.Once
 }
 
-func (c *liveConn) send(t *testing.T, event string, f frame) {
+// delta sends a delta frame.
+func (c *liveConn) delta(t *testing.T, f frame) {
 	t.Helper()
 	b, err := json.Marshal(f)
 	require.NoError(t, err)
 	select {
-	case c.events <- fmt.Sprintf("event: %s\ndata: %s\n\n", event, b):
+	case c.events <- fmt.Sprintf("event: delta\ndata: %s\n\n", b):
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream did not take the event")
 	}
@@ -499,7 +500,7 @@ type tab struct {
 	errs []string
 }
 
-func newTab(t *testing.T, b context.Context, s *fakeServer) *tab {
+func newTab(b context.Context, t *testing.T, s *fakeServer) *tab {
 	t.Helper()
 	tb := &tab{t: t, base: s.URL}
 	ctx, cancel := chromedp.NewContext(b, chromedp.WithListener(func(ev any) {
@@ -602,13 +603,15 @@ func (tb *tab) text(sel string) string {
 	return v
 }
 
-// ready waits until the dashboard applied frame seq and no panel is loading.
-func (tb *tab) ready(seq int) {
+// ready waits until the dashboard applied the stream's first (full) frame
+// and no panel is loading.
+func (tb *tab) ready() {
 	tb.t.Helper()
-	tb.until("dashboard drawn", fmt.Sprintf(`document.querySelector("#dashboard")?.dataset.seq === "%d" && document.querySelectorAll(".panel").length > 0 && !document.querySelector('.panel[data-state="loading"]')`, seq), 15*time.Second)
+	tb.until("dashboard drawn", `document.querySelector("#dashboard")?.dataset.seq === "1" && document.querySelectorAll(".panel").length > 0 && !document.querySelector('.panel[data-state="loading"]')`, 15*time.Second)
 }
 
 func artifactsDir(t *testing.T) string {
+	t.Helper()
 	if d := os.Getenv("PULSE_ARTIFACTS"); d != "" {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 		return d
@@ -656,7 +659,7 @@ func TestPage(t *testing.T) {
 	s := newFakeServer(t, append(slices.Clone(ds), kolkata)...)
 
 	t.Run("list", func(t *testing.T) {
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/")
 		tb.until("links", fmt.Sprintf(`document.querySelectorAll("#dashboards a.dashboard-link[data-uid]").length === %d`, len(ds)+1), 10*time.Second)
 		var hrefs map[string]string
@@ -670,9 +673,9 @@ func TestPage(t *testing.T) {
 		dir := artifactsDir(t)
 		for _, d := range ds {
 			t.Run(d.UID, func(t *testing.T) {
-				tb := newTab(t, b, s)
+				tb := newTab(b, t, s)
 				tb.open("/dashboards/d/" + d.UID)
-				tb.ready(1)
+				tb.ready()
 				var views []panelView
 				tb.value(readPanels, &views)
 				require.Len(t, views, len(d.Panels))
@@ -694,16 +697,16 @@ func TestPage(t *testing.T) {
 
 	t.Run("live", func(t *testing.T) {
 		n := s.connCount()
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/d/pulse-executive")
-		tb.ready(1)
+		tb.ready()
 		c := s.conn(t, n+1)
 		assert.Equal(t, "Live", tb.text("#conn"))
 		assert.Equal(t, "live", tb.attr("#conn", "data-state"))
 
 		// A delta changes a stat on screen within 1 s.
 		now := time.Now().UnixMilli()
-		c.send(t, "delta", frame{Seq: 2, Panels: panelsOf(map[string]map[string]frameTarget{
+		c.delta(t, frame{Seq: 2, Panels: panelsOf(map[string]map[string]frameTarget{
 			"1": {"A": {Series: []series{{Metric: map[string]string{}, Values: [][2]any{{now, "4242"}}}}}},
 		})})
 		took := tb.until("stat 1 shows the delta", `document.querySelector('.panel[data-panel-id="1"] .value')?.dataset.raw === "4242"`, 3*time.Second)
@@ -716,17 +719,17 @@ func TestPage(t *testing.T) {
 
 		// An error target shows the error state; "error":"" clears it.
 		msg := "query timed out"
-		c.send(t, "delta", frame{Seq: 3, Panels: panelsOf(map[string]map[string]frameTarget{"5": {"A": {Error: &msg}}})})
+		c.delta(t, frame{Seq: 3, Panels: panelsOf(map[string]map[string]frameTarget{"5": {"A": {Error: &msg}}})})
 		tb.until("panel 5 in error", `document.querySelector('.panel[data-panel-id="5"]').dataset.state === "error"`, 3*time.Second)
 		assert.Equal(t, msg, tb.text(`.panel[data-panel-id="5"] .panel-error`))
 		empty := ""
-		c.send(t, "delta", frame{Seq: 4, Panels: panelsOf(map[string]map[string]frameTarget{"5": {"A": {Error: &empty}}})})
+		c.delta(t, frame{Seq: 4, Panels: panelsOf(map[string]map[string]frameTarget{"5": {"A": {Error: &empty}}})})
 		tb.until("panel 5 ok again", `document.querySelector('.panel[data-panel-id="5"]').dataset.state === "ok"`, 3*time.Second)
 		assert.Equal(t, statRaw(5), tb.attr(`.panel[data-panel-id="5"] .value`, "data-raw"))
 
 		// An edge-only delta moves a time series' live point and keeps its
 		// aligned points.
-		c.send(t, "delta", frame{Seq: 5, Panels: panelsOf(map[string]map[string]frameTarget{
+		c.delta(t, frame{Seq: 5, Panels: panelsOf(map[string]map[string]frameTarget{
 			"13": {"A": {Edge: []edge{{Metric: map[string]string{}, Value: [2]any{time.Now().UnixMilli(), "1234.5"}}}}},
 		})})
 		tb.until("edge drawn", `document.querySelector('.panel[data-panel-id="13"] path.series')?.dataset.last === "1234.5"`, 3*time.Second)
@@ -751,9 +754,9 @@ func TestPage(t *testing.T) {
 
 	t.Run("range", func(t *testing.T) {
 		n := s.connCount()
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/d/pulse-executive")
-		tb.ready(1)
+		tb.ready()
 		assert.Equal(t, "now-7d", s.conn(t, n+1).query.Get("from"), "default range: the JSON's time.from")
 		var opts []string
 		tb.value(`[...document.querySelectorAll("#range option")].map((o) => o.value)`, &opts)
@@ -763,15 +766,15 @@ func TestPage(t *testing.T) {
 		c := s.conn(t, n+2)
 		assert.Equal(t, "now-1h", c.query.Get("from"))
 		assert.Equal(t, "now", c.query.Get("to"))
-		tb.ready(1)
+		tb.ready()
 		// The old stream was closed by the page.
 		require.Eventually(t, func() bool { return s.connCount() == n+2 }, time.Second, 10*time.Millisecond)
 	})
 
 	t.Run("theme", func(t *testing.T) {
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/d/pulse-executive") // theme: light
-		tb.ready(1)
+		tb.ready()
 		assert.Equal(t, "light", tb.attr("body", "data-theme"))
 		var before, after string
 		tb.value(`getComputedStyle(document.querySelector(".panel")).backgroundColor`, &before)
@@ -780,9 +783,9 @@ func TestPage(t *testing.T) {
 		tb.value(`getComputedStyle(document.querySelector(".panel")).backgroundColor`, &after)
 		assert.NotEqual(t, before, after, "the panels change colour")
 
-		tb2 := newTab(t, b, s)
+		tb2 := newTab(b, t, s)
 		tb2.open("/dashboards/d/pulse-system-performance") // theme: dark
-		tb2.ready(1)
+		tb2.ready()
 		assert.Equal(t, "dark", tb2.attr("body", "data-theme"))
 	})
 
@@ -793,9 +796,9 @@ func TestPage(t *testing.T) {
 		} {
 			loc, err := time.LoadLocation(c.zone)
 			require.NoError(t, err)
-			tb := newTab(t, b, s)
+			tb := newTab(b, t, s)
 			tb.open("/dashboards/d/" + c.uid + "?from=now-6h")
-			tb.ready(1)
+			tb.ready()
 			assert.Equal(t, c.label, tb.text("#timezone"))
 			var ticks []struct {
 				Ms   string `json:"ms"`
@@ -815,7 +818,7 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("units", func(t *testing.T) {
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/")
 		cases := [][3]string{
 			{"1234", "short", "1.23 K"},
@@ -856,7 +859,7 @@ func TestPage(t *testing.T) {
 		const token = "s3cret-token"
 		s.token.Store(token)
 		defer s.token.Store("")
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/")
 		tb.until("token form shown", `!document.querySelector("#token-form").hidden`, 10*time.Second)
 		tb.do("sign in", 5*time.Second,
@@ -868,7 +871,7 @@ func TestPage(t *testing.T) {
 		// The stream sends it too, after a navigation in the same tab.
 		n := s.connCount()
 		tb.open("/dashboards/d/pulse-executive")
-		tb.ready(1)
+		tb.ready()
 		assert.Equal(t, "Bearer "+token, s.conn(t, n+1).auth)
 		var hidden bool
 		tb.value(`document.querySelector("#token-form").hidden`, &hidden)
@@ -876,7 +879,7 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("unknown dashboard", func(t *testing.T) {
-		tb := newTab(t, b, s)
+		tb := newTab(b, t, s)
 		tb.open("/dashboards/d/no-such-dashboard")
 		tb.until("message", `document.querySelector(".problem")?.textContent.includes("no dashboard")`, 10*time.Second)
 	})
