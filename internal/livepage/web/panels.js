@@ -4,7 +4,7 @@
 // the same way; all text goes in through textContent, never innerHTML, so
 // a label value can never become markup.
 
-import { format, parseValue } from "./units.js";
+import { format, parseValue, unitSeconds } from "./units.js";
 import { TimeFormat } from "./timefmt.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -187,13 +187,19 @@ function drawTable(body, panel, series, unit) {
   body.append(el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), tbody)));
 }
 
-// niceTicks returns about n round values covering [lo, hi].
+// Round steps of a time axis, in seconds: a duration axis reads 10 s,
+// 20 s, 30 s or 5 min, 10 min, not 3.33 min.
+const durationSteps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
 // niceTicks returns about n round values covering [lo, hi]; unless a bound
-// is fixed (the panel's min/max), the axis grows to the round value past it.
-function niceTicks(lo, hi, n, fixLo, fixHi) {
+// is fixed (the panel's min/max), the axis grows to the round value past
+// it. secs is the size of a duration unit in seconds (ms: 0.001).
+function niceTicks(lo, hi, n, fixLo, fixHi, secs) {
   const raw = (hi - lo) / Math.max(1, n);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  const inSecs = secs && durationSteps.find((d) => d >= raw * secs);
+  if (secs && raw * secs >= 1 && inSecs) step = inSecs / secs;
   const first = fixLo ? Math.ceil(lo / step) * step : Math.floor(lo / step + 1e-9) * step;
   const ticks = [];
   for (let i = 0; ticks.length < 50; i++) {
@@ -242,7 +248,7 @@ function drawTimeseries(body, panel, series, unit, defaults, ctx) {
   let lo = Number.isFinite(defaults.min) ? defaults.min : Math.min(0, ...values);
   let hi = Number.isFinite(defaults.max) ? defaults.max : Math.max(...values, lo);
   if (!(hi > lo)) hi = lo + (Math.abs(lo) || 1);
-  const yt = niceTicks(lo, hi, Math.max(2, Math.floor(h / 30)), Number.isFinite(defaults.min), Number.isFinite(defaults.max));
+  const yt = niceTicks(lo, hi, Math.max(2, Math.floor(h / 30)), Number.isFinite(defaults.min), Number.isFinite(defaults.max), unitSeconds(unit));
   if (yt.length > 1) [lo, hi] = [Math.min(lo, yt[0]), Math.max(hi, yt[yt.length - 1])];
   // The value axis is as wide as its longest label ("1.5 records/s").
   const yLabels = yt.map((v) => format(v, unit));

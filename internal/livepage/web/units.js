@@ -52,6 +52,15 @@ const times = [
 ];
 const timeIds = { ns: 0, "µs": 1, ms: 2, s: 3, m: 4, h: 5, d: 6 };
 
+// unitSeconds is the size of a duration unit in seconds (ms: 0.001), or
+// undefined for a unit that is not a duration.
+export function unitSeconds(unit) {
+  if (unit in timeIds) return times[timeIds[unit]][1];
+  if (unit === "dtdurations") return 1;
+  if (unit === "dtdurationms") return 1e-3;
+  return undefined;
+}
+
 function duration(v, from) {
   const secs = v * times[from][1];
   let i = from;
