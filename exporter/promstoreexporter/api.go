@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/prometheus/scrape"
 	"github.com/prometheus/prometheus/tsdb"
 	apiv1 "github.com/prometheus/prometheus/web/api/v1"
+
+	"github.com/pulse-otel/pulse/internal/livepage"
 )
 
 // apiPaths are the Prometheus HTTP API paths served, under /api/v1. The
@@ -45,7 +47,10 @@ var apiPaths = []string{
 // handler serves the Prometheus HTTP API with Prometheus' own handlers
 // (web/api/v1) over db and engine, plus /-/healthy and /-/ready. Rules and
 // alerts come from al's rules manager, Alertmanagers from its notifier.
-func (p *promstore) handler(db *tsdb.DB, engine promql.QueryEngine, dir string, al *alerting) http.Handler {
+//
+// live, when not nil, is the live dashboard page, served under /dashboards/
+// by the same server: the same auth extension, TLS, CORS and connection cap.
+func (p *promstore) handler(db *tsdb.DB, engine promql.QueryEngine, dir string, al *alerting, live http.Handler) http.Handler {
 	targets := newMetadataTarget(p.meta)
 	api := apiv1.NewAPI(
 		engine,
@@ -119,6 +124,10 @@ func (p *promstore) handler(db *tsdb.DB, engine promql.QueryEngine, dir string, 
 			_, _ = io.WriteString(w, "Prometheus Server is Ready.\n")
 		}
 	}))
+	if live != nil {
+		mux.Handle(livepage.Prefix, live)
+		mux.Handle(livepage.Prefix+"/", live)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "unknown path "+strconv.Quote(r.URL.Path))
 	})

@@ -60,6 +60,10 @@ type Config struct {
 	// Alertmanager is where firing and resolved alerts are sent.
 	Alertmanager AlertmanagerConfig `mapstructure:"alertmanager"`
 
+	// Live is the live dashboard page served under /dashboards/ on this
+	// listener (docs/live.md).
+	Live LiveConfig `mapstructure:"live"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -146,6 +150,99 @@ type AlertmanagerConfig struct {
 	URL string `mapstructure:"url"`
 	// Timeout bounds one POST of alerts.
 	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// LiveConfig is the live dashboard page: the dashboards `pulsectl
+// dashboards compile` wrote, drawn in the browser and pushed to it as the
+// store changes. Each viewer holds one of max_connections.
+type LiveConfig struct {
+	// Enabled serves the page under /dashboards/.
+	Enabled bool `mapstructure:"enabled"`
+	// Directory is the compile's output directory (--out): it holds
+	// pulse-dashboards.yaml and dashboards/*.json, re-read when it changes.
+	Directory string `mapstructure:"directory"`
+	// Tick is how often an open dashboard is evaluated when the store
+	// changed; it bounds the time from an append to the screen.
+	Tick time.Duration `mapstructure:"tick"`
+	// MaxViewers is the most open live pages at once; more are answered
+	// 503. It must leave connections of max_connections to API queries.
+	MaxViewers int `mapstructure:"max_viewers"`
+	// MaxStreams is the most distinct (dashboard, time range) pairs open
+	// at once: each is evaluated once per tick whatever its viewers.
+	MaxStreams int `mapstructure:"max_streams"`
+	// QueryTimeout bounds one panel query of a live evaluation.
+	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+	// MaxSeriesPerTarget is the most series one panel query sends to the
+	// page; the frame says truncated past it.
+	MaxSeriesPerTarget int `mapstructure:"max_series_per_target"`
+}
+
+const (
+	defaultLiveDirectory = "./data/dashboards"
+	defaultLiveTick      = 250 * time.Millisecond
+	// defaultLiveMaxViewers: 1,000 viewers of one dashboard and room to
+	// spare, below the 4096 connections of a host with a large open-file
+	// limit (internal/httpserver) with 2,000 left for API queries.
+	defaultLiveMaxViewers = 2000
+	// defaultLiveMaxStreams: a stream costs its dashboard's queries per
+	// tick with a change (about 20 for a built-in dashboard), whatever its
+	// number of viewers.
+	defaultLiveMaxStreams   = 16
+	defaultLiveQueryTimeout = 5 * time.Second
+	defaultLiveMaxSeries    = 100
+	// liveAPIReserve is the least of max_connections the live page leaves
+	// to API queries (Grafana, promtool, the page's own JSON requests).
+	liveAPIReserve = 16
+	minLiveTick    = 10 * time.Millisecond
+)
+
+func defaultLiveConfig() LiveConfig {
+	return LiveConfig{
+		Enabled: true, Directory: defaultLiveDirectory, Tick: defaultLiveTick,
+		MaxViewers: defaultLiveMaxViewers, MaxStreams: defaultLiveMaxStreams,
+		QueryTimeout: defaultLiveQueryTimeout, MaxSeriesPerTarget: defaultLiveMaxSeries,
+	}
+}
+
+// validate checks the live page's fields; maxConnections is the
+// configured max_connections (0: derived at start).
+func (l LiveConfig) validate(maxConnections int) []error {
+	if !l.Enabled {
+		return nil
+	}
+	var errs []error
+	if l.Directory == "" {
+		errs = append(errs, errors.New("live.directory: must not be empty"))
+	}
+	if l.Tick < minLiveTick || l.Tick > time.Minute {
+		errs = append(errs, fmt.Errorf("live.tick: must be between %s and 1m, got %s", minLiveTick, l.Tick))
+	}
+	if l.MaxViewers <= 0 {
+		errs = append(errs, fmt.Errorf("live.max_viewers: must be positive, got %d", l.MaxViewers))
+	} else if maxConnections > 0 && l.MaxViewers > maxConnections-liveAPIReserve {
+		errs = append(errs, fmt.Errorf("live.max_viewers: must leave at least %d of max_connections (%d) to API queries, got %d", liveAPIReserve, maxConnections, l.MaxViewers))
+	}
+	if l.MaxStreams <= 0 {
+		errs = append(errs, fmt.Errorf("live.max_streams: must be positive, got %d", l.MaxStreams))
+	}
+	if l.QueryTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("live.query_timeout: must be positive, got %s", l.QueryTimeout))
+	}
+	if l.MaxSeriesPerTarget <= 0 {
+		errs = append(errs, fmt.Errorf("live.max_series_per_target: must be positive, got %d", l.MaxSeriesPerTarget))
+	}
+	return errs
+}
+
+// liveMaxViewers is max_viewers within the connection cap in force:
+// lowered to leave liveAPIReserve connections to the API, and reported
+// lowered, when the derived cap is small.
+func (l LiveConfig) liveMaxViewers(connCap int) (n int, lowered bool) {
+	limit := max(1, connCap-liveAPIReserve)
+	if l.MaxViewers > limit {
+		return limit, true
+	}
+	return l.MaxViewers, false
 }
 
 const (
@@ -265,6 +362,7 @@ func (cfg *Config) Validate() error {
 	if cfg.Alertmanager.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("alertmanager.timeout: must be positive, got %s", cfg.Alertmanager.Timeout))
 	}
+	errs = append(errs, cfg.Live.validate(cfg.MaxConnections)...)
 	return errors.Join(errs...)
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/httpserver"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
@@ -35,6 +36,8 @@ func TestLoadConfig(t *testing.T) {
 	custom.Translation = TranslationConfig{Namespace: "pulse"}
 	custom.Rules = RulesConfig{Files: []string{"/etc/pulse/rules/*.yaml", "/etc/pulse/extra.yaml"}, EvaluationInterval: 30 * time.Second}
 	custom.Alertmanager = AlertmanagerConfig{URL: "http://alertmanager:9093", Timeout: 5 * time.Second}
+	custom.Live = LiveConfig{Enabled: true, Directory: "/var/lib/pulse/dashboards", Tick: 500 * time.Millisecond,
+		MaxViewers: 100, MaxStreams: 4, QueryTimeout: 2 * time.Second, MaxSeriesPerTarget: 20}
 
 	testutil.CheckConfigs(t, configPath, createDefaultConfig,
 		testutil.ConfigCase{ID: component.NewID(metadata.Type), Expected: createDefaultConfig().(*Config)},
@@ -67,7 +70,26 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, time.Minute, cfg.Rules.EvaluationInterval)
 	assert.Empty(t, cfg.Alertmanager.URL, "no Alertmanager by default: evaluate and serve only")
 	assert.Equal(t, 10*time.Second, cfg.Alertmanager.Timeout)
+	assert.True(t, cfg.Live.Enabled, "the live page is on by default")
+	assert.Equal(t, "./data/dashboards", cfg.Live.Directory, "where make run compiles config/dashboards")
+	assert.Equal(t, 250*time.Millisecond, cfg.Live.Tick)
+	assert.GreaterOrEqual(t, cfg.Live.MaxViewers, 1000, "the issue's 1,000 viewers")
+	assert.LessOrEqual(t, cfg.Live.MaxViewers, httpserver.MaxDefaultConnections-liveAPIReserve, "room for API queries under the largest derived cap")
+	assert.Equal(t, 16, cfg.Live.MaxStreams)
 	require.NoError(t, cfg.Validate())
+}
+
+func TestLiveMaxViewers(t *testing.T) {
+	l := defaultLiveConfig()
+	n, lowered := l.liveMaxViewers(4096)
+	assert.Equal(t, 2000, n)
+	assert.False(t, lowered)
+	n, lowered = l.liveMaxViewers(128)
+	assert.Equal(t, 128-liveAPIReserve, n, "a small derived cap keeps connections for the API")
+	assert.True(t, lowered)
+	l.Enabled = false
+	l.Directory = ""
+	assert.Empty(t, l.validate(10), "a disabled page is not checked")
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -104,6 +126,14 @@ func TestConfigErrors(t *testing.T) {
 		}},
 		{name: "bad_query_memory", want: []string{
 			"query.max_memory: 1000 bytes leave no sample for each of max_concurrency (20) queries",
+		}},
+		{name: "bad_live", want: []string{
+			"live.directory: must not be empty",
+			"live.tick: must be between 10ms and 1m, got 1ms",
+			"live.max_viewers: must leave at least 16 of max_connections (100) to API queries, got 90",
+			"live.max_streams: must be positive, got 0",
+			"live.query_timeout: must be positive, got -1s",
+			"live.max_series_per_target: must be positive, got 0",
 		}},
 		{name: "bad_alertmanager_host", want: []string{
 			`alertmanager.url: must have a host, got "http:///api"`,

@@ -31,6 +31,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pulse-otel/pulse/internal/httpserver"
+	"github.com/pulse-otel/pulse/internal/livepage"
 	"github.com/pulse-otel/pulse/internal/pipelineerr"
 )
 
@@ -53,7 +54,12 @@ type promstore struct {
 
 	server    *httpserver.Server
 	serveDone chan struct{}
-	ready     atomic.Bool
+	// live is the live dashboard page; nil when live.enabled is false.
+	live *livepage.Handler
+	// appends counts committed appends: the live page evaluates an open
+	// dashboard again only when it moved.
+	appends atomic.Uint64
+	ready   atomic.Bool
 
 	stats     appendStats
 	telemetry *telemetry
@@ -176,7 +182,20 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 		maxSamples:     p.cfg.Query.maxSamples(),
 		noStepInterval: noStepInterval,
 	}
-	handler := p.handler(db, api, dir, al)
+	live, err := p.newLive(db, api)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && live != nil {
+			live.Close()
+		}
+	}()
+	var liveHandler http.Handler
+	if live != nil {
+		liveHandler = live
+	}
+	handler := p.handler(db, api, dir, al, liveHandler)
 	// internal/httpserver: connection cap, JSON error answers, timeouts.
 	server, err := httpserver.New(ctx, &p.cfg.ServerConfig, host, p.set.TelemetrySettings, handler, httpserver.Options{
 		Name: "promstore API", MaxConnections: p.cfg.MaxConnections, WriteError: writeAPIError,
@@ -191,7 +210,7 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	}
 
 	p.mu.Lock()
-	p.db, p.engine, p.server, p.alerting = db, engine, server, al
+	p.db, p.engine, p.server, p.alerting, p.live = db, engine, server, al, live
 	p.mu.Unlock()
 	p.ready.Store(true)
 	p.set.Logger.Info("Prometheus API listening",
@@ -207,12 +226,49 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	return nil
 }
 
+// newLive builds the live dashboard page over db and the API's engine, or
+// nil when it is disabled. max_viewers is lowered, with a warning, when
+// the listener's connection cap would leave too few connections to API
+// queries.
+func (p *promstore) newLive(db *tsdb.DB, engine promql.QueryEngine) (*livepage.Handler, error) {
+	lc := p.cfg.Live
+	if !lc.Enabled {
+		return nil, nil
+	}
+	dir, err := filepath.Abs(lc.Directory)
+	if err != nil {
+		return nil, fmt.Errorf("promstore: live.directory %q: %w", lc.Directory, err)
+	}
+	connCap := httpserver.Cap(p.cfg.MaxConnections)
+	viewers, lowered := lc.liveMaxViewers(connCap)
+	if lowered {
+		p.set.Logger.Warn("live.max_viewers leaves too few API connections under max_connections; lowered",
+			zap.Int("configured", lc.MaxViewers), zap.Int("max_viewers", viewers), zap.Int("max_connections", connCap))
+	}
+	h, err := livepage.New(livepage.Options{
+		Engine: engine, Queryable: db, Dir: dir, Tick: lc.Tick, Changed: p.appends.Load,
+		MaxViewers: viewers, MaxStreams: lc.MaxStreams, QueryTimeout: lc.QueryTimeout,
+		MaxSeriesPerTarget: lc.MaxSeriesPerTarget, AuthEnabled: p.cfg.ServerConfig.Auth.HasValue(),
+		Logger: p.logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("promstore: live page: %w", err)
+	}
+	return h, nil
+}
+
 // shutdown runs after exporterhelper has drained the queue: it stops the
 // HTTP API, then rule evaluation and the notifier (after it has sent what
 // it queued), then closes the engine and the TSDB.
 func (p *promstore) shutdown(ctx context.Context) error {
 	p.ready.Store(false)
 	var errs []error
+	if p.live != nil {
+		// Live streams never end on their own: end them first, or the
+		// server's Shutdown would wait for them until ctx expires.
+		p.live.Close()
+		p.live = nil
+	}
 	if p.server != nil {
 		errs = append(errs, p.server.Shutdown(ctx))
 		<-p.serveDone
@@ -265,6 +321,9 @@ func (p *promstore) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 	res := p.appendAll(app, tsMap, symbols.Symbols())
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("promstore: commit %d samples to the TSDB: %w", res.appended, err)
+	}
+	if res.appended > 0 {
+		p.appends.Add(1)
 	}
 	p.stats.samples.Add(res.appended)
 	p.stats.outOfOrder.Add(res.outOfOrder())

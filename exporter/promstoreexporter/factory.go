@@ -58,6 +58,7 @@ func createDefaultConfig() component.Config {
 		},
 		Rules:        RulesConfig{EvaluationInterval: defaultEvalInterval},
 		Alertmanager: AlertmanagerConfig{Timeout: defaultAlertTimeout},
+		Live:         defaultLiveConfig(),
 	}
 }
 

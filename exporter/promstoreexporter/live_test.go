@@ -1,0 +1,140 @@
+package promstoreexporter
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// writeLiveDashboard writes a compile's output directory with one public
+// dashboard whose stat reads the gauge liveGauge.
+func writeLiveDashboard(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "dashboards"), 0o750))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pulse-dashboards.yaml"), []byte(
+		"dashboards:\n  - uid: live-test\n    file: dashboards/live-test.json\n    type: custom\n    theme: dark\n    isPublic: true\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "dashboards", "live-test.json"), []byte(
+		`{"uid":"live-test","title":"Live test","panels":[{"type":"stat","id":1,"targets":[{"refId":"A","expr":"sum(pulse_live_test)"}]}]}`), 0o600))
+	return dir
+}
+
+func liveGauge(v float64, at time.Time) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("pulse.live.test")
+	dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(at))
+	dp.SetDoubleValue(v)
+	return md
+}
+
+// liveEvents reads the stream's data lines into a channel.
+func liveEvents(t *testing.T, url string) (<-chan string, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	out := make(chan string, 256)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "event: ") || strings.HasPrefix(line, "data: ") {
+				out <- line
+			}
+		}
+	}()
+	return out, cancel
+}
+
+// waitFor returns the first line with want, failing after timeout.
+func waitFor(t *testing.T, lines <-chan string, want string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "the stream ended before %q", want)
+			if strings.Contains(l, want) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no %q within %s", want, timeout)
+		}
+	}
+}
+
+// TestLivePage serves the live page on the API's listener, pushes an
+// append to an open stream, keeps the stream past write_timeout, and
+// shuts down promptly with the stream open.
+func TestLivePage(t *testing.T) {
+	p, cfg := newStarted(t, func(c *Config) {
+		c.Live.Directory = writeLiveDashboard(t)
+		c.Live.Tick = 20 * time.Millisecond
+		c.WriteTimeout = 400 * time.Millisecond
+		c.Query.Timeout = 300 * time.Millisecond
+	})
+	base := "http://" + cfg.NetAddr.Endpoint
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(base + "/dashboards")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+
+	resp, err = http.Get(base + "/dashboards/api/list")
+	require.NoError(t, err)
+	var list struct {
+		Dashboards []struct{ UID string } `json:"dashboards"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
+	resp.Body.Close()
+	require.Len(t, list.Dashboards, 1)
+	assert.Equal(t, "live-test", list.Dashboards[0].UID)
+
+	lines, cancel := liveEvents(t, base+"/dashboards/api/live/live-test?from=now-5m&to=now")
+	defer cancel()
+	waitFor(t, lines, "event: full", 5*time.Second)
+
+	require.NoError(t, p.pushMetrics(context.Background(), liveGauge(7, time.Now())))
+	waitFor(t, lines, `"7"]`, 5*time.Second)
+
+	// Past write_timeout the stream still delivers.
+	time.Sleep(2 * cfg.WriteTimeout)
+	require.NoError(t, p.pushMetrics(context.Background(), liveGauge(11, time.Now())))
+	waitFor(t, lines, `"11"]`, 5*time.Second)
+
+	start := time.Now()
+	ctx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShutdown()
+	require.NoError(t, p.shutdown(ctx))
+	assert.Less(t, time.Since(start), 3*time.Second, "shutdown ends open streams")
+	for range lines {
+	}
+}
+
+func TestLivePageDisabled(t *testing.T) {
+	p, cfg := newStarted(t, func(c *Config) { c.Live.Enabled = false })
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	resp, err := http.Get("http://" + cfg.NetAddr.Endpoint + "/dashboards/api/list")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
