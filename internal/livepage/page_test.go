@@ -817,6 +817,26 @@ func TestPage(t *testing.T) {
 		}
 	})
 
+	t.Run("hover", func(t *testing.T) {
+		tb := newTab(b, t, s)
+		tb.open("/dashboards/d/pulse-executive")
+		tb.ready()
+		var tip struct {
+			Hidden bool   `json:"hidden"`
+			Text   string `json:"text"`
+		}
+		tb.value(`(() => {
+  const p = document.querySelector('.panel[data-panel-id="13"]');
+  const svg = p.querySelector("svg.chart"), r = svg.getBoundingClientRect();
+  svg.dispatchEvent(new MouseEvent("mousemove", {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true}));
+  const tip = p.querySelector(".tooltip");
+  return {hidden: tip.hidden, text: tip.textContent};
+})()`, &tip)
+		assert.False(t, tip.Hidden, "the tooltip shows")
+		assert.Contains(t, tip.Text, "Daily active users: ", "the series and its value")
+		assert.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`, tip.Text, "the point's time first")
+	})
+
 	t.Run("units", func(t *testing.T) {
 		tb := newTab(b, t, s)
 		tb.open("/dashboards/")

@@ -109,6 +109,8 @@ async function showList() {
 // The stream's state: the last full frame with every delta merged in.
 let state = null;
 let stream = null; // AbortController of the running stream
+let onVisibility = () => {}; // the shown dashboard's, see showDashboard
+document.addEventListener("visibilitychange", () => onVisibility());
 
 async function showDashboard(uid) {
   const resp = await api(`/api/dashboard/${encodeURIComponent(uid)}`);
@@ -195,6 +197,19 @@ async function showDashboard(uid) {
     const to = range.value === defaultFrom ? db.time?.to || "now" : "now";
     const q = new URLSearchParams({ from: range.value, to, width: String(Math.round(grid.clientWidth || innerWidth)) });
     runStream(`/api/live/${encodeURIComponent(uid)}?${q}`, conn, onFrame, stream.signal);
+  };
+  // A tab left in the background for a minute gives its stream back (the
+  // server evaluates every open range each tick; a hidden page needs none)
+  // and takes a new one, with a full frame, when it is shown again.
+  let idle;
+  onVisibility = () => {
+    clearTimeout(idle);
+    if (document.hidden) {
+      idle = setTimeout(() => {
+        stream?.abort();
+        setConn(conn, "connecting", "Paused while the tab is hidden");
+      }, 60000);
+    } else if (stream?.signal.aborted) connect();
   };
   range.addEventListener("change", () => {
     const u = new URL(location.href);
@@ -331,6 +346,7 @@ async function readEvents(body, signal, onEvent) {
 
 async function start() {
   stream?.abort();
+  onVisibility = () => {};
   const m = location.pathname.match(/^\/dashboards\/d\/([^/]+)\/?$/);
   try {
     if (m) await showDashboard(decodeURIComponent(m[1]));

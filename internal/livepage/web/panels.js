@@ -296,6 +296,52 @@ function drawTimeseries(body, panel, series, unit, defaults, ctx) {
     if (Number.isFinite(lv)) g.append(svg("circle", { cx: x(last[0]).toFixed(1), cy: y(lv).toFixed(1), r: 2.5, fill: color(i), class: "edge" }));
   });
   plot.append(g);
+  hover(plot, g, series, unit, ctx.timeFormat, { x, t0, t1, m, w, h });
+}
+
+// hover shows, under the pointer, the time and each series' value at the
+// nearest point: the numbers behind a line, as Grafana's tooltip does.
+function hover(plot, g, series, unit, tf, { x, t0, t1, m, w, h }) {
+  const cursor = svg("line", { y1: m.t, y2: m.t + h, class: "cursor", visibility: "hidden" });
+  const tip = el("div", { class: "tooltip", hidden: "" });
+  g.append(cursor);
+  plot.append(tip);
+  const nearest = (points, t) => {
+    let lo = 0;
+    let hi = points.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Number(points[mid][0]) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && Math.abs(Number(points[lo - 1][0]) - t) < Math.abs(Number(points[lo][0]) - t)) lo--;
+    return points[lo];
+  };
+  g.addEventListener("mousemove", (ev) => {
+    const px = ev.offsetX;
+    if (px < m.l || px > m.l + w) return;
+    const t = t0 + ((px - m.l) / w) * (t1 - t0);
+    const rows = series.map((s, i) => [i, s.name, nearest(s.points, t)]);
+    const at = Number(rows[0][2][0]);
+    cursor.setAttribute("x1", x(at));
+    cursor.setAttribute("x2", x(at));
+    cursor.setAttribute("visibility", "visible");
+    tip.replaceChildren(
+      el("div", { class: "tooltip-time" }, tf.full(at)),
+      ...rows.map(([i, name, p]) => {
+        const sw = el("span", { class: "swatch" });
+        sw.style.background = color(i);
+        return el("div", {}, sw, ` ${name}: `, el("b", {}, format(p[1], unit)));
+      }),
+    );
+    tip.hidden = false;
+    tip.style.left = `${Math.min(px + 12, Math.max(0, plot.clientWidth - tip.offsetWidth - 4))}px`;
+    tip.style.top = `${m.t}px`;
+  });
+  g.addEventListener("mouseleave", () => {
+    tip.hidden = true;
+    cursor.setAttribute("visibility", "hidden");
+  });
 }
 
 const drawers = { stat: drawStat, gauge: drawGauge, bargauge: drawBars, table: drawTable, timeseries: drawTimeseries };
@@ -311,6 +357,7 @@ export function createPanel(panel) {
   const col = Math.min(24, Math.max(1, (gp.x | 0) + 1));
   node.style.gridColumn = `${col} / span ${Math.max(1, Math.min(25 - col, gp.w | 0 || 12))}`;
   node.style.gridRow = `${(gp.y | 0) + 1} / span ${Math.max(1, gp.h | 0 || 8)}`;
+  node.style.setProperty("--h", String(Math.max(1, gp.h | 0 || 8)));
   const header = el("header", { class: "panel-header" }, el("h2", { class: "panel-title", title: panel.title || "" }, panel.title || ""));
   if (panel.description) header.append(el("span", { class: "panel-info", title: panel.description, tabindex: "0", "aria-label": panel.description }, "i"));
   node.append(header, el("div", { class: "panel-body" }, el("div", { class: "panel-message" }, "Loading…")), el("div", { class: "panel-error", hidden: "" }));
