@@ -44,6 +44,10 @@ type Subscriber struct {
 	URL string
 	// Panel and RefID name the watched stat's target.
 	Panel, RefID string
+	// KeepHeaders keeps every frame's header (seq, now, range, step), for
+	// a test that compares what a page shows with the query API at the
+	// frame's evaluation time (Header).
+	KeepHeaders bool
 
 	// Frames and Fulls count the frames read, Bytes the stream's bytes
 	// (pings and the retry line included); SeqGaps counts deltas
@@ -61,9 +65,18 @@ type Subscriber struct {
 	value   float64
 	seq     uint64
 	err     error
+	headers map[uint64]Header
 }
 
-// NewSubscriber returns a subscriber of url watching panel's refID.
+// Header is a frame's header: its seq, evaluation time (unix ms), range
+// (unix ms) and step (seconds).
+type Header struct {
+	Seq                 uint64
+	Now, From, To, Step int64
+}
+
+// NewSubscriber returns a subscriber of url watching panel's refID (none
+// when panel is empty).
 func NewSubscriber(url, panel, refID string) *Subscriber {
 	return &Subscriber{URL: url, Panel: panel, RefID: refID, live: make(chan struct{}), value: math.NaN()}
 }
@@ -83,6 +96,15 @@ func (s *Subscriber) Value() float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.value
+}
+
+// Header returns the header of the frame seq (KeepHeaders), and whether
+// one was read.
+func (s *Subscriber) Header(seq uint64) (Header, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.headers[seq]
+	return h, ok
 }
 
 // Err is the last error that ended a stream (nil when none did).
@@ -151,6 +173,15 @@ func (s *Subscriber) apply(ev Event) error {
 		s.SeqGaps.Add(1)
 	}
 	s.seq = f.Seq
+	if s.KeepHeaders {
+		if s.headers == nil {
+			s.headers = map[uint64]Header{}
+		}
+		s.headers[f.Seq] = Header{Seq: f.Seq, Now: f.Now, From: f.From, To: f.To, Step: f.Step}
+	}
+	if s.Panel == "" {
+		return nil
+	}
 	v, carried, err := f.Instant(s.Panel, s.RefID)
 	if err != nil {
 		return err
