@@ -31,6 +31,9 @@ import (
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/tsdb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -500,9 +503,9 @@ type tab struct {
 	errs []string
 }
 
-func newTab(b context.Context, t *testing.T, s *fakeServer) *tab {
+func newTab(b context.Context, t *testing.T, base string) *tab {
 	t.Helper()
-	tb := &tab{t: t, base: s.URL}
+	tb := &tab{t: t, base: base}
 	ctx, cancel := chromedp.NewContext(b, chromedp.WithListener(func(ev any) {
 		var msg string
 		switch e := ev.(type) {
@@ -607,7 +610,17 @@ func (tb *tab) text(sel string) string {
 // and no panel is loading.
 func (tb *tab) ready() {
 	tb.t.Helper()
-	tb.until("dashboard drawn", `document.querySelector("#dashboard")?.dataset.seq === "1" && document.querySelectorAll(".panel").length > 0 && !document.querySelector('.panel[data-state="loading"]')`, 15*time.Second)
+	tb.until("dashboard drawn", `document.querySelector("#dashboard")?.dataset.seq === "1" && `+drawn, 15*time.Second)
+}
+
+// drawn says every panel left the loading state.
+const drawn = `document.querySelectorAll(".panel").length > 0 && !document.querySelector('.panel[data-state="loading"]')`
+
+// readyAny waits for any applied frame (a real server's stream may start
+// past seq 1) and no loading panel.
+func (tb *tab) readyAny() {
+	tb.t.Helper()
+	tb.until("dashboard drawn", `Number(document.querySelector("#dashboard")?.dataset.seq) > 0 && `+drawn, 15*time.Second)
 }
 
 func artifactsDir(t *testing.T) string {
@@ -659,7 +672,7 @@ func TestPage(t *testing.T) {
 	s := newFakeServer(t, append(slices.Clone(ds), kolkata)...)
 
 	t.Run("list", func(t *testing.T) {
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/")
 		tb.until("links", fmt.Sprintf(`document.querySelectorAll("#dashboards a.dashboard-link[data-uid]").length === %d`, len(ds)+1), 10*time.Second)
 		var hrefs map[string]string
@@ -673,7 +686,7 @@ func TestPage(t *testing.T) {
 		dir := artifactsDir(t)
 		for _, d := range ds {
 			t.Run(d.UID, func(t *testing.T) {
-				tb := newTab(b, t, s)
+				tb := newTab(b, t, s.URL)
 				tb.open("/dashboards/d/" + d.UID)
 				tb.ready()
 				var views []panelView
@@ -697,7 +710,7 @@ func TestPage(t *testing.T) {
 
 	t.Run("live", func(t *testing.T) {
 		n := s.connCount()
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/d/pulse-executive")
 		tb.ready()
 		c := s.conn(t, n+1)
@@ -754,7 +767,7 @@ func TestPage(t *testing.T) {
 
 	t.Run("range", func(t *testing.T) {
 		n := s.connCount()
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/d/pulse-executive")
 		tb.ready()
 		assert.Equal(t, "now-7d", s.conn(t, n+1).query.Get("from"), "default range: the JSON's time.from")
@@ -772,7 +785,7 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("theme", func(t *testing.T) {
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/d/pulse-executive") // theme: light
 		tb.ready()
 		assert.Equal(t, "light", tb.attr("body", "data-theme"))
@@ -783,7 +796,7 @@ func TestPage(t *testing.T) {
 		tb.value(`getComputedStyle(document.querySelector(".panel")).backgroundColor`, &after)
 		assert.NotEqual(t, before, after, "the panels change colour")
 
-		tb2 := newTab(b, t, s)
+		tb2 := newTab(b, t, s.URL)
 		tb2.open("/dashboards/d/pulse-system-performance") // theme: dark
 		tb2.ready()
 		assert.Equal(t, "dark", tb2.attr("body", "data-theme"))
@@ -796,7 +809,7 @@ func TestPage(t *testing.T) {
 		} {
 			loc, err := time.LoadLocation(c.zone)
 			require.NoError(t, err)
-			tb := newTab(b, t, s)
+			tb := newTab(b, t, s.URL)
 			tb.open("/dashboards/d/" + c.uid + "?from=now-6h")
 			tb.ready()
 			assert.Equal(t, c.label, tb.text("#timezone"))
@@ -818,7 +831,7 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("hover", func(t *testing.T) {
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/d/pulse-executive")
 		tb.ready()
 		var tip struct {
@@ -838,7 +851,7 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("units", func(t *testing.T) {
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/")
 		cases := [][3]string{
 			{"1234", "short", "1.23 K"},
@@ -879,7 +892,7 @@ func TestPage(t *testing.T) {
 		const token = "s3cret-token"
 		s.token.Store(token)
 		defer s.token.Store("")
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/")
 		tb.until("token form shown", `!document.querySelector("#token-form").hidden`, 10*time.Second)
 		tb.do("sign in", 5*time.Second,
@@ -899,7 +912,7 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("unknown dashboard", func(t *testing.T) {
-		tb := newTab(b, t, s)
+		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/d/no-such-dashboard")
 		tb.until("message", `document.querySelector(".problem")?.textContent.includes("no dashboard")`, 10*time.Second)
 	})
@@ -959,5 +972,71 @@ func checkPanel(t *testing.T, p panel, v panelView) {
 	}
 	if v.Error != "" {
 		t.Errorf("panel %d shows an error text while %s: %q", p.ID, v.State, v.Error)
+	}
+}
+
+// TestPageOnServer opens the built-in dashboards on the real page server
+// (livepage.New over a TSDB and the PromQL engine): the two halves of the
+// contract agree, every panel is drawn without an error, a stat shows the
+// stored value and a new sample reaches the screen within 1 s.
+func TestPageOnServer(t *testing.T) {
+	b := browser(t)
+	db, err := tsdb.Open(t.TempDir(), nil, nil, tsdb.DefaultOptions(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 1_000_000, Timeout: 10 * time.Second, LookbackDelta: 5 * time.Minute})
+	t.Cleanup(func() { _ = engine.Close() })
+
+	_, file, _, _ := runtime.Caller(0)
+	defs, err := dashboards.Load(filepath.Join(filepath.Dir(file), "..", "..", "config", "dashboards"))
+	require.NoError(t, err)
+	files, err := dashboards.CompileAll(defs, dashboards.ProvisioningOptions{})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o750))
+		require.NoError(t, os.WriteFile(p, body, 0o600))
+	}
+	var changes atomic.Uint64
+	h, err := livepage.New(livepage.Options{Engine: engine, Queryable: db, Dir: dir, Changed: changes.Load})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		h.Close()
+		srv.Close()
+	})
+	// The p95 response time stat reads max(max_over_time(...[1h])).
+	p95 := labels.FromStrings("__name__", "pulse_system_response_time_milliseconds", "stat", "p95", "job", "api")
+	store := func(v float64) {
+		app := db.Appender(context.Background())
+		_, err := app.Append(0, p95, time.Now().UnixMilli(), v)
+		require.NoError(t, err)
+		require.NoError(t, app.Commit())
+		changes.Add(1) // as promstore does after a committed append
+	}
+	store(42)
+
+	for _, d := range builtins(t) {
+		t.Run(d.UID, func(t *testing.T) {
+			tb := newTab(b, t, srv.URL)
+			tb.open("/dashboards/d/" + d.UID)
+			tb.readyAny()
+			var views []panelView
+			tb.value(readPanels, &views)
+			require.Len(t, views, len(d.Panels))
+			for _, v := range views {
+				assert.Contains(t, []string{"ok", "nodata"}, v.State, "panel %s (%s): %s", v.ID, v.Title, v.Error)
+			}
+			if d.UID != "pulse-system-performance" {
+				return
+			}
+			stat := `document.querySelector('.panel[data-panel-id="2"] .value')?.dataset.raw`
+			tb.until("the stored p95", stat+` === "42"`, 5*time.Second)
+			store(77)
+			took := tb.until("the new p95", stat+` === "77"`, 5*time.Second)
+			assert.Less(t, took, time.Second, "sample to screen")
+			t.Logf("sample on screen after %s", took)
+		})
 	}
 }
