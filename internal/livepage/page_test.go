@@ -158,6 +158,8 @@ type frameTarget struct {
 	Series []series `json:"series,omitempty"`
 	Edge   []edge   `json:"edge,omitempty"`
 	Error  *string  `json:"error,omitempty"`
+	// Truncated: the server sent only the first series of a target.
+	Truncated *bool `json:"truncated,omitempty"`
 }
 
 type frame struct {
@@ -623,6 +625,18 @@ func (tb *tab) readyAny() {
 	tb.until("dashboard drawn", `Number(document.querySelector("#dashboard")?.dataset.seq) > 0 && `+drawn, 15*time.Second)
 }
 
+// screenshot saves the whole page as NAME.png in the artifacts directory.
+func screenshot(t *testing.T, tb *tab, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	file := filepath.Join(artifactsDir(t), name+".png")
+	require.NoError(t, os.WriteFile(file, png, 0o644))
+	t.Logf("screenshot: %s", file)
+}
+
 func artifactsDir(t *testing.T) string {
 	t.Helper()
 	if d := os.Getenv("PULSE_ARTIFACTS"); d != "" {
@@ -680,10 +694,10 @@ func TestPage(t *testing.T) {
 		for _, d := range ds {
 			assert.Equal(t, "/dashboards/d/"+d.UID, hrefs[d.UID])
 		}
+		screenshot(t, tb, "list")
 	})
 
 	t.Run("builtins", func(t *testing.T) {
-		dir := artifactsDir(t)
 		for _, d := range ds {
 			t.Run(d.UID, func(t *testing.T) {
 				tb := newTab(b, t, s.URL)
@@ -699,11 +713,7 @@ func TestPage(t *testing.T) {
 					assert.Equal(t, p.Title, v.Title)
 					checkPanel(t, p, v)
 				}
-				png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-				require.NoError(t, err)
-				file := filepath.Join(dir, d.UID+".png")
-				require.NoError(t, os.WriteFile(file, png, 0o644))
-				t.Logf("screenshot: %s", file)
+				screenshot(t, tb, d.UID)
 			})
 		}
 	})
@@ -740,9 +750,16 @@ func TestPage(t *testing.T) {
 		tb.until("panel 5 ok again", `document.querySelector('.panel[data-panel-id="5"]').dataset.state === "ok"`, 3*time.Second)
 		assert.Equal(t, statRaw(5), tb.attr(`.panel[data-panel-id="5"] .value`, "data-raw"))
 
+		// A target the server truncated is marked on its panel.
+		yes, no := true, false
+		c.delta(t, frame{Seq: 5, Panels: panelsOf(map[string]map[string]frameTarget{"6": {"A": {Truncated: &yes}}})})
+		tb.until("partial note", `document.querySelector('.panel[data-panel-id="6"] .panel-note') !== null`, 3*time.Second)
+		c.delta(t, frame{Seq: 6, Panels: panelsOf(map[string]map[string]frameTarget{"6": {"A": {Truncated: &no}}})})
+		tb.until("partial note gone", `document.querySelector('.panel[data-panel-id="6"] .panel-note') === null`, 3*time.Second)
+
 		// An edge-only delta moves a time series' live point and keeps its
 		// aligned points.
-		c.delta(t, frame{Seq: 5, Panels: panelsOf(map[string]map[string]frameTarget{
+		c.delta(t, frame{Seq: 7, Panels: panelsOf(map[string]map[string]frameTarget{
 			"13": {"A": {Edge: []edge{{Metric: map[string]string{}, Value: [2]any{time.Now().UnixMilli(), "1234.5"}}}}},
 		})})
 		tb.until("edge drawn", `document.querySelector('.panel[data-panel-id="13"] path.series')?.dataset.last === "1234.5"`, 3*time.Second)

@@ -259,6 +259,12 @@ async function runStream(path, conn, onFrame, signal) {
         // the 5 s the page waits at most).
         const after = Number(resp.headers.get("Retry-After"));
         if (after > 0) delay = Math.min(5000, Math.max(delay, after * 1000));
+        // A refused request (bad range, a dashboard gone or not shared)
+        // fails the same way again: say so instead of retrying.
+        if ([400, 403, 404].includes(resp.status)) {
+          setConn(conn, "error", `The live stream was refused (HTTP ${resp.status})`);
+          return;
+        }
         throw new Error(`HTTP ${resp.status}`);
       }
       await readEvents(resp.body, signal, (ev) => {

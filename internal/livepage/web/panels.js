@@ -55,11 +55,13 @@ const labelKey = (metric) => JSON.stringify(Object.entries(metric || {}).sort(([
 export function panelSeries(panel, pstate) {
   const out = [];
   const errors = [];
+  let truncated = false;
   for (const target of panel.targets || []) {
     if (target.hide) continue;
     const t = pstate?.targets?.[target.refId];
     if (!t) continue;
     if (t.error) errors.push(String(t.error));
+    if (t.truncated) truncated = true;
     const edges = new Map();
     for (const e of Array.isArray(t.edge) ? t.edge : []) {
       if (e && Array.isArray(e.value)) edges.set(labelKey(e.metric), e.value);
@@ -79,7 +81,7 @@ export function panelSeries(panel, pstate) {
       out.push({ name: legendName(target.legendFormat, e.metric, panel.title || target.refId), metric: e.metric || {}, points: [e.value] });
     }
   }
-  return { series: out.filter((s) => s.points.length > 0), errors };
+  return { series: out.filter((s) => s.points.length > 0), errors, truncated };
 }
 
 function appendEdge(points, edge) {
@@ -379,7 +381,13 @@ export function renderPanel(node, panel, pstate, ctx) {
     node.dataset.state = "nodata";
     return;
   }
-  const { series, errors } = panelSeries(panel, pstate);
+  const { series, errors, truncated } = panelSeries(panel, pstate);
+  // The server caps the series of a target; say that some are left out.
+  let note = node.querySelector(".panel-note");
+  if (truncated && !note) {
+    note = el("span", { class: "panel-note", title: "The query returned more series than the page is sent; some are not shown." }, "partial");
+    node.querySelector(".panel-header").insertBefore(note, node.querySelector(".panel-info"));
+  } else if (!truncated && note) note.remove();
   if (errors.length) {
     errBox.textContent = errors.join("; ");
     errBox.hidden = false;
