@@ -27,7 +27,7 @@ func BenchmarkTickFanOut(b *testing.B) {
 	st := &stream{hub: h, dash: d, subs: map[*subscriber]bool{}, stop: make(chan struct{})}
 	subs := make([]*subscriber, viewers)
 	for i := range subs {
-		subs[i] = newSubscriber()
+		subs[i] = newSubscriber("")
 		st.subs[subs[i]] = false
 	}
 	now := time.UnixMilli(1_780_000_000_000)

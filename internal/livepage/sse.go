@@ -54,7 +54,7 @@ func (h *Handler) serveLive(w http.ResponseWriter, r *http.Request, uid string) 
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	st, sub, err := h.hub.join(streamKey{uid: uid, from: from.String(), to: to.String()}, d, rng)
+	st, sub, err := h.hub.join(streamKey{uid: uid, from: from.String(), to: to.String()}, d, rng, Identity(r.Context()))
 	if err != nil {
 		w.Header().Set("Retry-After", retryAfter)
 		writeError(w, http.StatusServiceUnavailable, err.Error())

@@ -45,10 +45,13 @@ type subscriber struct {
 	ch   chan []byte
 	done chan struct{}
 	once sync.Once
+	// who is the viewer's identity, checked again when the dashboard's
+	// sidecar entry changes.
+	who string
 }
 
-func newSubscriber() *subscriber {
-	return &subscriber{ch: make(chan []byte, subscriberBuffer), done: make(chan struct{})}
+func newSubscriber(who string) *subscriber {
+	return &subscriber{ch: make(chan []byte, subscriberBuffer), done: make(chan struct{}), who: who}
 }
 
 func (s *subscriber) drop() { s.once.Do(func() { close(s.done) }) }
@@ -89,7 +92,7 @@ func newHub(opts *Options, st *store, now func() time.Time) *hub {
 
 // join adds a viewer of d over rng, starting the stream when it is the
 // first; the stream sends it a full frame first.
-func (h *hub) join(key streamKey, d *Dashboard, rng timeRange) (*stream, *subscriber, error) {
+func (h *hub) join(key streamKey, d *Dashboard, rng timeRange, who string) (*stream, *subscriber, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -108,7 +111,7 @@ func (h *hub) join(key streamKey, d *Dashboard, rng timeRange) (*stream, *subscr
 		h.wg.Add(1)
 		go st.run()
 	}
-	sub := newSubscriber()
+	sub := newSubscriber(who)
 	h.viewers.Add(1)
 	st.add(sub)
 	return st, sub, nil
@@ -314,6 +317,11 @@ func (s *stream) publish(d *Dashboard, state map[string]map[string]*targetState,
 		delta = encodeFrame(frameHeader{seq: s.seq, now: evalAt, win: win}, d.Panels, state, changed)
 	}
 	for sub, waiting := range s.subs {
+		if redraw && !visible(d, s.hub.opts.AuthEnabled, sub.who) {
+			// A new compile no longer shares the dashboard with them.
+			s.remove(sub)
+			continue
+		}
 		b := delta
 		if waiting || redraw {
 			b = s.fullFrame()
@@ -341,10 +349,16 @@ func (s *stream) sendWaiting() {
 
 // slow disconnects a viewer whose buffer is full; s.mu held.
 func (s *stream) slow(sub *subscriber) {
+	s.remove(sub)
+	s.hub.opts.Logger.Debug("live viewer too slow, disconnected", slog.String("dashboard", s.key.uid))
+}
+
+// remove disconnects a viewer; s.mu held. The stream keeps running until
+// its goroutine sees no viewer is left (the viewer's handler leaves).
+func (s *stream) remove(sub *subscriber) {
 	delete(s.subs, sub)
 	s.hub.viewers.Add(-1)
 	sub.drop()
-	s.hub.opts.Logger.Debug("live viewer too slow, disconnected", slog.String("dashboard", s.key.uid))
 }
 
 // evalTarget evaluates one target: an instant panel's query at evalAt; a

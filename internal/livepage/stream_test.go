@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,7 +195,7 @@ func TestSlowViewerDisconnected(t *testing.T) {
 	to, _ := parseTimeSpec("now")
 	rng, err := newTimeRange(from, to, e.clock.Now())
 	require.NoError(t, err)
-	st, slow, err := e.h.hub.join(streamKey{uid: "live-a", from: from.String(), to: to.String()}, cat.byUID["live-a"], rng)
+	st, slow, err := e.h.hub.join(streamKey{uid: "live-a", from: from.String(), to: to.String()}, cat.byUID["live-a"], rng, "")
 	require.NoError(t, err)
 	defer e.h.hub.leave(st, slow)
 	require.Equal(t, int64(2), e.h.hub.viewers.Load())
@@ -288,6 +289,24 @@ func TestDashboardRemovedEndsStream(t *testing.T) {
 		t.Fatal("the stream of a removed dashboard stayed open")
 	}
 	require.Eventually(t, func() bool { return e.h.hub.viewers.Load() == 0 }, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestAccessRevokedEndsStream(t *testing.T) {
+	e := newEnv(t, Options{AuthEnabled: true})
+	bob := e.openStream(livePath, "bob")
+	bob.next(t, 5*time.Second)
+	alice := e.openStream(livePath, "alice")
+	alice.next(t, 5*time.Second)
+	// A new compile drops bob from the viewers.
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, dashboards.MetaFile), []byte(strings.Replace(sidecar, "viewers: [bob]", "viewers: []", 1)), 0o600))
+	e.clock.Add(2 * rescanInterval)
+	assert.Equal(t, "full", alice.next(t, 5*time.Second).Event, "the owner gets the new dashboard in full")
+	select {
+	case f, ok := <-bob.frames:
+		assert.False(t, ok, "unexpected frame %s", f.Raw)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a viewer the dashboard is no longer shared with stayed connected")
+	}
 }
 
 func TestSeriesCapped(t *testing.T) {
