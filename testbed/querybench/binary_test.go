@@ -64,7 +64,7 @@ func startLoad(t *testing.T, p *pulserun.Pulse, httpc *http.Client, rate int, fr
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		st, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + p.Events, Rate: rate, Batch: 100, Workers: 16,
+		st, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + p.Events, Rate: rate, Batch: 100, Workers: 64,
 			Users: 20000, Sessions: 50000, PIIShare: 0.1, RecommendationShare: 0.1, Snapshots: time.Second, Retry: true, Seed: 1}, 0, &in.progress)
 		in.mu.Lock()
 		in.stats, in.runErr = st, err
