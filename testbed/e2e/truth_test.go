@@ -288,16 +288,7 @@ func compareKPIs(t *testing.T, m *truthMix, api string) (map[string]float64, []s
 			t.Fatal(err)
 		}
 		want := m.want[k.Name]
-		tol := 1e-9 * math.Max(1, math.Abs(want))
-		switch {
-		case m.approx[k.Name] > 0:
-			tol = m.approx[k.Name] * math.Max(m.want["active_users"], math.Abs(want))
-			if k.Name == "avg_sessions_per_user" {
-				tol = m.approx[k.Name] * want
-			}
-		case k.Unit == "1":
-			tol = 0.01
-		}
+		tol := m.tolerance(k, want)
 		if k.Name == "cohort_retention" {
 			got := map[[2]string]float64{}
 			for _, s := range samples(t, api, q) {
@@ -322,6 +313,22 @@ func compareKPIs(t *testing.T, m *truthMix, api string) (map[string]float64, []s
 		}
 	}
 	return out, problems
+}
+
+// tolerance is how far k's answer may be from its truth want: exact
+// counts exact, HyperLogLog estimates within the mix's allowed error,
+// ratios within 1 % absolute.
+func (m *truthMix) tolerance(k kpi.Def, want float64) float64 {
+	switch {
+	case m.approx[k.Name] > 0:
+		if k.Name == "avg_sessions_per_user" {
+			return m.approx[k.Name] * want
+		}
+		return m.approx[k.Name] * math.Max(m.want["active_users"], math.Abs(want))
+	case k.Unit == "1":
+		return 0.01
+	}
+	return 1e-9 * math.Max(1, math.Abs(want))
 }
 
 // settle waits up to a minute for cond: remote write ships its WAL every
