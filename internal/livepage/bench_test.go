@@ -39,15 +39,15 @@ func BenchmarkTickFanOut(b *testing.B) {
 			ts := &targetState{instant: p.Instant}
 			v := promql.Vector{{Metric: labels.EmptyLabels(), T: t, F: float64(t % 1000)}}
 			if p.Instant {
-				ts.series, _ = appendVector(nil, v, 100, true)
+				ts.series, _ = encodeVector(v, 100, true)
 				changed[p.ID] = map[string]changes{"A": {series: true}}
 			} else {
 				m := promql.Matrix{{Metric: labels.FromStrings("platform", "web")}}
 				for k := range 300 {
 					m[0].Floats = append(m[0].Floats, promql.FPoint{T: win.from + int64(k)*win.step.Milliseconds(), F: float64(k)})
 				}
-				ts.series, _ = appendMatrix(nil, m, 100)
-				ts.edge, _ = appendVector(nil, v, 100, false)
+				ts.series, _ = encodeMatrix(m, 100)
+				ts.edge, _ = encodeVector(v, 100, false)
 				changed[p.ID] = map[string]changes{"A": {edge: true}}
 			}
 			state[p.ID] = map[string]*targetState{"A": ts}

@@ -149,10 +149,10 @@ func appendTarget(b []byte, ts *targetState, c changes, full bool) []byte {
 	return append(b, '}')
 }
 
-// appendMatrix encodes range series as the Prometheus API does, at most
+// encodeMatrix encodes range series as the Prometheus API does, at most
 // limit series; it reports whether some were left out.
-func appendMatrix(b []byte, m promql.Matrix, limit int) ([]byte, bool) {
-	b = append(b, '[')
+func encodeMatrix(m promql.Matrix, limit int) ([]byte, bool) {
+	b := []byte{'['}
 	n := 0
 	for _, s := range m {
 		if len(s.Floats) == 0 {
@@ -179,12 +179,12 @@ func appendMatrix(b []byte, m promql.Matrix, limit int) ([]byte, bool) {
 	return append(b, ']'), false
 }
 
-// appendVector encodes instant samples, sorted by labels, as
+// encodeVector encodes instant samples, sorted by labels, as
 // `[{"metric":...,"<key>":[t,"v"]}]` with key "value" (edge) or as a
 // one-point "values" list (instant panels).
-func appendVector(b []byte, v promql.Vector, limit int, asValues bool) ([]byte, bool) {
+func encodeVector(v promql.Vector, limit int, asValues bool) ([]byte, bool) {
 	slices.SortFunc(v, func(x, y promql.Sample) int { return labels.Compare(x.Metric, y.Metric) })
-	b = append(b, '[')
+	b := []byte{'['}
 	n := 0
 	for _, s := range v {
 		if s.H != nil {

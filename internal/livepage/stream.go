@@ -373,7 +373,7 @@ func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window,
 			cur.series, cur.err = []byte("[]"), err.Error()
 			return cur
 		}
-		cur.series, cur.truncated = appendVector(nil, v, limit, true)
+		cur.series, cur.truncated = encodeVector(v, limit, true)
 		return cur
 	}
 	var rangeErr error
@@ -382,7 +382,7 @@ func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window,
 		if err != nil {
 			cur.series, rangeErr = []byte("[]"), err
 		} else {
-			cur.series, cur.truncated = appendMatrix(nil, m, limit)
+			cur.series, cur.truncated = encodeMatrix(m, limit)
 		}
 	} else {
 		cur.series, cur.truncated, cur.err = prev.series, prev.truncated, prev.err
@@ -398,7 +398,7 @@ func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window,
 		cur.edge, cur.err = []byte("[]"), err.Error()
 	default:
 		var cut bool
-		cur.edge, cut = appendVector(nil, v, limit, false)
+		cur.edge, cut = encodeVector(v, limit, false)
 		cur.truncated = cur.truncated || cut
 		cur.err = ""
 	}
