@@ -93,6 +93,7 @@ async function showList() {
         "a",
         { class: "dashboard-link", "data-uid": d.uid, href: `${BASE}/d/${encodeURIComponent(d.uid)}` },
         el("h2", {}, d.title || d.uid),
+        el("div", { class: "uid" }, d.uid),
         el("p", {}, d.description || ""),
         tags,
       ),
