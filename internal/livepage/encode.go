@@ -20,6 +20,9 @@ type targetState struct {
 	edge      []byte // range targets only
 	err       string
 	truncated bool
+	// rangeErr is the range query's error, kept with the series it did not
+	// produce until the range query runs again (the edge's error is not).
+	rangeErr string
 }
 
 // changes says which fields of a target differ from the last frame.

@@ -163,7 +163,7 @@ func TestDashboard(t *testing.T) {
 	assert.Equal(t, "light", body["theme"])
 	d := body["dashboard"].(map[string]any)
 	assert.Equal(t, "live-a", d["uid"])
-	assert.Len(t, d["panels"], 5, "the compiled JSON as it is on disk")
+	assert.Len(t, d["panels"], 6, "the compiled JSON as it is on disk")
 
 	status, body, _ = e.get("/dashboards/api/dashboard/nope", "")
 	assert.Equal(t, http.StatusNotFound, status)

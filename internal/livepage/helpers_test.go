@@ -115,7 +115,8 @@ func (a testAuth) GetAttributeNames() []string {
 
 // testDashboard has a stat reading a recorded series with its raw
 // expression hidden, a time series, a row holding a stat of several
-// series, a panel whose query is invalid, and a text panel without query.
+// series, a panel whose query is invalid, a text panel without query, and
+// a stat whose query fails while test_value has more than one series.
 const testDashboard = `{
   "uid": "live-a", "title": "B live", "description": "test", "tags": ["pulse"],
   "time": {"from": "now-1h", "to": "now"}, "timezone": "utc",
@@ -130,7 +131,9 @@ const testDashboard = `{
     ]},
     {"type": "stat", "id": 5, "gridPos": {"h": 4, "w": 4, "x": 16, "y": 0},
      "targets": [{"refId": "A", "expr": "sum(rate(test_value[$__rate_interval])) +"}]},
-    {"type": "text", "id": 6, "gridPos": {"h": 4, "w": 4, "x": 20, "y": 0}}
+    {"type": "text", "id": 6, "gridPos": {"h": 4, "w": 4, "x": 20, "y": 0}},
+    {"type": "stat", "id": 7, "gridPos": {"h": 4, "w": 4, "x": 20, "y": 4},
+     "targets": [{"refId": "A", "expr": "vector(1) + on() test_value"}]}
   ]
 }`
 

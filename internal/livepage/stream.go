@@ -376,32 +376,28 @@ func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window,
 		cur.series, cur.truncated = encodeVector(v, limit, true)
 		return cur
 	}
-	var rangeErr error
 	if doRange || prev == nil {
 		m, err := s.rangeQuery(expr, win)
 		if err != nil {
-			cur.series, rangeErr = []byte("[]"), err
+			cur.series, cur.rangeErr = []byte("[]"), err.Error()
 		} else {
 			cur.series, cur.truncated = encodeMatrix(m, limit)
 		}
 	} else {
-		cur.series, cur.truncated, cur.err = prev.series, prev.truncated, prev.err
-		if prev.err != "" {
-			rangeErr = errors.New(prev.err)
-		}
+		cur.series, cur.truncated, cur.rangeErr = prev.series, prev.truncated, prev.rangeErr
+	}
+	if cur.rangeErr != "" {
+		cur.edge, cur.err = []byte("[]"), cur.rangeErr
+		return cur
 	}
 	v, err := s.instant(expr, evalAt)
-	switch {
-	case rangeErr != nil:
-		cur.edge, cur.err = []byte("[]"), rangeErr.Error()
-	case err != nil:
+	if err != nil {
 		cur.edge, cur.err = []byte("[]"), err.Error()
-	default:
-		var cut bool
-		cur.edge, cut = encodeVector(v, limit, false)
-		cur.truncated = cur.truncated || cut
-		cur.err = ""
+		return cur
 	}
+	var cut bool
+	cur.edge, cut = encodeVector(v, limit, false)
+	cur.truncated = cur.truncated || cut
 	return cur
 }
 

@@ -309,6 +309,31 @@ func TestAccessRevokedEndsStream(t *testing.T) {
 	}
 }
 
+func TestErrorSetAndCleared(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.appendSample(series("a"), e.clock.Now(), 1)
+	s := e.openStream(livePath, "")
+	full := s.next(t, 5*time.Second)
+	require.NotContains(t, full.target("7", "A"), "error", full.Raw)
+
+	e.clock.Add(time.Second)
+	e.appendSample(series("b"), e.clock.Now(), 2)
+	d := s.next(t, 5*time.Second)
+	require.Contains(t, d.target("7", "A"), "error", d.Raw)
+	assert.Contains(t, string(d.target("7", "A")["error"]), "duplicate series")
+	assert.JSONEq(t, "[]", string(d.target("7", "A")["series"]))
+
+	// b goes stale (lookback 5m) while a takes new samples: the query
+	// works again and the delta clears the error.
+	e.clock.Add(6 * time.Minute)
+	e.appendSample(series("a"), e.clock.Now(), 3)
+	d = s.next(t, 5*time.Second)
+	assert.JSONEq(t, `""`, string(d.target("7", "A")["error"]), d.Raw)
+	v := values(t, d.target("7", "A")["series"])
+	require.Len(t, v, 1)
+	assert.Equal(t, "4", v[0].Values[0][1])
+}
+
 func TestSeriesCapped(t *testing.T) {
 	e := newEnv(t, Options{MaxSeriesPerTarget: 1})
 	e.appendSample(series("a"), e.clock.Now(), 1)
