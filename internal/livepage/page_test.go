@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/prometheus/common/model"
@@ -820,13 +822,24 @@ func TestPage(t *testing.T) {
 	})
 
 	t.Run("timezone", func(t *testing.T) {
-		for _, c := range []struct{ uid, zone, label string }{
-			{"pulse-executive", "UTC", "UTC"},
-			{"tz-kolkata", "Asia/Kolkata", "Asia/Kolkata"},
+		for _, c := range []struct {
+			uid, zone, label string
+			panel            int
+			browser          string // the browser's own zone, for a "browser" dashboard
+		}{
+			{"pulse-executive", "UTC", "UTC", 13, ""},
+			{"tz-kolkata", "Asia/Kolkata", "Asia/Kolkata", 13, ""},
+			{"pulse-system-performance", "America/New_York", "Browser time (America/New_York)", 8, "America/New_York"},
 		} {
 			loc, err := time.LoadLocation(c.zone)
 			require.NoError(t, err)
 			tb := newTab(b, t, s.URL)
+			if c.browser != "" {
+				tb.do("browser timezone", 5*time.Second, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: c.browser})
+					return err
+				}))
+			}
 			tb.open("/dashboards/d/" + c.uid + "?from=now-6h")
 			tb.ready()
 			assert.Equal(t, c.label, tb.text("#timezone"))
@@ -834,7 +847,7 @@ func TestPage(t *testing.T) {
 				Ms   string `json:"ms"`
 				Text string `json:"text"`
 			}
-			tb.value(`[...document.querySelectorAll('.panel[data-panel-id="13"] .axis-x text[data-ms]')].map((e) => ({ms: e.dataset.ms, text: e.textContent}))`, &ticks)
+			tb.value(fmt.Sprintf(`[...document.querySelectorAll('.panel[data-panel-id="%d"] .axis-x text[data-ms]')].map((e) => ({ms: e.dataset.ms, text: e.textContent}))`, c.panel), &ticks)
 			require.GreaterOrEqual(t, len(ticks), 3, c.uid)
 			for _, tk := range ticks {
 				var ms int64
