@@ -880,6 +880,41 @@ func TestPage(t *testing.T) {
 		assert.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`, tip.Text, "the point's time first")
 	})
 
+	t.Run("sse parser", func(t *testing.T) {
+		tb := newTab(b, t, s.URL)
+		tb.open("/dashboards/")
+		// The stream cut into 3-byte pieces: splits inside "\r\n", inside
+		// a UTF-8 character and inside field names.
+		type event struct {
+			Event string `json:"event"`
+			Data  string `json:"data"`
+			Retry int    `json:"retry"`
+		}
+		var got struct {
+			Events  []event `json:"events"`
+			Silence float64 `json:"silence"`
+		}
+		tb.value(`import("/dashboards/static/sse.js").then(async (m) => {
+  const text = "retry: 1500\r\n\r\n: ping\n\nevent: full\ndata: {\"a\":1}\n\nevent: delta\r\ndata: line1\r\ndata: line2\r\rdata: é\n\nevent: delta\ndata:nospace\n\nevent: full\ndata: unterminated";
+  const bytes = new TextEncoder().encode(text);
+  const body = new ReadableStream({ start(c) { for (let i = 0; i < bytes.length; i += 3) c.enqueue(bytes.slice(i, i + 3)); c.close(); } });
+  const events = [];
+  await m.readEvents(body, new AbortController().signal, (e) => events.push(e));
+  // A stream that goes quiet is given up after silenceMs.
+  const t0 = performance.now();
+  await m.readEvents(new ReadableStream({ start() {} }), new AbortController().signal, () => {}, 100);
+  return { events, silence: performance.now() - t0 };
+})`, &got)
+		assert.Equal(t, []event{
+			{Event: "message", Retry: 1500},
+			{Event: "full", Data: `{"a":1}`},
+			{Event: "delta", Data: "line1\nline2"},
+			{Event: "message", Data: "é"},
+			{Event: "delta", Data: "nospace"},
+		}, got.Events, "an unterminated last event is dropped, as EventSource does")
+		assert.Less(t, got.Silence, 2000.0, "a silent stream ends")
+	})
+
 	t.Run("units", func(t *testing.T) {
 		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/")

@@ -6,6 +6,7 @@
 // Authorization header the query API's auth extensions want.
 
 import { el, createPanel, renderPanel, TimeFormat } from "./panels.js";
+import { readEvents } from "./sse.js";
 
 const BASE = "/dashboards";
 const TOKEN_KEY = "pulse.token";
@@ -18,9 +19,6 @@ const RANGES = [
   ["now-7d", "Last 7 days"],
   ["now-30d", "Last 30 days"],
 ];
-// A stream that has sent nothing (not even the server's 15 s ping) for
-// this long is treated as dead: a half-open TCP connection never errors.
-const SILENCE_MS = 45000;
 
 const main = document.getElementById("main");
 const controls = document.getElementById("controls");
@@ -294,58 +292,6 @@ async function runStream(path, conn, onFrame, signal) {
     setConn(conn, "reconnecting", "Reconnecting…");
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(5000, delay * 2);
-  }
-}
-
-// readEvents parses a text/event-stream body (the WHATWG rules: lines,
-// "field: value", a blank line ends an event, ":" lines are comments) and
-// calls onEvent({event, data, retry}) per event.
-async function readEvents(body, signal, onEvent) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let silence;
-  const watch = () => {
-    clearTimeout(silence);
-    silence = setTimeout(() => reader.cancel().catch(() => {}), SILENCE_MS);
-  };
-  const stop = () => reader.cancel().catch(() => {});
-  signal.addEventListener("abort", stop);
-  let buf = "";
-  let ev = { event: "message", data: "", retry: 0 };
-  let hasData = false;
-  try {
-    watch();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      watch();
-      buf += value;
-      let nl;
-      while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
-        // A lone "\r" at the end may be the first half of "\r\n": wait.
-        if (buf[nl] === "\r" && nl === buf.length - 1) break;
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + (buf.startsWith("\r\n", nl) ? 2 : 1));
-        if (line === "") {
-          if (hasData || ev.retry) onEvent({ ...ev, data: ev.data.replace(/\n$/, "") });
-          ev = { event: "message", data: "", retry: 0 };
-          hasData = false;
-          continue;
-        }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let val = colon < 0 ? "" : line.slice(colon + 1);
-        if (val.startsWith(" ")) val = val.slice(1);
-        if (field === "event") ev.event = val;
-        else if (field === "data") {
-          ev.data += val + "\n";
-          hasData = true;
-        } else if (field === "retry" && /^\d+$/.test(val)) ev.retry = Number(val);
-      }
-    }
-  } finally {
-    clearTimeout(silence);
-    signal.removeEventListener("abort", stop);
   }
 }
 
