@@ -109,6 +109,7 @@ async function showList() {
 let state = null;
 let stream = null; // AbortController of the running stream
 let onVisibility = () => {}; // the shown dashboard's, see showDashboard
+let resized = null; // the shown dashboard's ResizeObserver
 document.addEventListener("visibilitychange", () => onVisibility());
 
 async function showDashboard(uid) {
@@ -165,7 +166,7 @@ async function showDashboard(uid) {
     });
   };
   // Time series depend on their size: redraw them when it changes.
-  const resized = new ResizeObserver((entries) => {
+  resized = new ResizeObserver((entries) => {
     if (state) redraw(entries.map((e) => e.target.dataset.panelId).filter((id) => nodes.get(id)?.panel.type === "timeseries"));
   });
   for (const { node } of nodes.values()) resized.observe(node);
@@ -298,7 +299,10 @@ async function runStream(path, conn, onFrame, signal) {
 // ---- routing ------------------------------------------------------------
 
 async function start() {
+  // Forget the dashboard shown before (start runs again after sign-in).
   stream?.abort();
+  resized?.disconnect();
+  state = null;
   onVisibility = () => {};
   const m = location.pathname.match(/^\/dashboards\/d\/([^/]+)\/?$/);
   try {
