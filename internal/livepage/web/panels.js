@@ -237,18 +237,21 @@ function drawTimeseries(body, panel, series, unit, defaults, ctx) {
   const h = H - m.t - m.b;
   let t0 = Number(ctx.from);
   let t1 = Number(ctx.to);
-  const values = [];
+  // Loops, not Math.min(...values): a panel may hold 100 series of 300
+  // points, too many arguments for a spread.
+  let vmin = Infinity;
+  let vmax = -Infinity;
   for (const s of series) {
     for (const [t, raw] of s.points) {
       const v = parseValue(raw);
-      if (Number.isFinite(v)) values.push(v);
+      if (Number.isFinite(v)) [vmin, vmax] = [Math.min(vmin, v), Math.max(vmax, v)];
       if (Number(t) > t1) t1 = Number(t);
       if (!Number.isFinite(t0) || Number(t) < t0) t0 = Number(t);
     }
   }
   if (!Number.isFinite(t0) || !Number.isFinite(t1) || t1 <= t0) [t0, t1] = [Date.now() - 3600e3, Date.now()];
-  let lo = Number.isFinite(defaults.min) ? defaults.min : Math.min(0, ...values);
-  let hi = Number.isFinite(defaults.max) ? defaults.max : Math.max(...values, lo);
+  let lo = Number.isFinite(defaults.min) ? defaults.min : Math.min(0, vmin);
+  let hi = Number.isFinite(defaults.max) ? defaults.max : Math.max(vmax, lo);
   if (!(hi > lo)) hi = lo + (Math.abs(lo) || 1);
   const yt = niceTicks(lo, hi, Math.max(2, Math.floor(h / 30)), Number.isFinite(defaults.min), Number.isFinite(defaults.max), unitSeconds(unit));
   if (yt.length > 1) [lo, hi] = [Math.min(lo, yt[0]), Math.max(hi, yt[yt.length - 1])];
