@@ -307,6 +307,16 @@ func (c *liveConn) delta(t *testing.T, f frame) {
 	}
 }
 
+// raw sends an event as written, for shapes the frame type cannot hold.
+func (c *liveConn) raw(t *testing.T, event string) {
+	t.Helper()
+	select {
+	case c.events <- event:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream did not take the event")
+	}
+}
+
 func (c *liveConn) close() { c.once.Do(func() { close(c.end) }) }
 
 type fakeServer struct {
@@ -768,6 +778,22 @@ func TestPage(t *testing.T) {
 		var pathLen int
 		tb.value(`document.querySelector('.panel[data-panel-id="13"] path.series').getAttribute("d").split(/[ML]/).length`, &pathLen)
 		assert.Greater(t, pathLen, 100, "the aligned points are still drawn")
+
+		// Odd shapes (nulls, strings for lists, short points) are drawn
+		// from what is usable or as no data, never as a script error (the
+		// tab fails the test on any); a torn event is skipped.
+		c.raw(t, `event: delta
+data: {"seq":8,"panels":{"1":{"targets":{"A":{"series":[null,{"metric":null,"values":[[1,"5"],"junk",[2]]}]}}},"14":{"targets":{"A":{"series":"x","edge":[{"metric":{},"value":null},null]}}},"15":{"targets":{"A":{"series":[],"edge":[]}}}}}
+
+event: delta
+data: {"seq":9,"pan
+
+`)
+		tb.until("odd data applied", `document.querySelector("#dashboard").dataset.seq === "8"`, 3*time.Second)
+		assert.Equal(t, "ok", tb.attr(`.panel[data-panel-id="1"]`, "data-state"))
+		assert.Equal(t, "5", tb.attr(`.panel[data-panel-id="1"] .value`, "data-raw"))
+		assert.Equal(t, "nodata", tb.attr(`.panel[data-panel-id="14"]`, "data-state"))
+		assert.Equal(t, "nodata", tb.attr(`.panel[data-panel-id="15"]`, "data-state"))
 
 		// The stream ends while the server refuses new ones: the page
 		// says so, retries, and is live again once the server accepts.
