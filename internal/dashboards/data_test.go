@@ -1,4 +1,4 @@
-package dashboards
+package dashboards_test
 
 import (
 	"context"
@@ -30,6 +30,7 @@ import (
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
 	"github.com/pulse-otel/pulse/internal/catalog"
+	"github.com/pulse-otel/pulse/internal/dashboards"
 	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
 )
@@ -132,9 +133,36 @@ func step(series []*genSeries, rng *rand.Rand) {
 	}
 }
 
-// fill writes samples every 10 minutes from start to dense, then every
-// 15 s (the connector's export interval) to end.
-func fill(t *testing.T, dir string, start, dense, end time.Time) {
+// resolution is a stretch of generated data: a sample of every series
+// every every, up to and including until.
+type resolution struct {
+	until time.Time
+	every time.Duration
+}
+
+// dataSpan is how far back the generated data reaches: 30 days, the
+// longest window of a KPI (active users over 30d) and the seed's monthly
+// view.
+const dataSpan = 30 * 24 * time.Hour
+
+// dataResolutions are the stretches the 30 days are written in, for end:
+// hourly samples up to 8 days back (reached by no panel's range and
+// window, only by the store's span), every 10 minutes up to 2 hours back
+// (the 7d range and its 1d windows), then every 15 s (the connector's
+// export interval: the 5m and 1h ranges and the rules' windows see what
+// the connector writes). Dense throughout, the 30 days would take minutes
+// to write under -race.
+func dataResolutions(end time.Time) []resolution {
+	return []resolution{
+		{until: end.Add(-8 * 24 * time.Hour), every: time.Hour},
+		{until: end.Add(-2 * time.Hour), every: 10 * time.Minute},
+		{until: end, every: dashboards.ScrapeInterval},
+	}
+}
+
+// fill writes samples of every catalog series from start through the
+// stretches res, and returns how many timestamps it wrote.
+func fill(t *testing.T, dir string, start time.Time, res []resolution) int {
 	t.Helper()
 	db, err := tsdb.Open(dir, nil, nil, tsdb.DefaultOptions(), nil)
 	if err != nil {
@@ -143,28 +171,29 @@ func fill(t *testing.T, dir string, start, dense, end time.Time) {
 	series := catalogSeries()
 	rng := rand.New(rand.NewPCG(1, 2))
 	ctx := context.Background()
-	for ts := start; !ts.After(end); {
-		step(series, rng)
-		app := db.AppenderV2(ctx)
-		for _, s := range series {
-			ref, err := app.Append(s.ref, s.lset, 0, ts.UnixMilli(), s.value, nil, nil, storage.AOptions{})
-			if err != nil {
+	n := 0
+	ts := start
+	for _, r := range res {
+		for ; !ts.After(r.until); ts = ts.Add(r.every) {
+			step(series, rng)
+			app := db.AppenderV2(ctx)
+			for _, s := range series {
+				ref, err := app.Append(s.ref, s.lset, 0, ts.UnixMilli(), s.value, nil, nil, storage.AOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.ref = ref
+			}
+			if err := app.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			s.ref = ref
-		}
-		if err := app.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if ts.Before(dense) {
-			ts = ts.Add(10 * time.Minute)
-		} else {
-			ts = ts.Add(ScrapeInterval)
+			n++
 		}
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return n
 }
 
 type promResult struct {
@@ -190,29 +219,29 @@ type panelQuery struct {
 // checked through the rule's expression: the recorded value at each
 // evaluation is that expression's value then, and a range query over it
 // proves what the panel draws once the rules have run as long as the range.
-func builtinPanelQueries(t *testing.T) ([]panelQuery, *Recording) {
+func builtinPanelQueries(t *testing.T) ([]panelQuery, *dashboards.Recording) {
 	t.Helper()
-	dbs := loadBuiltin(t)
-	rec, err := RecordingRules(dbs)
+	dbs := dashboards.LoadBuiltin(t)
+	rec, err := dashboards.RecordingRules(dbs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := CompileAll(dbs, ProvisioningOptions{})
+	files, err := dashboards.CompileAll(dbs, dashboards.ProvisioningOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []panelQuery
 	recorded := 0
 	for _, db := range dbs {
-		d, err := Decode(files[DashboardsDir+"/"+db.DashboardID+".json"])
+		d, err := dashboards.Decode(files[dashboards.DashboardsDir+"/"+db.DashboardID+".json"])
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range d.Panels {
-			unit := deref(p.Panel.FieldConfig.Defaults.Unit)
+			unit := dashboards.Deref(p.Panel.FieldConfig.Defaults.Unit)
 			for _, tg := range p.Panel.Targets {
 				q := tg.(*prometheus.Dataquery)
-				if deref(q.Hide) {
+				if dashboards.Deref(q.Hide) {
 					continue
 				}
 				expr := q.Expr
@@ -220,7 +249,7 @@ func builtinPanelQueries(t *testing.T) ([]panelQuery, *Recording) {
 					expr = e
 					recorded++
 				}
-				out = append(out, panelQuery{name: db.DashboardID + "/" + deref(p.Panel.Title), expr: expr, unit: unit, instant: deref(q.Instant)})
+				out = append(out, panelQuery{name: db.DashboardID + "/" + dashboards.Deref(p.Panel.Title), expr: expr, unit: unit, instant: dashboards.Deref(q.Instant)})
 			}
 		}
 	}
@@ -284,11 +313,14 @@ func (c promstoreClient) instant(expr string, ts float64) ([]float64, error) {
 // what its expression gives at the evaluation's time.
 func TestBuiltinQueriesOnPromstore(t *testing.T) {
 	if testing.Short() {
-		t.Skip("fills a TSDB with 8 days of data")
+		t.Skip("fills a TSDB with 30 days of data")
 	}
 	dir := t.TempDir()
 	end := time.Now().Truncate(time.Minute)
-	fill(t, dir, end.Add(-8*24*time.Hour), end.Add(-2*time.Hour), end)
+	start := end.Add(-dataSpan)
+	written := time.Now()
+	points := fill(t, dir, start, dataResolutions(end))
+	t.Logf("30 days of catalog-shaped data: %d series at %d timestamps, written in %s", len(catalogSeries()), points, time.Since(written).Round(time.Millisecond))
 	queries, rec := builtinPanelQueries(t)
 
 	fast := *rec
@@ -327,13 +359,21 @@ func TestBuiltinQueriesOnPromstore(t *testing.T) {
 	})
 	c := promstoreClient{addr: cfg.NetAddr.Endpoint, client: &http.Client{Timeout: 30 * time.Second}}
 
+	// The store holds the 30 days: the first day's samples answer.
+	if got, err := c.instant("count(count_over_time(pulse_users_seen[1h]))", float64(start.Add(time.Hour).Unix())); err != nil || len(got) == 0 {
+		t.Errorf("no data 30 days back (%v): the store does not hold the span", err)
+	}
+
+	rulesStart := time.Now()
 	checkRecorded(t, c, fast)
+	t.Logf("recording rules checked in %s", time.Since(rulesStart).Round(time.Millisecond))
+	queriesStart := time.Now()
 
 	for _, q := range queries {
-		hi, bounded := unitMax(q.unit)
+		hi, bounded := dashboards.UnitMax(q.unit)
 		for _, rng := range []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
-			stepDur := max(rng/1000, ScrapeInterval).Truncate(time.Second)
-			expr := Substitute(q.expr, rng, stepDur)
+			stepDur := max(rng/1000, dashboards.ScrapeInterval).Truncate(time.Second)
+			expr := dashboards.Substitute(q.expr, rng, stepDur)
 			name := fmt.Sprintf("%s over %s", q.name, rng)
 			v := url.Values{"query": {expr}}
 			var values []string
@@ -375,13 +415,13 @@ func TestBuiltinQueriesOnPromstore(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d panel queries at 4 ranges each", len(queries))
+	t.Logf("%d panel queries at 4 ranges each, in %s", len(queries), time.Since(queriesStart).Round(time.Millisecond))
 }
 
 // checkRecorded waits (at most a minute) until every rule of rec has
 // recorded a series, then compares each with its expression at the time
 // of the recorded sample.
-func checkRecorded(t *testing.T, c promstoreClient, rec Recording) {
+func checkRecorded(t *testing.T, c promstoreClient, rec dashboards.Recording) {
 	t.Helper()
 	var rules []rulefmt.Rule
 	for _, g := range rec.Groups.Groups {
