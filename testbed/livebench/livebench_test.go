@@ -43,7 +43,9 @@ import (
 // Date.now()).
 //
 // The run: LIVEBENCH_WARMUP (20s) of load, LIVEBENCH_DURATION (60s) of load
-// alone, the viewers connect, LIVEBENCH_DURATION with them. Each phase
+// alone, the viewers connect, LIVEBENCH_DURATION with them (then
+// LIVEBENCH_SCREENSHOT, when set, is where a PNG of the dashboard over the
+// last 5 minutes is written). Each phase
 // records the collector's CPU (testbed/internal/procstat) and ingest
 // freshness: every 500 ms the events loadgen handed to the network so far
 // are noted and sum(pulse_events_total) polled until it counts them, as
@@ -70,6 +72,7 @@ func TestLiveViewers(t *testing.T) {
 	defer cancel()
 	in := startIngest(ctx, p, httpc, rate)
 	pr := startProbes(ctx, t, p, probeEvery)
+	go postSnapshots(ctx, "http://"+p.Events)
 
 	time.Sleep(warmup) // the load's warm-up: nothing is measured
 	alone := measurePhase(t, pid, in, pr, duration)
@@ -105,6 +108,13 @@ func TestLiveViewers(t *testing.T) {
 	with := measurePhase(t, pid, in, pr, duration)
 	frames1, bytes1 := totals(subs)
 	time.Sleep(3 * time.Second) // the last probes' frames
+	pageChanges := make([][]Change, len(pages))
+	for i, pg := range pages {
+		pageChanges[i] = pg.changes(t)
+	}
+	if shot := os.Getenv("LIVEBENCH_SCREENSHOT"); shot != "" && len(pages) > 0 {
+		pages[0].screenshot(t, p.API, shot)
+	}
 	vcancel()
 	wg.Wait()
 	cancel()
@@ -121,8 +131,8 @@ func TestLiveViewers(t *testing.T) {
 		early += e
 	}
 	var pageLat []time.Duration
-	for i, pg := range pages {
-		l, m, e := latencies(pg.changes(t), probes)
+	for i := range pages {
+		l, m, e := latencies(pageChanges[i], probes)
 		pageLat = append(pageLat, l...)
 		if m+e > 0 {
 			t.Errorf("chromium page %d: %d probes never shown, %d shown before their POST", i, m, e)
@@ -150,15 +160,18 @@ func TestLiveViewers(t *testing.T) {
 		st.Sent, st.Accepted, st.Failed, st.Status, float64(st.Accepted)/st.Elapsed.Seconds())
 
 	row := func(name string, ph phase) string {
-		return fmt.Sprintf("| %s | %.2f | %s | %s | %d |", name, ph.cores(), ms(pct(ph.fresh, .5)), ms(pct(ph.fresh, .99)), len(ph.fresh))
+		return fmt.Sprintf("| %s | %.0f | %.2f | %s | %s | %d |", name, ph.rate(), ph.cores(), ms(pct(ph.fresh, .5)), ms(pct(ph.fresh, .99)), len(ph.fresh))
 	}
-	t.Logf("\n| phase | collector CPU (cores) | freshness p50 | freshness p99 | freshness probes |\n|---|---|---|---|---|\n%s\n%s",
+	t.Logf("\n| phase | events/s | collector CPU (cores) | freshness p50 | freshness p99 | freshness probes |\n|---|---|---|---|---|---|\n%s\n%s",
 		row("load alone", alone), row(fmt.Sprintf("load + %d viewers + %d pages", viewers, len(pages)), with))
 	t.Logf("\n| viewers | event-to-push p50 | p95 | p99 | max | samples | frames/s per viewer | bytes/s per viewer |\n|---|---|---|---|---|---|---|---|\n"+
 		"| %d subscribers | %s | %s | %s | %s | %d | %.2f | %.0f |\n| %d chromium pages (to DOM) | %s | %s | %s | %s | %d | | |",
 		viewers, ms(pct(lat, .5)), ms(pct(lat, .95)), ms(pct(lat, .99)), ms(pct(lat, 1)), len(lat), perSubFrames, perSubBytes,
 		len(pages), ms(pct(pageLat, .5)), ms(pct(pageLat, .95)), ms(pct(pageLat, .99)), ms(pct(pageLat, 1)), len(pageLat))
 	t.Logf("viewers' CPU: %.2f cores (%.2f with, %.2f without)", with.cores()-alone.cores(), with.cores(), alone.cores())
+	secsAlone := alone.end.Sub(alone.start).Seconds()
+	t.Logf("this process (loadgen, probes, subscribers): %.2f cores alone, %.2f with viewers; chromium: %.2f cores with %d pages",
+		alone.self.Seconds()/secsAlone, with.self.Seconds()/secs, with.browser.Seconds()/secs, len(pages))
 
 	require.NotEmpty(t, probes, "no probe in the viewers' phase")
 	require.Zero(t, early, "a value shown before its probe was posted: the probe is not what moved the stat")
@@ -254,6 +267,45 @@ func postProbe(ctx context.Context, c *http.Client, events string, r *rand.Rand,
 	return nil
 }
 
+// postSnapshots posts what loadgen does not send, every 5 s until ctx
+// ends, so that every stat of the executive dashboard has a value (the
+// screenshot): a daily revenue figure and a service's system snapshot.
+// Errors are ignored: nothing is measured on them.
+func postSnapshots(ctx context.Context, events string) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		now := time.Now().UnixMilli()
+		for _, r := range []struct{ path, body string }{
+			{"/v1/business-metrics", fmt.Sprintf(`{"metrics":[{"metricId":"rev-%d","metricName":"revenue","category":"revenue","value":%d,"unit":"EUR",
+"trend":"up","confidence":0.97,"dimensions":{"timeGranularity":"daily"},"periodStart":%d,"periodEnd":%d,"timestamp":%d}]}`,
+				now, 12800+i%7*40, now-86_400_000, now, now)},
+			{"/v1/system-metrics", fmt.Sprintf(`{"serviceName":"workout-api","serviceVersion":"5.3.1","environment":"production",
+"responseTime":{"average":84.2,"median":61,"p95":240,"p99":612.5},"throughput":{"requestsPerSecond":350.5,"transactionsPerSecond":120},
+"errorMetrics":{"errorRate":0.0021,"errorCount":44,"errorTypes":[{"type":"timeout","count":30}]},
+"resourceUsage":{"cpuUtilization":57.5,"memoryUtilization":71.2,"diskUtilization":40,"networkIO":{"bytesIn":1000,"bytesOut":2000}},
+"databaseMetrics":{"queryTime":{"average":6.4,"slowQueries":3},"connectionPool":{"activeConnections":18,"poolUtilization":0.36}},
+"availability":{"uptime":99.98,"downtimeMinutes":0.3,"incidentCount":1},
+"timeWindow":{"start":%d,"end":%d,"granularity":"minute"},"timestamp":%d}`, now-60_000, now, now)},
+		} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, events+r.path, strings.NewReader(r.body))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := c.Do(req); err == nil {
+				_ = resp.Body.Close()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // between returns the probes started in [from, to).
 func (pr *probes) between(from, to time.Time) []probe {
 	pr.mu.Lock()
@@ -311,6 +363,11 @@ type freshness struct {
 
 const countQuery = `sum(pulse_events_total)`
 
+// loadWorkers is loadgen's concurrency: with wait_for_export a request is
+// answered after the connector's next flush (500 ms), so 10,000 events/s
+// in requests of 100 needs about 50 in flight.
+const loadWorkers = 64
+
 func startIngest(ctx context.Context, p *pulserun.Pulse, httpc *http.Client, rate int) *ingest {
 	in := &ingest{api: "http://" + p.API, httpc: httpc, done: make(chan struct{})}
 	base, _ := in.count()
@@ -318,7 +375,7 @@ func startIngest(ctx context.Context, p *pulserun.Pulse, httpc *http.Client, rat
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		st, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + p.Events, Rate: rate, Batch: 100, Workers: 16,
+		st, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + p.Events, Rate: rate, Batch: 100, Workers: loadWorkers,
 			Users: 20000, Sessions: 50000, PIIShare: 0.1, RecommendationShare: 0.1, Snapshots: time.Second, Retry: true, Seed: 1}, 0, &in.progress)
 		in.mu.Lock()
 		in.st, in.err = st, err
@@ -404,8 +461,14 @@ func (in *ingest) between(from, to time.Time) []time.Duration {
 type phase struct {
 	start, end time.Time
 	cpu        time.Duration
-	fresh      []time.Duration
+	// self is this process's CPU (loadgen, probes, subscribers), browser
+	// that of its other children (Chromium), for the machine's share.
+	self, browser time.Duration
+	fresh         []time.Duration
+	accepted      int64 // events accepted in the phase
 }
+
+func (ph phase) rate() float64 { return float64(ph.accepted) / ph.end.Sub(ph.start).Seconds() }
 
 func (ph phase) cores() float64 { return ph.cpu.Seconds() / ph.end.Sub(ph.start).Seconds() }
 
@@ -413,9 +476,15 @@ func measurePhase(t *testing.T, pid int, in *ingest, pr *probes, d time.Duration
 	t.Helper()
 	ph := phase{start: time.Now()}
 	cpu0, _ := procstat.Read(pid)
+	self0, _ := procstat.Read(os.Getpid())
+	browser0 := childrenCPU(os.Getpid(), pid)
+	acc0 := in.progress.Accepted.Load()
 	time.Sleep(d)
 	cpu1, _ := procstat.Read(pid)
-	ph.end, ph.cpu = time.Now(), cpu1-cpu0
+	self1, _ := procstat.Read(os.Getpid())
+	browser1 := childrenCPU(os.Getpid(), pid)
+	ph.end, ph.cpu, ph.accepted = time.Now(), cpu1-cpu0, in.progress.Accepted.Load()-acc0
+	ph.self, ph.browser = self1-self0, max(0, browser1-browser0)
 	// Freshness probes resolve within 10 s; wait for this phase's.
 	time.Sleep(min(10*time.Second, d/4))
 	ph.fresh = in.between(ph.start, ph.end)
@@ -423,6 +492,43 @@ func measurePhase(t *testing.T, pid int, in *ingest, pr *probes, d time.Duration
 		t.Fatalf("probe: %v", err)
 	}
 	return ph
+}
+
+// childrenCPU is the CPU time of root's descendants but skip and its own
+// (Chromium's processes: the collector is skipped). Processes that ended
+// meanwhile are not counted.
+func childrenCPU(root, skip int) time.Duration {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		f := strings.Fields(st[strings.LastIndexByte(st, ')')+2:])
+		if len(f) > 1 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	var sum time.Duration
+	for pid := range parent {
+		for q := parent[pid]; q > 1 && pid != skip; q = parent[q] {
+			if q == skip {
+				break
+			}
+			if q == root {
+				c, _ := procstat.Read(pid)
+				sum += c
+				break
+			}
+		}
+	}
+	return sum
 }
 
 func totals(subs []*Subscriber) (frames, bytes int64) {
@@ -464,6 +570,9 @@ func openPages(t *testing.T, api string, n int, from string) []*page {
 		ctx := browser
 		if i > 0 {
 			ctx, _ = chromedp.NewContext(browser) // cancelled with the browser
+			// The first action opens the tab: on a context without a
+			// deadline, which would close the tab with it.
+			require.NoError(t, chromedp.Do(ctx), "chromium tab %d", i)
 		}
 		tctx, cancel := context.WithTimeout(ctx, time.Minute)
 		err := chromedp.Do(tctx,
@@ -500,6 +609,27 @@ func (pg *page) changes(t *testing.T) []Change {
 		out = append(out, Change{At: time.UnixMilli(int64(ms)), Value: v})
 	}
 	return out
+}
+
+// screenshot writes a PNG of the executive dashboard over the last 5
+// minutes (the load's, with every line drawn) to path: the picture in the
+// README.
+func (pg *page) screenshot(t *testing.T, api, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(pg.ctx, time.Minute)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(pulserun.URL(api, "/dashboards/d/pulse-executive?from=now-5m")),
+		chromedp.WaitVisible(`#conn[data-state="live"]`),
+	)
+	require.NoError(t, err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`![...document.querySelectorAll(".panel")].some((p) => p.dataset.state === "loading")`,
+		chromedp.WithPollingInterval(100*time.Millisecond)))
+	require.NoError(t, err)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, png, 0o644))
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }
 
 // openFileLimit is the process's "Max open files" line of /proc/pid/limits.
