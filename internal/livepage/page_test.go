@@ -291,7 +291,8 @@ type liveConn struct {
 	query  url.Values
 	auth   string
 	events chan string
-	end    chan struct{}
+	end    chan struct{} // closed by the test to end the stream
+	gone   chan struct{} // closed when the stream ended, by either side
 	once   sync.Once
 }
 
@@ -415,7 +416,8 @@ func (s *fakeServer) live(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "error", "error": "too many live viewers"})
 		return
 	}
-	c := &liveConn{uid: d.UID, query: r.URL.Query(), auth: r.Header.Get("Authorization"), events: make(chan string, 16), end: make(chan struct{})}
+	c := &liveConn{uid: d.UID, query: r.URL.Query(), auth: r.Header.Get("Authorization"), events: make(chan string, 16), end: make(chan struct{}), gone: make(chan struct{})}
+	defer close(c.gone)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	b, _ := json.Marshal(fullFrame(d, c.query.Get("from")))
@@ -825,8 +827,13 @@ data: {"seq":9,"pan
 		assert.Equal(t, "now-1h", c.query.Get("from"))
 		assert.Equal(t, "now", c.query.Get("to"))
 		tb.ready()
-		// The old stream was closed by the page.
-		require.Eventually(t, func() bool { return s.connCount() == n+2 }, time.Second, 10*time.Millisecond)
+		// The page closed the old stream.
+		select {
+		case <-s.conn(t, n+1).gone:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the stream of the old range is still open")
+		}
+		assert.Equal(t, n+2, s.connCount())
 	})
 
 	t.Run("theme", func(t *testing.T) {
