@@ -79,7 +79,8 @@ document.getElementById("theme-toggle").addEventListener("click", () => {
 
 async function showList() {
   document.title = "Pulse dashboards";
-  applyTheme("dark");
+  // The list belongs to no dashboard: it follows the system's preference.
+  applyTheme(matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark");
   const resp = await api("/api/list");
   if (!resp.ok) throw new Error(`the dashboard list answered HTTP ${resp.status}`);
   const body = await resp.json();
