@@ -913,6 +913,28 @@ data: {"seq":9,"pan
 		assert.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`, tip.Text, "the point's time first")
 	})
 
+	t.Run("phone", func(t *testing.T) {
+		tb := newTab(b, t, s.URL)
+		tb.do("narrow viewport", 5*time.Second, chromedp.EmulateViewport(420, 900))
+		tb.open("/dashboards/d/pulse-user-analytics")
+		tb.ready()
+		// One panel per row, each the grid's width, in the JSON's order.
+		var rows []struct {
+			Left  float64 `json:"left"`
+			Top   float64 `json:"top"`
+			Width float64 `json:"width"`
+		}
+		tb.value(`[...document.querySelectorAll(".panel")].map((p) => { const r = p.getBoundingClientRect(); return {left: r.left, top: r.top, width: r.width}; })`, &rows)
+		require.NotEmpty(t, rows)
+		for i, r := range rows {
+			assert.InDelta(t, rows[0].Left, r.Left, 1, "panel %d starts the row", i)
+			assert.InDelta(t, rows[0].Width, r.Width, 1, "panel %d spans the row", i)
+			if i > 0 {
+				assert.Greater(t, r.Top, rows[i-1].Top, "panel %d below the one before", i)
+			}
+		}
+	})
+
 	t.Run("sse parser", func(t *testing.T) {
 		tb := newTab(b, t, s.URL)
 		tb.open("/dashboards/")
