@@ -913,6 +913,51 @@ data: {"seq":9,"pan
 		assert.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`, tip.Text, "the point's time first")
 	})
 
+	t.Run("table sort", func(t *testing.T) {
+		ua := byUID["pulse-user-analytics"]
+		require.NotNil(t, ua)
+		var table *panel
+		for i := range ua.Panels {
+			if ua.Panels[i].Type == "table" {
+				table = &ua.Panels[i]
+			}
+		}
+		require.NotNil(t, table, "the user analytics dashboard has a table")
+		n := s.connCount()
+		tb := newTab(b, t, s.URL)
+		tb.open("/dashboards/d/" + ua.UID)
+		tb.ready()
+		c := s.conn(t, n+1)
+		sel := fmt.Sprintf(`.panel[data-panel-id="%d"]`, table.ID)
+		raws := func() []string {
+			var v []string
+			tb.value(`[...document.querySelectorAll('`+sel+` tr[data-series] td.value')].map((e) => e.dataset.raw)`, &v)
+			return v
+		}
+		id := table.ID * 3
+		assert.Equal(t, []string{fmt.Sprint(id), fmt.Sprint(id + 1), fmt.Sprint(id + 2)}, raws(), "label order")
+		for range 2 { // ascending, then descending
+			tb.do("sort by value", 5*time.Second, chromedp.Click(chromedp.CSS(sel+" th.value")))
+		}
+		assert.Equal(t, []string{fmt.Sprint(id + 2), fmt.Sprint(id + 1), fmt.Sprint(id)}, raws(), "value, descending")
+		assert.Equal(t, "descending", tb.attr(sel+" th.value", "aria-sort"))
+		// The order holds when new values arrive.
+		now := time.Now().UnixMilli()
+		var ss []series
+		for i, m := range instantSeries(*table) {
+			ss = append(ss, series{Metric: m, Values: [][2]any{{now, fmt.Sprint([]int{98, 100, 99}[i])}}}) // label order: 98, 100, 99
+		}
+		refs := map[string]frameTarget{}
+		for _, tg := range table.Targets {
+			if !tg.Hide {
+				refs[tg.RefID] = frameTarget{Series: ss}
+			}
+		}
+		c.delta(t, frame{Seq: 2, Panels: panelsOf(map[string]map[string]frameTarget{fmt.Sprint(table.ID): refs})})
+		tb.until("new values", `document.querySelector("#dashboard").dataset.seq === "2"`, 3*time.Second)
+		assert.Equal(t, []string{"100", "99", "98"}, raws())
+	})
+
 	t.Run("phone", func(t *testing.T) {
 		tb := newTab(b, t, s.URL)
 		tb.do("narrow viewport", 5*time.Second, chromedp.EmulateViewport(420, 900))

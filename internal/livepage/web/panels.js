@@ -170,16 +170,45 @@ function drawBars(body, panel, series, unit, defaults) {
 }
 
 // drawTable: one row per series, its labels as columns, then the value.
+// Rows are in label order; a click on a header sorts by that column (again:
+// the other way), and the choice is kept on the panel across frames.
 function drawTable(body, panel, series, unit) {
+  const node = body.closest(".panel");
   const cols = [...new Set(series.flatMap((s) => Object.keys(s.metric)))].filter((k) => k !== "__name__").sort();
-  const rows = [...series].sort((a, b) => {
+  const [sortCol, sortDir] = (node?.dataset.sort || "").split(":");
+  const text = (s, c) => String(s.metric[c] ?? "");
+  const byLabels = (a, b) => {
     for (const c of cols) {
-      const d = String(a.metric[c] ?? "").localeCompare(String(b.metric[c] ?? ""), undefined, { numeric: true });
+      const d = text(a, c).localeCompare(text(b, c), undefined, { numeric: true });
       if (d) return d;
     }
     return 0;
-  });
-  const head = el("tr", {}, ...cols.map((c) => el("th", {}, c)), el("th", { class: "value" }, "Value"));
+  };
+  const byValue = (a, b) => {
+    const [x, y] = [parseValue(lastRaw(a)), parseValue(lastRaw(b))];
+    return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : Number.isNaN(y) ? -1 : x - y;
+  };
+  const cmp =
+    sortCol === "" || sortCol === undefined
+      ? byLabels
+      : sortCol === "__value"
+        ? byValue
+        : (a, b) => text(a, sortCol).localeCompare(text(b, sortCol), undefined, { numeric: true }) || byLabels(a, b);
+  const rows = [...series].sort(sortDir === "desc" ? (a, b) => cmp(b, a) : cmp);
+
+  const th = (label, key, cls) => {
+    const e = el("th", { class: cls, tabindex: "0", "aria-sort": key === sortCol ? (sortDir === "desc" ? "descending" : "ascending") : "none" }, label);
+    const sort = () => {
+      if (!node) return;
+      node.dataset.sort = `${key}:${key === sortCol && sortDir !== "desc" ? "desc" : "asc"}`;
+      body.replaceChildren();
+      drawTable(body, panel, series, unit);
+    };
+    e.addEventListener("click", sort);
+    e.addEventListener("keydown", (ev) => (ev.key === "Enter" || ev.key === " ") && (ev.preventDefault(), sort()));
+    return e;
+  };
+  const head = el("tr", {}, ...cols.map((c) => th(c, c)), th("Value", "__value", "value"));
   const tbody = el("tbody");
   for (const s of rows) {
     tbody.append(
