@@ -20,9 +20,11 @@ type targetState struct {
 	edge      []byte // range targets only
 	err       string
 	truncated bool
-	// rangeErr is the range query's error, kept with the series it did not
-	// produce until the range query runs again (the edge's error is not).
-	rangeErr string
+
+	// A range target's two queries run in different phases, so each keeps
+	// its own error and cut; err and truncated combine them.
+	rangeErr, edgeErr  string
+	seriesCut, edgeCut bool
 }
 
 // changes says which fields of a target differ from the last frame.

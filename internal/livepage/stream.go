@@ -260,15 +260,43 @@ func (s *stream) tick() bool {
 	if doRange {
 		s.lastRange = now
 	}
-	s.evaluate(d, now, win, doRange, redraw)
+	if redraw {
+		s.evaluate(d, now, win, phaseAll, true)
+		return true
+	}
+	// The instant queries first, published at once: a range query over
+	// days can take longer than they all do, and the live values must not
+	// wait for it.
+	s.evaluate(d, now, win, phaseInstant, false)
+	if doRange && hasRange(d) {
+		s.evaluate(d, now, win, phaseRange, false)
+	}
 	return true
+}
+
+// phase is which queries an evaluation runs; the others' results are kept.
+type phase int
+
+const (
+	phaseAll     phase = iota
+	phaseInstant       // instant panels and the edges of range panels
+	phaseRange         // the range queries of range panels
+)
+
+func hasRange(d *Dashboard) bool {
+	for _, p := range d.Panels {
+		if !p.Instant {
+			return true
+		}
+	}
+	return false
 }
 
 // evaluate runs every target's queries, then publishes a frame: a full
 // one to every viewer when the dashboard is new or changed, else a delta
 // of what changed (nothing when nothing did) and a full one to viewers
 // still waiting for their first.
-func (s *stream) evaluate(d *Dashboard, now time.Time, win window, doRange, redraw bool) {
+func (s *stream) evaluate(d *Dashboard, now time.Time, win window, ph phase, redraw bool) {
 	s.hub.evaluations.Add(1)
 	evalAt := min(now.UnixMilli(), win.to)
 	s.mu.Lock()
@@ -286,7 +314,7 @@ func (s *stream) evaluate(d *Dashboard, now time.Time, win window, doRange, redr
 		for _, t := range p.Targets {
 			prev := old[p.ID][t.RefID]
 			expr := dashboards.Substitute(t.Expr, span, win.step)
-			cur := s.evalTarget(p.Instant, expr, evalAt, win, doRange, prev)
+			cur := s.evalTarget(p.Instant, expr, evalAt, win, ph, prev)
 			ps[t.RefID] = cur
 			if c := diff(prev, cur); c.any() {
 				if changed[p.ID] == nil {
@@ -361,43 +389,54 @@ func (s *stream) remove(sub *subscriber) {
 	sub.drop()
 }
 
-// evalTarget evaluates one target: an instant panel's query at evalAt; a
-// range panel's range query over the aligned window (when doRange, else
-// the previous series is kept) and its instant query at evalAt (edge).
-func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window, doRange bool, prev *targetState) *targetState {
+// evalTarget evaluates one target in phase ph, starting from prev: an
+// instant panel's query at evalAt; a range panel's range query over the
+// aligned window and its instant query at evalAt (edge).
+func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window, ph phase, prev *targetState) *targetState {
 	limit := s.hub.opts.MaxSeriesPerTarget
 	cur := &targetState{instant: instant}
+	if prev != nil {
+		*cur = *prev
+	}
 	if instant {
+		if ph == phaseRange && prev != nil {
+			return cur
+		}
 		v, err := s.instant(expr, evalAt)
 		if err != nil {
-			cur.series, cur.err = []byte("[]"), err.Error()
+			cur.series, cur.err, cur.truncated = []byte("[]"), err.Error(), false
 			return cur
 		}
 		cur.series, cur.truncated = encodeVector(v, limit, true)
+		cur.err = ""
 		return cur
 	}
-	if doRange || prev == nil {
+	if ph != phaseInstant || prev == nil {
 		m, err := s.rangeQuery(expr, win)
 		if err != nil {
-			cur.series, cur.rangeErr = []byte("[]"), err.Error()
+			cur.series, cur.rangeErr, cur.seriesCut = []byte("[]"), err.Error(), false
 		} else {
-			cur.series, cur.truncated = encodeMatrix(m, limit)
+			cur.series, cur.seriesCut = encodeMatrix(m, limit)
+			cur.rangeErr = ""
 		}
-	} else {
-		cur.series, cur.truncated, cur.rangeErr = prev.series, prev.truncated, prev.rangeErr
 	}
-	if cur.rangeErr != "" {
-		cur.edge, cur.err = []byte("[]"), cur.rangeErr
-		return cur
+	// The edge is evaluated with the instant queries, and again when the
+	// range query recovered from an error (which left the edge empty).
+	if ph != phaseRange || prev == nil || prev.rangeErr != "" {
+		cur.edge, cur.edgeErr, cur.edgeCut = []byte("[]"), "", false
+		if cur.rangeErr == "" {
+			if v, err := s.instant(expr, evalAt); err != nil {
+				cur.edgeErr = err.Error()
+			} else {
+				cur.edge, cur.edgeCut = encodeVector(v, limit, false)
+			}
+		}
 	}
-	v, err := s.instant(expr, evalAt)
-	if err != nil {
-		cur.edge, cur.err = []byte("[]"), err.Error()
-		return cur
+	cur.err = cur.rangeErr
+	if cur.err == "" {
+		cur.err = cur.edgeErr
 	}
-	var cut bool
-	cur.edge, cut = encodeVector(v, limit, false)
-	cur.truncated = cur.truncated || cut
+	cur.truncated = cur.seriesCut || cur.edgeCut
 	return cur
 }
 

@@ -119,10 +119,15 @@ func TestRangeSeriesOnStepOrChange(t *testing.T) {
 		assert.Contains(t, string(d.target("2", "A")["edge"]), `"5"`)
 	}
 
-	// A step boundary, no append: the series gains its next point.
+	// A step boundary, no append: the series gains its next point, in a
+	// frame of its own after the instant values' one.
 	e.clock.Set(t0.Add(14 * time.Second))
 	d := s.next(t, 5*time.Second)
+	assert.NotContains(t, d.target("2", "A"), "series", "the instant values do not wait for the range query")
+	assert.Contains(t, d.target("2", "A"), "edge")
+	d = s.next(t, 5*time.Second)
 	require.Contains(t, d.target("2", "A"), "series", d.Raw)
+	assert.NotContains(t, d.target("2", "A"), "edge", "the range frame carries the series only")
 	after := values(t, d.target("2", "A")["series"])
 	require.Len(t, after, 1)
 	assert.Len(t, after[0].Values, len(before[0].Values)+1)
@@ -131,7 +136,10 @@ func TestRangeSeriesOnStepOrChange(t *testing.T) {
 	e.clock.Add(rangeRefresh + time.Second)
 	e.appendSample(series("late"), t0.Add(-time.Minute), 100)
 	d = s.next(t, 5*time.Second)
+	assert.Contains(t, string(d.target("2", "A")["edge"]), `"105"`, d.Raw)
+	d = s.next(t, 5*time.Second)
 	require.Contains(t, d.target("2", "A"), "series", d.Raw)
+	assert.Contains(t, string(d.target("2", "A")["series"]), `"101"`)
 }
 
 func TestViewersShareOneEvaluation(t *testing.T) {
