@@ -326,6 +326,9 @@ func (s *stream) evaluate(d *Dashboard, now time.Time, win window, ph phase, red
 		state[p.ID] = ps
 	}
 
+	if s.hub.ctx.Err() != nil {
+		return // shutting down: the queries were cancelled, their errors are no news
+	}
 	s.publish(d, state, changed, win, evalAt, redraw)
 }
 
