@@ -255,13 +255,14 @@ func TestShutdownWithOpenStreams(t *testing.T) {
 }
 
 // TestStreamOutlivesWriteTimeout serves the stream from a server whose
-// write_timeout is far shorter than the stream: each write sets its own
-// deadline.
+// write_timeout and read_timeout are far shorter than the stream: each
+// write sets its own deadline (net/http lifts the read deadline itself once
+// the request is read).
 func TestStreamOutlivesWriteTimeout(t *testing.T) {
 	e := newEnv(t, Options{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := &http.Server{Handler: e.h, WriteTimeout: 200 * time.Millisecond, ReadHeaderTimeout: time.Second}
+	srv := &http.Server{Handler: e.h, WriteTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, ReadHeaderTimeout: time.Second}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
