@@ -121,18 +121,19 @@ func TestLiveViewers(t *testing.T) {
 	in.wait()
 
 	// Event to push, per subscriber and probe of the viewers' phase.
-	var lat []time.Duration
+	var lat, stored []time.Duration
 	missed, early := 0, 0
 	probes := pr.between(with.start, with.end)
 	for _, s := range subs {
-		l, m, e := latencies(s.Changes(), probes)
+		l, a, m, e := latencies(s.Changes(), probes)
 		lat = append(lat, l...)
+		stored = append(stored, a...)
 		missed += m
 		early += e
 	}
 	var pageLat []time.Duration
 	for i := range pages {
-		l, m, e := latencies(pageChanges[i], probes)
+		l, _, m, e := latencies(pageChanges[i], probes)
 		pageLat = append(pageLat, l...)
 		if m+e > 0 {
 			t.Errorf("chromium page %d: %d probes never shown, %d shown before their POST", i, m, e)
@@ -168,6 +169,8 @@ func TestLiveViewers(t *testing.T) {
 		"| %d subscribers | %s | %s | %s | %s | %d | %.2f | %.0f |\n| %d chromium pages (to DOM) | %s | %s | %s | %s | %d | | |",
 		viewers, ms(pct(lat, .5)), ms(pct(lat, .95)), ms(pct(lat, .99)), ms(pct(lat, 1)), len(lat), perSubFrames, perSubBytes,
 		len(pages), ms(pct(pageLat, .5)), ms(pct(pageLat, .95)), ms(pct(pageLat, .99)), ms(pct(pageLat, 1)), len(pageLat))
+	t.Logf("push after the probe's answer (stored to frame read), subscribers: p50 %s p95 %s p99 %s max %s",
+		ms(pct(stored, .5)), ms(pct(stored, .95)), ms(pct(stored, .99)), ms(pct(stored, 1)))
 	t.Logf("viewers' CPU: %.2f cores (%.2f with, %.2f without)", with.cores()-alone.cores(), with.cores(), alone.cores())
 	secsAlone := alone.end.Sub(alone.start).Seconds()
 	t.Logf("this process (loadgen, probes, subscribers): %.2f cores alone, %.2f with viewers; chromium: %.2f cores with %d pages",
@@ -326,9 +329,10 @@ func (pr *probes) failed() error {
 }
 
 // latencies matches a viewer's changes to the probes: probe k's latency is
-// the first change to a value >= k less its POST's start. missed counts
+// the first change to a value >= k less its POST's start (afterAnswer: less
+// the time its answer came, i.e. once stored). missed counts
 // probes never shown; early those shown before they were posted.
-func latencies(changes []Change, probes []probe) (lat []time.Duration, missed, early int) {
+func latencies(changes []Change, probes []probe) (lat, afterAnswer []time.Duration, missed, early int) {
 	for _, p := range probes {
 		i := slices.IndexFunc(changes, func(c Change) bool { return !math.IsNaN(c.Value) && c.Value >= float64(p.k) })
 		switch {
@@ -338,9 +342,10 @@ func latencies(changes []Change, probes []probe) (lat []time.Duration, missed, e
 			early++
 		default:
 			lat = append(lat, changes[i].At.Sub(p.start))
+			afterAnswer = append(afterAnswer, changes[i].At.Sub(p.start.Add(p.answered)))
 		}
 	}
-	return lat, missed, early
+	return lat, afterAnswer, missed, early
 }
 
 // ingest is loadgen's load and the freshness probes.
