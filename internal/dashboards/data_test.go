@@ -146,15 +146,15 @@ type resolution struct {
 const dataSpan = 30 * 24 * time.Hour
 
 // dataResolutions are the stretches the 30 days are written in, for end:
-// hourly samples up to 8 days back (reached by no panel's range and
-// window, only by the store's span), every 10 minutes up to 2 hours back
+// a sample every 3 hours up to 8 days back (reached by no panel's range
+// and window, only by the store's span), every 10 minutes up to 2 hours back
 // (the 7d range and its 1d windows), then every 15 s (the connector's
 // export interval: the 5m and 1h ranges and the rules' windows see what
 // the connector writes). Dense throughout, the 30 days would take minutes
 // to write under -race.
 func dataResolutions(end time.Time) []resolution {
 	return []resolution{
-		{until: end.Add(-8 * 24 * time.Hour), every: time.Hour},
+		{until: end.Add(-8 * 24 * time.Hour), every: 3 * time.Hour},
 		{until: end.Add(-2 * time.Hour), every: 10 * time.Minute},
 		{until: end, every: dashboards.ScrapeInterval},
 	}
@@ -360,7 +360,7 @@ func TestBuiltinQueriesOnPromstore(t *testing.T) {
 	c := promstoreClient{addr: cfg.NetAddr.Endpoint, client: &http.Client{Timeout: 30 * time.Second}}
 
 	// The store holds the 30 days: the first day's samples answer.
-	if got, err := c.instant("count(count_over_time(pulse_users_seen[1h]))", float64(start.Add(time.Hour).Unix())); err != nil || len(got) == 0 {
+	if got, err := c.instant("count(count_over_time(pulse_users_seen[1h]))", float64(start.Add(30*time.Minute).Unix())); err != nil || len(got) == 0 {
 		t.Errorf("no data 30 days back (%v): the store does not hold the span", err)
 	}
 
