@@ -246,10 +246,19 @@ func (p *promstore) newLive(db *tsdb.DB, engine promql.QueryEngine) (*livepage.H
 			zap.Int("configured", lc.MaxViewers), zap.Int("max_viewers", viewers), zap.Int("max_connections", connCap))
 	}
 	h, err := livepage.New(livepage.Options{
-		Engine: engine, Queryable: db, Dir: dir, Tick: lc.Tick, Changed: p.appends.Load,
-		MaxViewers: viewers, MaxStreams: lc.MaxStreams, QueryTimeout: lc.QueryTimeout,
-		MaxSeriesPerTarget: lc.MaxSeriesPerTarget, AuthEnabled: p.cfg.ServerConfig.Auth.HasValue(),
-		Logger: p.logger,
+		Engine:             engine,
+		Queryable:          db,
+		Dir:                dir,
+		Tick:               lc.Tick,
+		Changed:            p.appends.Load,
+		MaxViewers:         viewers,
+		MaxStreams:         lc.MaxStreams,
+		QueryTimeout:       lc.QueryTimeout,
+		MaxSeriesPerTarget: lc.MaxSeriesPerTarget,
+		// Half the engine's slots at most: API queries keep the others.
+		MaxConcurrentQueries: max(1, p.cfg.Query.MaxConcurrency/2),
+		AuthEnabled:          p.cfg.ServerConfig.Auth.HasValue(),
+		Logger:               p.logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("promstore: live page: %w", err)

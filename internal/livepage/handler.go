@@ -27,6 +27,9 @@ const (
 	DefaultMaxStreams         = 64
 	DefaultQueryTimeout       = 5 * time.Second
 	DefaultMaxSeriesPerTarget = 100
+	// DefaultMaxConcurrentQueries is half of promstore's default
+	// query.max_concurrency (4).
+	DefaultMaxConcurrentQueries = 2
 	// retryAfter is the Retry-After of a 503, in seconds.
 	retryAfter = "5"
 )
@@ -50,8 +53,12 @@ type Options struct {
 	// MaxStreams is the most distinct (dashboard, range) streams at once;
 	// a viewer who would open one more is answered 503.
 	MaxStreams int
-	// QueryTimeout bounds one panel query.
+	// QueryTimeout bounds one panel query, waiting for a slot included.
 	QueryTimeout time.Duration
+	// MaxConcurrentQueries is the most panel queries of all streams
+	// evaluated at once, so that live evaluations leave the engine's other
+	// slots to API queries.
+	MaxConcurrentQueries int
 	// MaxSeriesPerTarget is the most series one target sends; the target
 	// says "truncated": true when it returned more.
 	MaxSeriesPerTarget int
@@ -77,6 +84,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout
+	}
+	if o.MaxConcurrentQueries <= 0 {
+		o.MaxConcurrentQueries = DefaultMaxConcurrentQueries
 	}
 	if o.MaxSeriesPerTarget <= 0 {
 		o.MaxSeriesPerTarget = DefaultMaxSeriesPerTarget

@@ -83,11 +83,16 @@ type hub struct {
 
 	// evaluations counts stream evaluations, for tests and telemetry.
 	evaluations atomic.Int64
+	// slots bounds the panel queries evaluated at once.
+	slots chan struct{}
 }
 
 func newHub(opts *Options, st *store, now func() time.Time) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &hub{opts: opts, store: st, now: now, ctx: ctx, cancel: cancel, streams: map[streamKey]*stream{}}
+	return &hub{
+		opts: opts, store: st, now: now, ctx: ctx, cancel: cancel, streams: map[streamKey]*stream{},
+		slots: make(chan struct{}, max(1, opts.MaxConcurrentQueries)),
+	}
 }
 
 // join adds a viewer of d over rng, starting the stream when it is the
@@ -443,9 +448,24 @@ func (s *stream) evalTarget(instant bool, expr string, evalAt int64, win window,
 	return cur
 }
 
+// slot waits for one of the hub's query slots; release it when done.
+func (h *hub) slot(ctx context.Context) (release func(), err error) {
+	select {
+	case h.slots <- struct{}{}:
+		return func() { <-h.slots }, nil
+	case <-ctx.Done():
+		return nil, queryError(ctx.Err())
+	}
+}
+
 func (s *stream) instant(expr string, at int64) (promql.Vector, error) {
 	ctx, cancel := context.WithTimeout(s.hub.ctx, s.hub.opts.QueryTimeout)
 	defer cancel()
+	release, err := s.hub.slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	q, err := s.hub.opts.Engine.NewInstantQuery(ctx, s.hub.opts.Queryable, nil, expr, time.UnixMilli(at))
 	if err != nil {
 		return nil, queryError(err)
@@ -467,6 +487,11 @@ func (s *stream) instant(expr string, at int64) (promql.Vector, error) {
 func (s *stream) rangeQuery(expr string, win window) (promql.Matrix, error) {
 	ctx, cancel := context.WithTimeout(s.hub.ctx, s.hub.opts.QueryTimeout)
 	defer cancel()
+	release, err := s.hub.slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	q, err := s.hub.opts.Engine.NewRangeQuery(ctx, s.hub.opts.Queryable, nil, expr,
 		time.UnixMilli(win.start), time.UnixMilli(win.end), win.step)
 	if err != nil {

@@ -1,16 +1,20 @@
 package livepage
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -381,4 +385,63 @@ func TestBuiltinDashboards(t *testing.T) {
 			}
 		}
 	}
+}
+
+// countingEngine records the most queries executing at once.
+type countingEngine struct {
+	promql.QueryEngine
+	running, most atomic.Int64
+}
+
+func (c *countingEngine) NewInstantQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, ts time.Time) (promql.Query, error) {
+	qry, err := c.QueryEngine.NewInstantQuery(ctx, q, opts, qs, ts)
+	if err != nil {
+		return nil, err
+	}
+	return countingQuery{qry, c}, nil
+}
+
+func (c *countingEngine) NewRangeQuery(ctx context.Context, q storage.Queryable, opts promql.QueryOpts, qs string, start, end time.Time, step time.Duration) (promql.Query, error) {
+	qry, err := c.QueryEngine.NewRangeQuery(ctx, q, opts, qs, start, end, step)
+	if err != nil {
+		return nil, err
+	}
+	return countingQuery{qry, c}, nil
+}
+
+type countingQuery struct {
+	promql.Query
+	c *countingEngine
+}
+
+func (q countingQuery) Exec(ctx context.Context) *promql.Result {
+	n := q.c.running.Add(1)
+	defer q.c.running.Add(-1)
+	for {
+		m := q.c.most.Load()
+		if n <= m || q.c.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(time.Millisecond) // widen the window in which queries overlap
+	return q.Query.Exec(ctx)
+}
+
+func TestQuerySlotsBounded(t *testing.T) {
+	e := newEnv(t, Options{MaxConcurrentQueries: 1})
+	counting := &countingEngine{QueryEngine: e.h.opts.Engine}
+	e.h.opts.Engine = counting
+	var streams []*sse
+	for _, from := range []string{"now-1h", "now-6h", "now-24h"} {
+		s := e.openStream("/dashboards/api/live/live-a?from="+from, "")
+		streams = append(streams, s)
+	}
+	for range 5 {
+		e.clock.Add(time.Second)
+		e.appendSample(series("a"), e.clock.Now(), 1)
+		for _, s := range streams {
+			s.next(t, 10*time.Second)
+		}
+	}
+	assert.Equal(t, int64(1), counting.most.Load(), "three streams, one query at a time")
 }
