@@ -18,8 +18,9 @@
 // Deliberately not here: editing dashboards (the definitions are the
 // source, as for Grafana's provisioning), variables other than Grafana's
 // built-in interval and range ones (the compiled dashboards use none), and
-// WebSockets (the page only listens; SSE goes through every proxy that
-// passes HTTP and reconnects by itself). Everything a client can make the
+// WebSockets (the page only listens, and an SSE stream is a plain HTTP
+// response that every proxy passes and the auth extensions check as any
+// other request). Everything a client can make the
 // server hold is bounded: viewers, streams, query slots and time, series
 // per target, frames queued per viewer.
 package livepage // import "github.com/pulse-otel/pulse/internal/livepage"
