@@ -149,7 +149,7 @@ func TestDashboardPanelsOnTheTruth(t *testing.T) {
 			recorded++
 		}
 	}
-	t.Logf("%d panels of %d dashboards, %d queries at %d ranges (%d empty, as listed); %d last values equal to the truth; %d recorded series equal to their expression; rules first evaluated %s after the mix settled",
+	t.Logf("%d panels of %d dashboards, %d queries at %d ranges (%d empty, as listed); %d last values compared with the truth; %d recorded series compared with their expression; rules first evaluated %s after the mix settled",
 		len(panels), countDashboards(panels), checked, len(dashboardRanges), empty, truths, recorded, time.Since(settled).Round(time.Second))
 }
 
