@@ -68,8 +68,10 @@ type Options struct {
 	AuthEnabled bool
 	Logger      *slog.Logger
 
-	// now is the clock, for tests.
-	now func() time.Time
+	// now is the clock, and ping the silence before a ping comment, for
+	// tests.
+	now  func() time.Time
+	ping time.Duration
 }
 
 func (o *Options) withDefaults() {
@@ -96,6 +98,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if o.ping <= 0 {
+		o.ping = pingInterval
 	}
 }
 

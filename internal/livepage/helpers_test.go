@@ -64,6 +64,9 @@ func newEnv(t *testing.T, opts Options) *env {
 	}
 	opts.Changed = e.changes.Load
 	opts.now = e.clock.Now
+	if opts.ping == 0 {
+		opts.ping = time.Minute
+	}
 	e.h, err = New(opts)
 	require.NoError(t, err)
 	e.srv = httptest.NewServer(withTestUser(e.h))
@@ -188,6 +191,7 @@ type sse struct {
 	cancel context.CancelFunc
 	frames chan frame
 	first  string // the first line
+	pings  atomic.Int64
 }
 
 // openStream opens the live stream at path and returns once its headers
@@ -221,6 +225,8 @@ func (e *env) openStream(path string, user string) *sse {
 			}
 			line = strings.TrimRight(line, "\n")
 			switch {
+			case line == ": ping":
+				s.pings.Add(1)
 			case strings.HasPrefix(line, "event: "):
 				ev = line[len("event: "):]
 			case strings.HasPrefix(line, "data: "):

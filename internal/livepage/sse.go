@@ -87,7 +87,7 @@ func (h *Handler) serveLive(w http.ResponseWriter, r *http.Request, uid string) 
 	if !write([]byte("retry: 1000\n\n")) {
 		return
 	}
-	ping := time.NewTimer(pingInterval)
+	ping := time.NewTimer(h.opts.ping)
 	defer ping.Stop()
 	for {
 		select {
@@ -95,12 +95,12 @@ func (h *Handler) serveLive(w http.ResponseWriter, r *http.Request, uid string) 
 			if !write(b) {
 				return
 			}
-			ping.Reset(pingInterval)
+			ping.Reset(h.opts.ping)
 		case <-ping.C:
 			if !write([]byte(": ping\n\n")) {
 				return
 			}
-			ping.Reset(pingInterval)
+			ping.Reset(h.opts.ping)
 		case <-sub.done:
 			// Dropped: too slow (the page reconnects and gets a full
 			// frame), the dashboard is gone, or the server shuts down.

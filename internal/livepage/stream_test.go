@@ -176,6 +176,13 @@ func TestViewersShareOneEvaluation(t *testing.T) {
 	e.h.hub.mu.Unlock()
 }
 
+func TestPingWhenQuiet(t *testing.T) {
+	e := newEnv(t, Options{ping: 50 * time.Millisecond})
+	s := e.openStream(livePath, "")
+	s.next(t, 5*time.Second)
+	require.Eventually(t, func() bool { return s.pings.Load() >= 2 }, 5*time.Second, 10*time.Millisecond, "a quiet stream sends : ping")
+}
+
 func TestLimits(t *testing.T) {
 	e := newEnv(t, Options{MaxViewers: 2, MaxStreams: 1})
 	a := e.openStream(livePath, "")
