@@ -194,6 +194,9 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	var liveHandler http.Handler
 	if live != nil {
 		liveHandler = live
+		if err = p.telemetry.observeLive(live.Stats); err != nil {
+			return fmt.Errorf("promstore: telemetry: %w", err)
+		}
 	}
 	handler := p.handler(db, api, dir, al, liveHandler)
 	// internal/httpserver: connection cap, JSON error answers, timeouts.

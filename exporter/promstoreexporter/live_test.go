@@ -13,8 +13,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
 )
 
 // writeLiveDashboard writes a compile's output directory with one public
@@ -137,4 +142,43 @@ func TestLivePageDisabled(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+func TestLivePageTelemetry(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Live.Directory = writeLiveDashboard(t)
+	cfg.Live.Tick = 20 * time.Millisecond
+	p, err := newExporter(cfg, set)
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+
+	lines, cancel := liveEvents(t, "http://"+cfg.NetAddr.Endpoint+"/dashboards/api/live/live-test")
+	defer cancel()
+	waitFor(t, lines, "event: full", 5*time.Second)
+	gauge := func(name string) int64 {
+		m, err := tel.GetMetric(name)
+		if err != nil {
+			return -1
+		}
+		switch d := m.Data.(type) {
+		case metricdata.Gauge[int64]:
+			return d.DataPoints[0].Value
+		case metricdata.Sum[int64]:
+			return d.DataPoints[0].Value
+		}
+		return -1
+	}
+	assert.Equal(t, int64(1), gauge("otelcol_exporter_promstore_live_viewers"))
+	assert.Equal(t, int64(1), gauge("otelcol_exporter_promstore_live_streams"))
+	assert.GreaterOrEqual(t, gauge("otelcol_exporter_promstore_live_evaluations"), int64(1))
+	assert.Equal(t, int64(0), gauge("otelcol_exporter_promstore_live_viewers_dropped"))
+	cancel()
+	require.Eventually(t, func() bool { return gauge("otelcol_exporter_promstore_live_viewers") == 0 }, 5*time.Second, 10*time.Millisecond,
+		"a viewer that leaves is no longer counted")
+	assert.Equal(t, int64(0), gauge("otelcol_exporter_promstore_live_streams"))
 }

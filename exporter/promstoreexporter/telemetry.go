@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/livepage"
 )
 
 // telemetry is the exporter's own metrics on the collector's telemetry.
@@ -22,6 +23,8 @@ type telemetry struct {
 	// storeMetrics reads the TSDB's, the engine's, the rules manager's and
 	// the notifier's Prometheus metrics; nil when not started.
 	storeMetrics metric.Registration
+	// liveMetrics reads the live page's counts; nil without the page.
+	liveMetrics metric.Registration
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
@@ -127,8 +130,49 @@ func (t *telemetry) observe(g prometheus.Gatherer) error {
 	return nil
 }
 
+// observeLive puts the live page's counts on the collector's telemetry.
+func (t *telemetry) observeLive(stats func() livepage.Stats) error {
+	viewers, err := t.meter.Int64ObservableGauge("otelcol_exporter_promstore_live_viewers",
+		metric.WithDescription("Live dashboard pages open (live.max_viewers)."), metric.WithUnit("{viewer}"))
+	if err != nil {
+		return err
+	}
+	streams, err := t.meter.Int64ObservableGauge("otelcol_exporter_promstore_live_streams",
+		metric.WithDescription("Distinct (dashboard, time range) streams evaluated (live.max_streams)."), metric.WithUnit("{stream}"))
+	if err != nil {
+		return err
+	}
+	evaluations, err := t.meter.Int64ObservableCounter("otelcol_exporter_promstore_live_evaluations",
+		metric.WithDescription("Evaluations of an open dashboard's queries, each sent to all its viewers."), metric.WithUnit("{evaluation}"))
+	if err != nil {
+		return err
+	}
+	dropped, err := t.meter.Int64ObservableCounter("otelcol_exporter_promstore_live_viewers_dropped",
+		metric.WithDescription("Live viewers disconnected because they read their frames too slowly (their page reconnects)."), metric.WithUnit("{viewer}"))
+	if err != nil {
+		return err
+	}
+	reg, err := t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		s := stats()
+		o.ObserveInt64(viewers, s.Viewers)
+		o.ObserveInt64(streams, s.Streams)
+		o.ObserveInt64(evaluations, s.Evaluations)
+		o.ObserveInt64(dropped, s.Dropped)
+		return nil
+	}, viewers, streams, evaluations, dropped)
+	if err != nil {
+		return err
+	}
+	t.liveMetrics = reg
+	return nil
+}
+
 // stopObserving stops reading the store's metrics, before the store closes.
 func (t *telemetry) stopObserving() {
+	if t.liveMetrics != nil {
+		_ = t.liveMetrics.Unregister()
+		t.liveMetrics = nil
+	}
 	if t.storeMetrics == nil {
 		return
 	}

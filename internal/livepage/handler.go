@@ -152,6 +152,26 @@ func New(opts Options) (*Handler, error) {
 // streams' evaluations stopped.
 func (h *Handler) Close() { h.hub.close() }
 
+// Stats are the page's counts, for the collector's telemetry.
+type Stats struct {
+	// Viewers and Streams are open now.
+	Viewers, Streams int64
+	// Evaluations and Dropped (viewers disconnected for being too slow)
+	// count since start.
+	Evaluations, Dropped int64
+}
+
+// Stats returns the counts now.
+func (h *Handler) Stats() Stats {
+	h.hub.mu.Lock()
+	streams := int64(len(h.hub.streams))
+	h.hub.mu.Unlock()
+	return Stats{
+		Viewers: h.hub.viewers.Load(), Streams: streams,
+		Evaluations: h.hub.evaluations.Load(), Dropped: h.hub.dropped.Load(),
+	}
+}
+
 // ServeHTTP routes the page's paths (see the package documentation).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path

@@ -81,8 +81,9 @@ type hub struct {
 	closed  bool
 	viewers atomic.Int64
 
-	// evaluations counts stream evaluations, for tests and telemetry.
-	evaluations atomic.Int64
+	// evaluations counts stream evaluations, dropped the viewers
+	// disconnected for being too slow, for tests and telemetry.
+	evaluations, dropped atomic.Int64
 	// slots bounds the panel queries evaluated at once.
 	slots chan struct{}
 }
@@ -386,6 +387,7 @@ func (s *stream) sendWaiting() {
 // slow disconnects a viewer whose buffer is full; s.mu held.
 func (s *stream) slow(sub *subscriber) {
 	s.remove(sub)
+	s.hub.dropped.Add(1)
 	s.hub.opts.Logger.Debug("live viewer too slow, disconnected", slog.String("dashboard", s.key.uid))
 }
 

@@ -227,6 +227,7 @@ func TestSlowViewerDisconnected(t *testing.T) {
 		select {
 		case <-slow.done:
 			assert.Equal(t, int64(1), e.h.hub.viewers.Load())
+			assert.Equal(t, Stats{Viewers: 1, Streams: 1, Evaluations: e.h.hub.evaluations.Load(), Dropped: 1}, e.h.Stats())
 			assert.GreaterOrEqual(t, i, subscriberBuffer-1, "dropped only once its buffer is full")
 			// The reading viewer stays.
 			e.clock.Add(time.Second)
