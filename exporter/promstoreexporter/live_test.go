@@ -69,9 +69,10 @@ func liveEvents(t *testing.T, url string) (<-chan string, context.CancelFunc) {
 	return out, cancel
 }
 
-// waitFor returns the first line with want, failing after timeout.
-func waitFor(t *testing.T, lines <-chan string, want string, timeout time.Duration) string {
+// waitFor returns the first line with want, failing after 5 s.
+func waitFor(t *testing.T, lines <-chan string, want string) string {
 	t.Helper()
+	const timeout = 5 * time.Second
 	deadline := time.After(timeout)
 	for {
 		select {
@@ -116,15 +117,15 @@ func TestLivePage(t *testing.T) {
 
 	lines, cancel := liveEvents(t, base+"/dashboards/api/live/live-test?from=now-5m&to=now")
 	defer cancel()
-	waitFor(t, lines, "event: full", 5*time.Second)
+	waitFor(t, lines, "event: full")
 
 	require.NoError(t, p.pushMetrics(context.Background(), liveGauge(7, time.Now())))
-	waitFor(t, lines, `"7"]`, 5*time.Second)
+	waitFor(t, lines, `"7"]`)
 
 	// Past write_timeout the stream still delivers.
 	time.Sleep(2 * cfg.WriteTimeout)
 	require.NoError(t, p.pushMetrics(context.Background(), liveGauge(11, time.Now())))
-	waitFor(t, lines, `"11"]`, 5*time.Second)
+	waitFor(t, lines, `"11"]`)
 
 	start := time.Now()
 	ctx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
@@ -159,7 +160,7 @@ func TestLivePageTelemetry(t *testing.T) {
 
 	lines, cancel := liveEvents(t, "http://"+cfg.NetAddr.Endpoint+"/dashboards/api/live/live-test")
 	defer cancel()
-	waitFor(t, lines, "event: full", 5*time.Second)
+	waitFor(t, lines, "event: full")
 	gauge := func(name string) int64 {
 		m, err := tel.GetMetric(name)
 		if err != nil {
