@@ -239,7 +239,13 @@ func typedPanel(typ string, id uint32, q Query, pos dashboard.GridPos, target, r
 		return b
 	default:
 		each(func(t *prometheus.DataqueryBuilder) { t.Range() })
-		return configure(timeseries.NewPanelBuilder(), id, q, pos, targets)
+		// The SDK's defaults are showLegend false and an empty tooltip
+		// mode, which would hide the legend in Grafana: the legend names
+		// each line, and the tooltip lists every series at the cursor.
+		return configure(timeseries.NewPanelBuilder(), id, q, pos, targets).
+			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).
+				DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
+			Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -80,6 +81,8 @@ var rateFuncs = map[string]bool{"rate": true, "irate": true, "increase": true, "
 //   - every query is valid PromQL once Grafana's variables are filled in,
 //     and every rate(), irate(), increase(), delta() and idelta() reads
 //     $__rate_interval;
+//   - time series panels show their legend and have a tooltip mode (the
+//     SDK's zero values hide the legend);
 //   - panels lie within the 24 columns and do not overlap.
 func Lint(b []byte) (GrafanaDashboard, error) {
 	d, err := Decode(b)
@@ -144,6 +147,11 @@ func Lint(b []byte) (GrafanaDashboard, error) {
 				failf("%s: targets[%d]: %v", name, j, err)
 			}
 		}
+		if p.Type == "timeseries" {
+			if err := lintTimeseries(p.Options); err != nil {
+				failf("%s: %v", name, err)
+			}
+		}
 		g := p.GridPos
 		if g == nil {
 			failf("%s: no gridPos", name)
@@ -160,6 +168,23 @@ func Lint(b []byte) (GrafanaDashboard, error) {
 		placed = append(placed, *g)
 	}
 	return d, errors.Join(errs...)
+}
+
+// lintTimeseries checks a time series panel's legend and tooltip options.
+func lintTimeseries(options any) error {
+	o, ok := options.(*timeseries.Options)
+	if !ok {
+		return fmt.Errorf("options: not time series options (%T)", options)
+	}
+	if !o.Legend.ShowLegend {
+		return errors.New("options.legend.showLegend: false hides which line is which")
+	}
+	switch o.Tooltip.Mode {
+	case common.TooltipDisplayModeSingle, common.TooltipDisplayModeMulti, common.TooltipDisplayModeNone:
+	default:
+		return fmt.Errorf("options.tooltip.mode %q: must be single, multi or none", o.Tooltip.Mode)
+	}
+	return nil
 }
 
 func pos(g dashboard.GridPos) Position {

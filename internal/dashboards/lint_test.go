@@ -37,6 +37,8 @@ func TestLintRules(t *testing.T) {
 		{"bad unit", `"unit": "suffix: views/s"`, `"unit": "parsecs"`, `unit "parsecs" is not a Grafana unit`, 1},
 		{"out of the grid", `"w": 16`, `"w": 20`, `outside Grafana's 24 columns`, 1},
 		{"overlap", `"x": 8`, `"x": 4`, `overlaps another panel`, 1},
+		{"legend hidden", `"showLegend": true`, `"showLegend": false`, `showLegend: false hides which line is which`, 1},
+		{"no tooltip mode", `"mode": "multi"`, `"mode": ""`, `options.tooltip.mode "": must be single, multi or none`, 1},
 		{"field the strict decoder refuses", `"schemaVersion": 42`, `"schemaVersion": 42, "theme": "dark"`, `strict decode`, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
