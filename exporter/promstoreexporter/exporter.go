@@ -200,9 +200,13 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	}
 	handler := p.handler(db, api, dir, al, liveHandler)
 	// internal/httpserver: connection cap, JSON error answers, timeouts.
-	server, err := httpserver.New(ctx, &p.cfg.ServerConfig, host, p.set.TelemetrySettings, handler, httpserver.Options{
-		Name: "promstore API", MaxConnections: p.cfg.MaxConnections, WriteError: writeAPIError,
-	})
+	serverOpts := httpserver.Options{Name: "promstore API", MaxConnections: p.cfg.MaxConnections, WriteError: writeAPIError}
+	if live != nil {
+		// The page's shell (HTML, scripts) holds no data and is what asks
+		// for a token: served without one. Its API and streams are not.
+		serverOpts.Public = livepage.IsShell
+	}
+	server, err := httpserver.New(ctx, &p.cfg.ServerConfig, host, p.set.TelemetrySettings, handler, serverOpts)
 	if err != nil {
 		return fmt.Errorf("promstore: %w", err)
 	}

@@ -11,15 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configauth"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
+	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
 // writeLiveDashboard writes a compile's output directory with one public
@@ -182,4 +189,53 @@ func TestLivePageTelemetry(t *testing.T) {
 	require.Eventually(t, func() bool { return gauge("otelcol_exporter_promstore_live_viewers") == 0 }, 5*time.Second, 10*time.Millisecond,
 		"a viewer that leaves is no longer counted")
 	assert.Equal(t, int64(0), gauge("otelcol_exporter_promstore_live_streams"))
+}
+
+// TestLivePageShellWithoutToken: with bearer-token auth on the listener,
+// the page's shell (HTML and scripts, no data) is served without a token,
+// so a browser can load the page that asks for one; the page's API, its
+// streams and the Prometheus API still answer 401 without it.
+func TestLivePageShellWithoutToken(t *testing.T) {
+	authID := component.MustNewID("bearertokenauth")
+	f := bearertokenauthextension.NewFactory()
+	acfg := f.CreateDefaultConfig().(*bearertokenauthextension.Config)
+	acfg.BearerToken = "s3cret"
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), acfg)
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { _ = ext.Shutdown(context.Background()) })
+
+	cfg := testConfig(t, t.TempDir())
+	cfg.Live.Directory = writeLiveDashboard(t)
+	cfg.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}})
+	p, err := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), testutil.Host(map[component.ID]component.Component{authID: ext})))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	base := "http://" + cfg.NetAddr.Endpoint
+
+	status := func(method, path, token string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, http.NoBody)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/dashboards/", "/dashboards/d/live-test", "/dashboards/static/app.js", "/dashboards/static/app.css"} {
+		assert.Equal(t, http.StatusOK, status(http.MethodGet, path, ""), "GET %s without a token", path)
+	}
+	assert.Equal(t, http.StatusMovedPermanently, status(http.MethodGet, "/dashboards", ""))
+	for _, path := range []string{"/dashboards/api/list", "/dashboards/api/dashboard/live-test",
+		"/dashboards/api/live/live-test?from=now-5m&to=now", "/api/v1/query?query=1", "/dashboards/static/index.html"} {
+		assert.Equal(t, http.StatusUnauthorized, status(http.MethodGet, path, ""), "GET %s without a token", path)
+		assert.Equal(t, http.StatusUnauthorized, status(http.MethodGet, path, "wrong"), "GET %s with a wrong token", path)
+	}
+	assert.Equal(t, http.StatusUnauthorized, status(http.MethodPost, "/dashboards/", ""), "only GET and HEAD of the shell are public")
+	assert.Equal(t, http.StatusOK, status(http.MethodGet, "/dashboards/api/list", "s3cret"))
+	assert.Equal(t, http.StatusOK, status(http.MethodGet, "/api/v1/query?query=1", "s3cret"))
 }

@@ -11,6 +11,8 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/extension/extensionauth"
 	"go.uber.org/zap"
 )
 
@@ -70,6 +72,10 @@ type Options struct {
 	MaxConnections int
 	// WriteError writes the component's JSON error answer.
 	WriteError func(w http.ResponseWriter, status int, msg string)
+	// Public, when set and the configuration has an auth extension,
+	// names the requests served without credentials (a page's static
+	// shell); every other request is authenticated as confighttp does.
+	Public func(*http.Request) bool
 }
 
 // Server is an http.Server and the capped listener it serves.
@@ -109,8 +115,23 @@ func New(ctx context.Context, cfg *confighttp.ServerConfig, host component.Host,
 	if cfg.CompressionAlgorithms == nil {
 		cfg.CompressionAlgorithms = defaultAlgorithms
 	}
-	srv, err := cfg.ToServer(ctx, host.GetExtensions(), set, handler,
-		confighttp.WithErrorHandler(ErrorHandler(opts.WriteError, cfg.CompressionAlgorithms)))
+	errorHandler := ErrorHandler(opts.WriteError, cfg.CompressionAlgorithms)
+	toServer := cfg
+	if cfg.Auth.HasValue() && opts.Public != nil {
+		// Authenticate here rather than in confighttp, which has no way
+		// to exempt a path.
+		auth := cfg.Auth.Get()
+		authServer, err := auth.Config.GetServerAuthenticator(ctx, host.GetExtensions())
+		if err != nil {
+			_ = raw.Close()
+			return nil, err
+		}
+		handler = authenticate(handler, authServer, auth.RequestParameters, opts.Public, errorHandler)
+		c := *cfg
+		c.Auth = configoptional.None[confighttp.AuthConfig]()
+		toServer = &c
+	}
+	srv, err := toServer.ToServer(ctx, host.GetExtensions(), set, handler, confighttp.WithErrorHandler(errorHandler))
 	if err != nil {
 		_ = raw.Close()
 		return nil, err
@@ -131,6 +152,36 @@ func New(ctx context.Context, cfg *confighttp.ServerConfig, host component.Host,
 		zap.Int("max_connections", n),
 		zap.Uint64("open_file_limit", openFileLimit()))
 	return &Server{Server: srv, ln: ln, limit: limit}, nil
+}
+
+// authenticate is confighttp's auth interceptor (request parameters taken
+// from the query as well as the header, 401 through the component's error
+// answer) for every request but the public ones.
+func authenticate(next http.Handler, auth extensionauth.Server, params []string, public func(*http.Request) bool,
+	errorHandler func(http.ResponseWriter, *http.Request, string, int),
+) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if public(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		sources := r.Header
+		if len(params) > 0 {
+			sources = r.Header.Clone()
+			query := r.URL.Query()
+			for _, p := range params {
+				if v, ok := query[p]; ok {
+					sources[p] = v
+				}
+			}
+		}
+		ctx, err := auth.Authenticate(r.Context(), sources)
+		if err != nil {
+			errorHandler(w, r, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // Addr is the listener's address.

@@ -203,6 +203,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// IsShell reports whether r asks for the page's shell: index.html (at
+// Prefix/ and Prefix/d/{uid}), the embedded assets and the redirect to
+// Prefix/. They hold no data (the dashboards, their names included, come
+// from the API paths), so promstore serves them without credentials when
+// the listener has an auth extension: a browser cannot attach a bearer
+// token to a page it navigates to, and the shell is what asks the user for
+// one and then sends it on every API call and stream.
+func IsShell(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	switch {
+	case p == Prefix, p == Prefix+"/":
+		return true
+	case strings.HasPrefix(p, Prefix+"/d/"):
+		return validUID(p[len(Prefix+"/d/"):])
+	case strings.HasPrefix(p, Prefix+"/static/"):
+		name := p[len(Prefix+"/static/"):]
+		return name != "index.html" && fs.ValidPath(name)
+	}
+	return false
+}
+
 // validUID accepts Grafana's uid alphabet, up to 40 characters.
 func validUID(s string) bool {
 	if s == "" || len(s) > 40 {
