@@ -58,7 +58,9 @@ import (
 // panel's width in pixels, Grafana's maxDataPoints), QUERYBENCH_RULE_STEP
 // (5m: the recording rules' backfilled resolution; promstore evaluates
 // them every minute during the run), QUERYBENCH_RANGE_CACHE_TTL
-// (promstore's default, 10s; 0 turns the range cache off).
+// (promstore's default, 10s; 0 turns the range cache off),
+// QUERYBENCH_IDLE_CONNS (100: the idle connections kept to the store, as
+// Grafana's data source proxy keeps them).
 //
 // QUERYBENCH_BIN=1 runs the built binary instead of an in-process
 // promstore (binary_test.go): PULSE_BIN (default bin/otelcol-pulse) with the
@@ -106,7 +108,13 @@ func TestDashboardViewers(t *testing.T) {
 		every, recorded, time.Since(began).Round(time.Second))
 
 	ctx := context.Background()
-	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 6 * viewers, MaxIdleConnsPerHost: 6 * viewers}}
+	// The viewers' browsers talk to Grafana, and Grafana's data source
+	// proxy is the store's one client: its pool keeps up to 100 idle
+	// connections ([dataproxy] max_idle_connections) and opens more when
+	// needed (max_conns_per_host 0). The same here, rather than 6 per
+	// viewer straight to the store.
+	idle := envInt(t, "QUERYBENCH_IDLE_CONNS", 100)
+	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: idle, MaxIdleConnsPerHost: idle, IdleConnTimeout: 90 * time.Second}}
 	began = time.Now()
 	var (
 		base  string
