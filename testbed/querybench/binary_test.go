@@ -3,14 +3,19 @@ package querybench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/testbed/internal/procstat"
 	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
@@ -151,4 +156,57 @@ func (in *loadIngest) summary(t *testing.T) {
 	st := in.stats
 	t.Logf("load: sent %d events, accepted %d, rejected %d, %d requests, %d failed, statuses %v, %.0f events/s",
 		st.Sent, st.Accepted, st.Rejected, st.Requests, st.Failed, st.Status, float64(st.Accepted)/st.Elapsed.Seconds())
+}
+
+// cpuMeter logs the CPU the collector and this process (viewers and load
+// generator) used between laps, in cores.
+type cpuMeter struct {
+	pid        int
+	at         time.Time
+	coll, self time.Duration
+}
+
+func newCPUMeter(pid int) *cpuMeter {
+	m := &cpuMeter{pid: pid}
+	m.read()
+	return m
+}
+
+func (m *cpuMeter) read() (coll, self time.Duration, at time.Time) {
+	prevColl, prevSelf, prevAt := m.coll, m.self, m.at
+	m.coll, _ = procstat.Read(m.pid)
+	m.self, _ = procstat.Read(os.Getpid())
+	m.at = time.Now()
+	return m.coll - prevColl, m.self - prevSelf, prevAt
+}
+
+func (m *cpuMeter) lap(t *testing.T, phase string) {
+	t.Helper()
+	coll, self, since := m.read()
+	wall := time.Since(since).Seconds()
+	t.Logf("CPU %s: collector %.2f cores, viewers and load generator %.2f cores (over %.0f s)", phase, coll.Seconds()/wall, self.Seconds()/wall, wall)
+}
+
+// pprofEdit adds the pprof extension on addr to a config (QUERYBENCH_PPROF).
+func pprofEdit(addr string) func(string) string {
+	return func(cfg string) string {
+		cfg = strings.Replace(cfg, "\nextensions:\n", "\nextensions:\n  pprof:\n    endpoint: "+addr+"\n", 1)
+		return strings.Replace(cfg, "  extensions: [", "  extensions: [pprof, ", 1)
+	}
+}
+
+// fetchProfile writes a CPU profile of d seconds from the pprof endpoint.
+func fetchProfile(t *testing.T, addr string, d time.Duration, path string) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o600)
+	}
+	t.Logf("profile %s: %v", path, err)
 }

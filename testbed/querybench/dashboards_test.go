@@ -65,7 +65,9 @@ import (
 // QUERYBENCH_BIN=1 runs the built binary instead of an in-process
 // promstore (binary_test.go): PULSE_BIN (default bin/otelcol-pulse) with the
 // shipped config, fed by testbed/loadgen at QUERYBENCH_RATE events/s
-// (10000); the range cache TTL is then the shipped one.
+// (10000); the range cache TTL is then the shipped one. It logs the CPU of
+// the collector and of this process per phase; QUERYBENCH_PPROF=FILE
+// writes a CPU profile of the collector during the viewers.
 func TestDashboardViewers(t *testing.T) {
 	if os.Getenv("QUERYBENCH") != "1" {
 		t.Skip("manual benchmark; run with QUERYBENCH=1")
@@ -121,8 +123,14 @@ func TestDashboardViewers(t *testing.T) {
 		exp   exporter.Metrics
 		pulse *pulserun.Pulse
 	)
+	var pprofAddr string
 	if binMode {
-		pulse = pulserun.Start(t, pulserun.Options{Dir: runDir})
+		o := pulserun.Options{Dir: runDir}
+		if os.Getenv("QUERYBENCH_PPROF") != "" {
+			pprofAddr = testutil.FreeAddr(t)
+			o.Edit = pprofEdit(pprofAddr)
+		}
+		pulse = pulserun.Start(t, o)
 		base = "http://" + pulse.API
 		t.Logf("otelcol-pulse start (config/pulse.yaml, block open + WAL replay): %s", time.Since(began).Round(time.Millisecond))
 	} else {
@@ -154,10 +162,13 @@ func TestDashboardViewers(t *testing.T) {
 		load          *loadIngest
 		stopIngest    func()
 	)
+	var cpu *cpuMeter
 	if binMode {
+		cpu = newCPUMeter(pulse.Proc.Pid())
 		load, stopIngest = startLoad(t, pulse, httpc, rate, time.Now())
 		time.Sleep(baseline)
 		stopIngest()
+		cpu.lap(t, "ingest alone")
 		load.summary(t)
 		alone = load.take()
 	} else {
@@ -175,6 +186,9 @@ func TestDashboardViewers(t *testing.T) {
 	deadline := measureFrom.Add(duration)
 	if binMode {
 		load, stopIngest = startLoad(t, pulse, httpc, rate, measureFrom)
+		if path := os.Getenv("QUERYBENCH_PPROF"); path != "" {
+			go fetchProfile(t, pprofAddr, duration/2, path)
+		}
 	}
 	var wg sync.WaitGroup
 	for v := range viewers {
@@ -201,9 +215,12 @@ func TestDashboardViewers(t *testing.T) {
 	time.Sleep(time.Until(measureFrom))
 	if !binMode {
 		in.take() // drop the warm-up
+	} else {
+		cpu.lap(t, "warm-up")
 	}
 	wg.Wait()
 	if binMode {
+		cpu.lap(t, "viewers and ingest")
 		stopIngest()
 		load.summary(t)
 		loaded = load.take()
