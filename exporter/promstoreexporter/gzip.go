@@ -31,8 +31,7 @@ var gzipWrapper = func() func(http.Handler) http.HandlerFunc {
 // through unchanged.
 func newPooledGzip(next http.Handler) http.Handler {
 	return gzipWrapper(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch w.(type) {
-		case *gzhttp.GzipResponseWriter, gzhttp.GzipResponseWriterWithCloseNotify:
+		if compressing(w) {
 			r = r.Clone(r.Context())
 			r.Header.Del("Accept-Encoding")
 		}

@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -215,4 +217,37 @@ func TestRangeCacheAllClientsLeavingCancelsTheEvaluation(t *testing.T) {
 	c.ServeHTTP(rec, rangeRequest(context.Background()))
 	<-api.started
 	assert.Equal(t, http.StatusOK, rec.Code, "a cancelled evaluation is neither cached nor joined")
+}
+
+// TestRangeCacheCompressesOnce: behind newPooledGzip, an answer is
+// compressed once for every gzip-accepting client that gets it (the hits
+// are not compressed again), they all decode to the evaluated answer, and
+// a client that does not accept gzip gets the plain bytes.
+func TestRangeCacheCompressesOnce(t *testing.T) {
+	api := &countingAPI{}
+	c := newRangeCache(api, time.Minute, time.Minute, 1<<20)
+	var compressions atomic.Int64
+	c.compress = func(b []byte) []byte { compressions.Add(1); return gzipBody(b) }
+	h := newPooledGzip(c)
+	query := url.Values{"query": {"sum(rate(x[1m]))"}, "start": {"0"}, "end": {"3600"}, "step": {"60"}}.Encode()
+	want := `{"query":"sum(rate(x[1m]))","call":1}`
+	for i := range 5 {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/query_range?"+query, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Equal(t, "gzip", rec.Header().Get("Content-Encoding"), "request %d", i)
+		require.Equal(t, strconv.Itoa(rec.Body.Len()), rec.Header().Get("Content-Length"))
+		zr, err := gzip.NewReader(rec.Body)
+		require.NoError(t, err)
+		got, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got), "request %d", i)
+	}
+	code, plain := get(h, "sum(rate(x[1m]))")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, want, plain, "a client without gzip gets the plain answer")
+	assert.EqualValues(t, 1, api.calls.Load(), "evaluations")
+	assert.EqualValues(t, 1, compressions.Load(), "compressions")
 }
