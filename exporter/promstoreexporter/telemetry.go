@@ -23,8 +23,11 @@ type telemetry struct {
 	// storeMetrics reads the TSDB's, the engine's, the rules manager's and
 	// the notifier's Prometheus metrics; nil when not started.
 	storeMetrics metric.Registration
-	// liveMetrics reads the live page's counts; nil without the page.
-	liveMetrics metric.Registration
+	// The live page's instruments, created with the exporter so that they
+	// are known before it starts; liveMetrics reads the page's counts into
+	// them, nil without the page.
+	liveViewers, liveStreams, liveEvaluations, liveDropped metric.Int64Observable
+	liveMetrics                                            metric.Registration
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
@@ -38,6 +41,22 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	}
 	for r := range numRefusals {
 		t.reasonAttrs[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", refusalNames[r])))
+	}
+	if t.liveViewers, err = meter.Int64ObservableGauge("otelcol_exporter_promstore_live_viewers",
+		metric.WithDescription("Live dashboard pages open (live.max_viewers)."), metric.WithUnit("{viewer}")); err != nil {
+		return nil, err
+	}
+	if t.liveStreams, err = meter.Int64ObservableGauge("otelcol_exporter_promstore_live_streams",
+		metric.WithDescription("Distinct (dashboard, time range) streams evaluated (live.max_streams)."), metric.WithUnit("{stream}")); err != nil {
+		return nil, err
+	}
+	if t.liveEvaluations, err = meter.Int64ObservableCounter("otelcol_exporter_promstore_live_evaluations",
+		metric.WithDescription("Evaluations of an open dashboard's queries, each sent to all its viewers."), metric.WithUnit("{evaluation}")); err != nil {
+		return nil, err
+	}
+	if t.liveDropped, err = meter.Int64ObservableCounter("otelcol_exporter_promstore_live_viewers_dropped",
+		metric.WithDescription("Live viewers disconnected because they read their frames too slowly (their page reconnects)."), metric.WithUnit("{viewer}")); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -132,34 +151,14 @@ func (t *telemetry) observe(g prometheus.Gatherer) error {
 
 // observeLive puts the live page's counts on the collector's telemetry.
 func (t *telemetry) observeLive(stats func() livepage.Stats) error {
-	viewers, err := t.meter.Int64ObservableGauge("otelcol_exporter_promstore_live_viewers",
-		metric.WithDescription("Live dashboard pages open (live.max_viewers)."), metric.WithUnit("{viewer}"))
-	if err != nil {
-		return err
-	}
-	streams, err := t.meter.Int64ObservableGauge("otelcol_exporter_promstore_live_streams",
-		metric.WithDescription("Distinct (dashboard, time range) streams evaluated (live.max_streams)."), metric.WithUnit("{stream}"))
-	if err != nil {
-		return err
-	}
-	evaluations, err := t.meter.Int64ObservableCounter("otelcol_exporter_promstore_live_evaluations",
-		metric.WithDescription("Evaluations of an open dashboard's queries, each sent to all its viewers."), metric.WithUnit("{evaluation}"))
-	if err != nil {
-		return err
-	}
-	dropped, err := t.meter.Int64ObservableCounter("otelcol_exporter_promstore_live_viewers_dropped",
-		metric.WithDescription("Live viewers disconnected because they read their frames too slowly (their page reconnects)."), metric.WithUnit("{viewer}"))
-	if err != nil {
-		return err
-	}
 	reg, err := t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := stats()
-		o.ObserveInt64(viewers, s.Viewers)
-		o.ObserveInt64(streams, s.Streams)
-		o.ObserveInt64(evaluations, s.Evaluations)
-		o.ObserveInt64(dropped, s.Dropped)
+		o.ObserveInt64(t.liveViewers, s.Viewers)
+		o.ObserveInt64(t.liveStreams, s.Streams)
+		o.ObserveInt64(t.liveEvaluations, s.Evaluations)
+		o.ObserveInt64(t.liveDropped, s.Dropped)
 		return nil
-	}, viewers, streams, evaluations, dropped)
+	}, t.liveViewers, t.liveStreams, t.liveEvaluations, t.liveDropped)
 	if err != nil {
 		return err
 	}
