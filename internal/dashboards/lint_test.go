@@ -68,3 +68,29 @@ func TestSubstitute(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// A KPI widget's lines are named by the labels its aggregation keeps,
+// unless the definition gives a legend.
+func TestKPILegend(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{`sum by (unit) (last_over_time(x[$__rate_interval]))`, "{{unit}}"},
+		{`(sum by (model_id, model_version) (rate(x[5m])))`, "{{model_id}} {{model_version}}"},
+		{`sum(x)`, ""},
+		{`sum without (job) (x)`, ""},
+		{`sum by (a) (x) / sum by (a) (y)`, ""},
+		{`sum by (a) (`, ""},
+	} {
+		if got := groupingLegend(tc.expr); got != tc.want {
+			t.Errorf("groupingLegend(%q) = %q, want %q", tc.expr, got, tc.want)
+		}
+	}
+	w := Widget{Config: WidgetConfig{KPI: "revenue", Window: "1d"}}
+	q, err := w.Query()
+	if err != nil || q.Legend != "{{unit}}" {
+		t.Errorf("revenue: legend %q, err %v; want {{unit}}", q.Legend, err)
+	}
+	w.Config.Legend = "{{unit}} revenue"
+	if q, _ := w.Query(); q.Legend != "{{unit}} revenue" {
+		t.Errorf("revenue with a legend: %q", q.Legend)
+	}
+}

@@ -73,7 +73,37 @@ func (w Widget) Query() (Query, error) {
 	if c.Unit != "" {
 		q.Unit = c.Unit
 	}
+	q.Legend = c.Legend
+	if q.Legend == "" {
+		q.Legend = groupingLegend(q.Expr)
+	}
 	return q, nil
+}
+
+// groupingLegend names a KPI's series by the labels its outermost
+// aggregation keeps (`sum by (unit) (...)` gives "{{unit}}"), so a line
+// reads "EUR" rather than {unit="EUR"}; "" when it keeps none.
+func groupingLegend(expr string) string {
+	e, err := promParser.ParseExpr(Substitute(expr, time.Hour, time.Minute))
+	if err != nil {
+		return ""
+	}
+	for {
+		p, ok := e.(*parser.ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.Expr
+	}
+	agg, ok := e.(*parser.AggregateExpr)
+	if !ok || agg.Without || len(agg.Grouping) == 0 {
+		return ""
+	}
+	parts := make([]string, len(agg.Grouping))
+	for i, l := range agg.Grouping {
+		parts[i] = "{{" + l + "}}"
+	}
+	return strings.Join(parts, " ")
 }
 
 // title makes "Acceptance rate (1d)" of acceptance_rate and 1d.
