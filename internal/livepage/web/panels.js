@@ -31,12 +31,15 @@ const palette = ["#3d7eff", "#22a06b", "#e2a000", "#d9455f", "#8f5be8", "#16a3b8
 const color = (i) => `var(--series-${i % palette.length}, ${palette[i % palette.length]})`;
 
 // legendName fills a Grafana legendFormat ("{{job}} {{environment}}") from
-// the series' labels; without one it is Grafana's `name{a="b"}`, or the
-// fallback (the panel title) for a series without labels (a sum()).
+// the series' labels; without one, or when the labels it names are all
+// missing (a {{unit}} legend on a series with no unit), it is Grafana's
+// `name{a="b"}`, or the fallback (the panel title) for a series without
+// labels (a sum()).
 export function legendName(legendFormat, metric, fallback) {
   metric = metric || {};
   if (legendFormat && legendFormat !== "__auto") {
-    return legendFormat.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, l) => metric[l] ?? "");
+    const filled = legendFormat.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, l) => metric[l] ?? "");
+    if (filled.trim() !== "") return filled;
   }
   const name = metric.__name__ || "";
   const labels = Object.keys(metric)
