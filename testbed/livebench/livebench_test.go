@@ -20,7 +20,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulse-otel/pulse/testbed/internal/knob"
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
+	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
@@ -54,13 +56,13 @@ func TestLiveViewers(t *testing.T) {
 	if os.Getenv("LIVEBENCH") != "1" {
 		t.Skip("manual benchmark: LIVEBENCH=1 (needs make build)")
 	}
-	viewers := envInt(t, "LIVEBENCH_VIEWERS", 1000)
-	browsers := envInt(t, "LIVEBENCH_BROWSERS", 3)
-	rate := envInt(t, "LIVEBENCH_RATE", 10000)
-	warmup := envDuration(t, "LIVEBENCH_WARMUP", 20*time.Second)
-	duration := envDuration(t, "LIVEBENCH_DURATION", 60*time.Second)
-	probeEvery := envDuration(t, "LIVEBENCH_PROBE", 2*time.Second)
-	rangeFrom := envString("LIVEBENCH_FROM", "now-7d") // the executive dashboard's default range, as its pages open it
+	viewers := knob.Int(t, "LIVEBENCH_VIEWERS", 1000)
+	browsers := knob.Int(t, "LIVEBENCH_BROWSERS", 3)
+	rate := knob.Int(t, "LIVEBENCH_RATE", 10000)
+	warmup := knob.Duration(t, "LIVEBENCH_WARMUP", 20*time.Second)
+	duration := knob.Duration(t, "LIVEBENCH_DURATION", 60*time.Second)
+	probeEvery := knob.Duration(t, "LIVEBENCH_PROBE", 2*time.Second)
+	rangeFrom := knob.String("LIVEBENCH_FROM", "now-7d") // the executive dashboard's default range, as its pages open it
 
 	p := pulserun.Start(t, pulserun.Options{})
 	pid := p.Proc.Pid()
@@ -421,24 +423,8 @@ func startIngest(ctx context.Context, p *pulserun.Pulse, httpc *http.Client, rat
 }
 
 func (in *ingest) count() (float64, bool) {
-	resp, err := in.httpc.PostForm(in.api+"/api/v1/query", url.Values{"query": {countQuery}})
-	if err != nil {
-		return 0, false
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&r) != nil || len(r.Data.Result) != 1 {
-		return 0, false
-	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil
+	v, found, err := promquery.Instant(in.httpc, in.api, countQuery)
+	return v, found && err == nil
 }
 
 func (in *ingest) wait() { <-in.done }
@@ -661,32 +647,3 @@ func pct(d []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
-
-func envInt(t *testing.T, key string, def int) int {
-	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(t, err, key)
-	return n
-}
-
-func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
-	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	require.NoError(t, err, key)
-	return d
-}
-
-func envString(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}

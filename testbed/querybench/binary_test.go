@@ -2,20 +2,18 @@ package querybench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
+	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
@@ -100,24 +98,8 @@ func startLoad(t *testing.T, p *pulserun.Pulse, httpc *http.Client, rate int, fr
 
 // count is the store's event count less the fill's.
 func (in *loadIngest) count() (float64, bool) {
-	resp, err := in.httpc.PostForm(in.api+"/api/v1/query", url.Values{"query": {loadQuery}})
-	if err != nil {
-		return 0, false
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&r) != nil || len(r.Data.Result) != 1 {
-		return 0, false
-	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil
+	v, found, err := promquery.Instant(in.httpc, in.api, loadQuery)
+	return v, found && err == nil
 }
 
 // probe waits (at most 10 s) until the store has counted n events.

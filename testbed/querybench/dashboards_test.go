@@ -37,6 +37,7 @@ import (
 	"github.com/pulse-otel/pulse/internal/dashboards"
 	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
+	"github.com/pulse-otel/pulse/testbed/internal/knob"
 	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
 )
 
@@ -72,16 +73,16 @@ func TestDashboardViewers(t *testing.T) {
 	if os.Getenv("QUERYBENCH") != "1" {
 		t.Skip("manual benchmark; run with QUERYBENCH=1")
 	}
-	viewers := envInt(t, "QUERYBENCH_VIEWERS", 1000)
-	refresh := envDuration(t, "QUERYBENCH_REFRESH", 30*time.Second)
-	duration := envDuration(t, "QUERYBENCH_DURATION", 2*time.Minute)
-	warmup := envDuration(t, "QUERYBENCH_WARMUP", 30*time.Second)
-	baseline := envDuration(t, "QUERYBENCH_BASELINE", 30*time.Second)
-	days := envInt(t, "QUERYBENCH_DAYS", 30)
-	px := envInt(t, "QUERYBENCH_PX", 1000)
+	viewers := knob.Int(t, "QUERYBENCH_VIEWERS", 1000)
+	refresh := knob.Duration(t, "QUERYBENCH_REFRESH", 30*time.Second)
+	duration := knob.Duration(t, "QUERYBENCH_DURATION", 2*time.Minute)
+	warmup := knob.Duration(t, "QUERYBENCH_WARMUP", 30*time.Second)
+	baseline := knob.Duration(t, "QUERYBENCH_BASELINE", 30*time.Second)
+	days := knob.Int(t, "QUERYBENCH_DAYS", 30)
+	px := knob.Int(t, "QUERYBENCH_PX", 1000)
 
 	binMode := os.Getenv("QUERYBENCH_BIN") == "1"
-	rate := envInt(t, "QUERYBENCH_RATE", 10000)
+	rate := knob.Int(t, "QUERYBENCH_RATE", 10000)
 
 	boards, rec, rules := compiledBoards(t, t.TempDir())
 	cfg := promstoreexporter.NewFactory().CreateDefaultConfig().(*promstoreexporter.Config)
@@ -94,17 +95,17 @@ func TestDashboardViewers(t *testing.T) {
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
 	cfg.RetryConfig.Enabled = false
 	cfg.Rules.Files = []string{rules}
-	cfg.Query.RangeCacheTTL = envDuration(t, "QUERYBENCH_RANGE_CACHE_TTL", cfg.Query.RangeCacheTTL)
+	cfg.Query.RangeCacheTTL = knob.Duration(t, "QUERYBENCH_RANGE_CACHE_TTL", cfg.Query.RangeCacheTTL)
 	require.NoError(t, cfg.Validate())
 
 	gen := newCatalogGen()
 	began := time.Now()
 	end := time.Now().Truncate(time.Minute)
 	samples := gen.fill(t, cfg, end.Add(-time.Duration(days)*24*time.Hour),
-		end.Add(-envDuration(t, "QUERYBENCH_DENSE", 24*time.Hour)), end, envDuration(t, "QUERYBENCH_STEP", time.Minute))
+		end.Add(-knob.Duration(t, "QUERYBENCH_DENSE", 24*time.Hour)), end, knob.Duration(t, "QUERYBENCH_STEP", time.Minute))
 	t.Logf("fill: %d series, %d samples over %d days in %s", gen.seriesCount(), samples, days, time.Since(began).Round(time.Second))
 	began = time.Now()
-	every := envDuration(t, "QUERYBENCH_RULE_STEP", 5*time.Minute)
+	every := knob.Duration(t, "QUERYBENCH_RULE_STEP", 5*time.Minute)
 	recorded := backfill(t, cfg, rec, end, 8*24*time.Hour, every)
 	t.Logf("recording rules backfilled over 8 days at %s (the daily summary at 1d): %d samples in %s",
 		every, recorded, time.Since(began).Round(time.Second))
@@ -115,7 +116,7 @@ func TestDashboardViewers(t *testing.T) {
 	// connections ([dataproxy] max_idle_connections) and opens more when
 	// needed (max_conns_per_host 0). The same here, rather than 6 per
 	// viewer straight to the store.
-	idle := envInt(t, "QUERYBENCH_IDLE_CONNS", 100)
+	idle := knob.Int(t, "QUERYBENCH_IDLE_CONNS", 100)
 	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: idle, MaxIdleConnsPerHost: idle, IdleConnTimeout: 90 * time.Second}}
 	began = time.Now()
 	var (

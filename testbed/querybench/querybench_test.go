@@ -27,6 +27,7 @@ import (
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
 	"github.com/pulse-otel/pulse/internal/metricgen"
 	"github.com/pulse-otel/pulse/internal/testutil"
+	"github.com/pulse-otel/pulse/testbed/internal/knob"
 )
 
 type dashQuery struct {
@@ -39,28 +40,6 @@ var dashboard = []dashQuery{
 	{"events_by_platform_24h", `sum by (platform) (rate(pulse_events_total[5m]))`, 24 * time.Hour, 5 * time.Minute, true},
 	{"duration_p95_24h", `histogram_quantile(0.95, sum by (le) (rate(pulse_event_duration_milliseconds_bucket[5m])))`, 24 * time.Hour, 5 * time.Minute, true},
 	{"active_users_1d_7d", `pulse_users_active{window="1d"}`, 7 * 24 * time.Hour, 10 * time.Minute, true},
-}
-
-func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
-	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	require.NoError(t, err, key)
-	return d
-}
-
-func envInt(t *testing.T, key string, def int) int {
-	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(t, err, key)
-	return n
 }
 
 // TestQueryLatency fills a promstore directory with 30 days of
@@ -76,9 +55,9 @@ func TestQueryLatency(t *testing.T) {
 	if os.Getenv("QUERYBENCH") != "1" {
 		t.Skip("manual benchmark; run with QUERYBENCH=1")
 	}
-	clients := envInt(t, "QUERYBENCH_CLIENTS", 200)
-	duration := envDuration(t, "QUERYBENCH_DURATION", 20*time.Second)
-	days := envInt(t, "QUERYBENCH_DAYS", 30)
+	clients := knob.Int(t, "QUERYBENCH_CLIENTS", 200)
+	duration := knob.Duration(t, "QUERYBENCH_DURATION", 20*time.Second)
+	days := knob.Int(t, "QUERYBENCH_DAYS", 30)
 	dir := t.TempDir()
 
 	cfg := promstoreexporter.NewFactory().CreateDefaultConfig().(*promstoreexporter.Config)
