@@ -3,19 +3,14 @@ package promstoreexporter
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/oidcauthextension"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,80 +23,16 @@ import (
 
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter/internal/metadata"
 	"github.com/pulse-otel/pulse/internal/testutil"
+	"github.com/pulse-otel/pulse/internal/testutil/oidctest"
 )
 
-// docsIssuer is the issuer_url of docs/live.md's oidcauth example, which
-// the test replaces by its fake issuer's.
-const docsIssuer = "https://login.example.com/realms/pulse"
-
-// docsOIDCExample returns the first YAML block of docs/live.md's
-// "Per-user dashboards with oidcauth", with issuer as its issuer_url, so
-// that the documented configuration is the one tested.
+// docsOIDCExample is docs/live.md's oidcauth example with issuer as its
+// issuer_url, so that the documented configuration is the one tested.
 func docsOIDCExample(t *testing.T, issuer string) *confmap.Conf {
 	t.Helper()
-	doc, err := os.ReadFile("../../docs/live.md")
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "### Per-user dashboards with oidcauth")
-	require.True(t, ok, "docs/live.md has no oidcauth section")
-	_, block, ok := strings.Cut(section, "```yaml\n")
-	require.True(t, ok, "the oidcauth section has no YAML example")
-	block, _, ok = strings.Cut(block, "```")
-	require.True(t, ok)
-	require.Contains(t, block, docsIssuer)
-	block = strings.ReplaceAll(block, docsIssuer, issuer)
 	var raw map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(block), &raw))
+	require.NoError(t, yaml.Unmarshal([]byte(oidctest.DocsExample(t, "../../docs/live.md", issuer)), &raw))
 	return confmap.NewFromStringMap(raw)
-}
-
-// fakeIssuer is an OIDC provider on loopback: its discovery document and
-// JWKS, and RS256 ID tokens signed with its key.
-type fakeIssuer struct {
-	url    string
-	signer jose.Signer
-}
-
-func newFakeIssuer(t *testing.T) *fakeIssuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"}}}
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer":                                srv.URL,
-			"jwks_uri":                              srv.URL + "/keys",
-			"authorization_endpoint":                srv.URL + "/auth",
-			"token_endpoint":                        srv.URL + "/token",
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-		})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(jwks)
-	})
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	require.NoError(t, err)
-	return &fakeIssuer{url: srv.URL, signer: signer}
-}
-
-// token is a JWT of the issuer for sub and audience, expiring at exp.
-func (f *fakeIssuer) token(t *testing.T, sub, aud string, exp time.Time) string {
-	t.Helper()
-	claims, err := json.Marshal(map[string]any{
-		"iss": f.url, "sub": sub, "aud": aud,
-		"iat": exp.Add(-time.Hour).Unix(), "exp": exp.Unix(),
-	})
-	require.NoError(t, err)
-	jws, err := f.signer.Sign(claims)
-	require.NoError(t, err)
-	s, err := jws.CompactSerialize()
-	require.NoError(t, err)
-	return s
 }
 
 // writeSharedDashboards writes a compile's output directory with three
@@ -129,8 +60,8 @@ func writeSharedDashboards(t *testing.T) string {
 // token's sub, a dashboard shared with someone else is 403 without naming
 // it, and a missing, expired, foreign or mis-addressed token is 401.
 func TestLivePageOIDC(t *testing.T) {
-	issuer := newFakeIssuer(t)
-	example := docsOIDCExample(t, issuer.url)
+	issuer := oidctest.NewIssuer(t)
+	example := docsOIDCExample(t, issuer.URL)
 
 	// The extension, from the documented block.
 	extSection, err := example.Sub("extensions::oidc")
@@ -195,12 +126,12 @@ func TestLivePageOIDC(t *testing.T) {
 		return uids
 	}
 	later := time.Now().Add(time.Hour)
-	alice := issuer.token(t, "alice", audience, later)
-	bob := issuer.token(t, "bob", audience, later)
+	alice := issuer.Token(t, "alice", audience, later)
+	bob := issuer.Token(t, "bob", audience, later)
 
 	assert.ElementsMatch(t, []string{"everyone", "alices"}, list(alice), "alice: the public dashboard and the one she owns")
 	assert.ElementsMatch(t, []string{"everyone", "bobs"}, list(bob), "bob: the public dashboard and the one he views")
-	assert.ElementsMatch(t, []string{"everyone"}, list(issuer.token(t, "mallory", audience, later)), "a valid token the definitions do not name")
+	assert.ElementsMatch(t, []string{"everyone"}, list(issuer.Token(t, "mallory", audience, later)), "a valid token the definitions do not name")
 
 	status, body := get("/dashboards/api/dashboard/alices", alice)
 	assert.Equal(t, http.StatusOK, status, body)
@@ -240,14 +171,14 @@ func TestLivePageOIDC(t *testing.T) {
 	resp.Body.Close()
 
 	// Without a valid token the API is 401; the shell is still served.
-	otherIssuer := newFakeIssuer(t)
+	otherIssuer := oidctest.NewIssuer(t)
 	for name, token := range map[string]string{
 		"no token":              "",
-		"expired":               issuer.token(t, "alice", audience, time.Now().Add(-time.Minute)),
-		"another audience":      issuer.token(t, "alice", "someone-else", later),
-		"another issuer's":      otherIssuer.token(t, "alice", audience, later),
+		"expired":               issuer.Token(t, "alice", audience, time.Now().Add(-time.Minute)),
+		"another audience":      issuer.Token(t, "alice", "someone-else", later),
+		"another issuer's":      otherIssuer.Token(t, "alice", audience, later),
 		"not a JWT":             "s3cret",
-		"signed by another key": forgeWithIssuer(t, issuer.url, otherIssuer, audience, later),
+		"signed by another key": forgeWithIssuer(t, issuer.URL, otherIssuer, audience, later),
 	} {
 		for _, path := range []string{"/dashboards/api/list", "/dashboards/api/dashboard/everyone",
 			"/dashboards/api/live/everyone?from=now-5m&to=now", "/api/v1/query?query=1"} {
@@ -263,8 +194,7 @@ func TestLivePageOIDC(t *testing.T) {
 
 // forgeWithIssuer signs a token that claims issuer iss with another
 // issuer's key: the extension must refuse it against iss's JWKS.
-func forgeWithIssuer(t *testing.T, iss string, signer *fakeIssuer, aud string, exp time.Time) string {
+func forgeWithIssuer(t *testing.T, iss string, signer *oidctest.Issuer, aud string, exp time.Time) string {
 	t.Helper()
-	forged := &fakeIssuer{url: iss, signer: signer.signer}
-	return forged.token(t, "alice", aud, exp)
+	return signer.Claiming(iss).Token(t, "alice", aud, exp)
 }

@@ -3,13 +3,10 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,11 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pulse-otel/pulse/internal/testutil/oidctest"
 )
 
 // accessDefinitions are three seed-shaped dashboard definitions: a public
@@ -53,61 +51,13 @@ layout:
         unit: short
 `
 
-// accessIssuer is an OIDC provider on loopback (discovery document and
-// JWKS) that signs RS256 tokens.
-type accessIssuer struct {
-	url    string
-	signer jose.Signer
-}
-
-func newAccessIssuer(t *testing.T) *accessIssuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"}}}
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer": srv.URL, "jwks_uri": srv.URL + "/keys",
-			"authorization_endpoint": srv.URL + "/auth", "token_endpoint": srv.URL + "/token",
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-		})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(jwks) })
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	require.NoError(t, err)
-	return &accessIssuer{url: srv.URL, signer: signer}
-}
-
-func (f *accessIssuer) token(t *testing.T, sub, aud string, exp time.Time) string {
-	t.Helper()
-	claims, err := json.Marshal(map[string]any{"iss": f.url, "sub": sub, "aud": aud, "iat": exp.Add(-time.Hour).Unix(), "exp": exp.Unix()})
-	require.NoError(t, err)
-	jws, err := f.signer.Sign(claims)
-	require.NoError(t, err)
-	s, err := jws.CompactSerialize()
-	require.NoError(t, err)
-	return s
-}
-
 // docsAccessConfig is docs/live.md's oidcauth example with issuer as its
 // issuer_url, merged with rest (the listener, store and pipelines).
 func docsAccessConfig(t *testing.T, issuer, rest string) string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "live.md"))
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "### Per-user dashboards with oidcauth")
-	require.True(t, ok, "docs/live.md has no oidcauth section")
-	_, block, ok := strings.Cut(section, "```yaml\n")
-	require.True(t, ok)
-	block, _, _ = strings.Cut(block, "```")
-	const docsIssuer = "https://login.example.com/realms/pulse"
-	require.Contains(t, block, docsIssuer)
+	block := oidctest.DocsExample(t, filepath.Join("..", "..", "docs", "live.md"), issuer)
 	var base, more map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(strings.ReplaceAll(block, docsIssuer, issuer)), &base))
+	require.NoError(t, yaml.Unmarshal([]byte(block), &base))
 	require.NoError(t, yaml.Unmarshal([]byte(rest), &more))
 	conf := confmap.NewFromStringMap(base)
 	require.NoError(t, conf.Merge(confmap.NewFromStringMap(more)))
@@ -125,7 +75,7 @@ func docsAccessConfig(t *testing.T, issuer, rest string) string {
 // the page's shell is served without a token.
 func TestLiveAccess(t *testing.T) {
 	bin := binary(t)
-	issuer := newAccessIssuer(t)
+	issuer := oidctest.NewIssuer(t)
 	dir := t.TempDir()
 	writePrivacyKey(t, dir)
 	var defs []string
@@ -141,7 +91,7 @@ func TestLiveAccess(t *testing.T) {
 	api := freePort(t)
 	c := startCollectorWith(t, &sink{}, func(c *collector, _ string) string {
 		c.dir = dir
-		return docsAccessConfig(t, issuer.url, strings.NewReplacer("HEALTH", c.health, "EVENTS", c.events, "API", api).Replace(`
+		return docsAccessConfig(t, issuer.URL, strings.NewReplacer("HEALTH", c.health, "EVENTS", c.events, "API", api).Replace(`
 extensions:
   health_check:
     endpoint: HEALTH
@@ -213,7 +163,7 @@ service:
 	}
 	const audience = "pulse-dashboards" // docs/live.md's example
 	later := time.Now().Add(time.Hour)
-	alice, bob := issuer.token(t, "alice", audience, later), issuer.token(t, "bob", audience, later)
+	alice, bob := issuer.Token(t, "alice", audience, later), issuer.Token(t, "bob", audience, later)
 
 	assert.ElementsMatch(t, []string{"everyone", "alices"}, list(alice), "alice")
 	assert.ElementsMatch(t, []string{"everyone", "bobs"}, list(bob), "bob")
@@ -244,7 +194,7 @@ service:
 	_ = resp.Body.Close()
 	assert.True(t, gotFull, "bob's stream sends a full frame")
 
-	expired := issuer.token(t, "alice", audience, time.Now().Add(-time.Minute))
+	expired := issuer.Token(t, "alice", audience, time.Now().Add(-time.Minute))
 	for _, path := range []string{"/dashboards/api/list", "/dashboards/api/dashboard/everyone", "/api/v1/query?query=1"} {
 		for name, token := range map[string]string{"no token": "", "expired": expired} {
 			status, _ := get(path, token)
