@@ -2,7 +2,6 @@ package promstoreexporter // import "github.com/pulse-otel/pulse/exporter/promst
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	apiv1 "github.com/prometheus/prometheus/web/api/v1"
 
+	"github.com/pulse-otel/pulse/internal/httpserver"
 	"github.com/pulse-otel/pulse/internal/livepage"
 )
 
@@ -149,23 +149,7 @@ func (p *promstore) whenReady(f http.HandlerFunc) http.HandlerFunc {
 // writeAPIError answers in the Prometheus API error shape, for errors that
 // do not come from Prometheus' handlers (unknown path, auth, body limits).
 func writeAPIError(w http.ResponseWriter, status int, msg string) {
-	typ := "bad_data"
-	switch {
-	case status == http.StatusNotFound:
-		typ = "not_found"
-	case status == http.StatusServiceUnavailable:
-		typ = "unavailable"
-	case status >= 500:
-		typ = "internal"
-	}
-	b, _ := json.Marshal(struct {
-		Status    string `json:"status"`
-		ErrorType string `json:"errorType"`
-		Error     string `json:"error"`
-	}{"error", typ, msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	httpserver.WritePrometheusError(w, status, msg)
 }
 
 // buildInfo reports the Prometheus release whose code serves the API, so

@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/pulse-otel/pulse/internal/httpserver"
 )
 
 // Prefix is where the page is mounted on the query API's listener.
@@ -322,27 +324,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_, _ = w.Write(b)
 }
 
-// writeError answers in the Prometheus API's error shape. msg is a fixed
-// phrase, at most naming a parameter: never the client's text.
+// writeError answers in the Prometheus API's error shape; msg is a fixed
+// phrase, at most naming a parameter.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	typ := "bad_data"
-	switch {
-	case status == http.StatusNotFound:
-		typ = "not_found"
-	case status == http.StatusForbidden:
-		typ = "forbidden"
-	case status == http.StatusServiceUnavailable:
-		typ = "unavailable"
-	case status >= 500:
-		typ = "internal"
-	}
-	b, _ := json.Marshal(struct {
-		Status    string `json:"status"`
-		ErrorType string `json:"errorType"`
-		Error     string `json:"error"`
-	}{"error", typ, msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	httpserver.WritePrometheusError(w, status, msg)
 }
