@@ -20,9 +20,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulse-otel/pulse/testbed/internal/ingest"
 	"github.com/pulse-otel/pulse/testbed/internal/knob"
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
-	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
 	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
@@ -72,7 +72,7 @@ func TestLiveViewers(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := startIngest(ctx, p, httpc, rate)
+	in := ingest.Start(ctx, ingest.SeedShaped("http://"+p.Events, rate), api, countQuery, httpc)
 	pr := startProbes(ctx, t, p, probeEvery)
 	go postSnapshots(ctx, "http://"+p.Events)
 
@@ -120,7 +120,7 @@ func TestLiveViewers(t *testing.T) {
 	vcancel()
 	wg.Wait()
 	cancel()
-	in.wait()
+	in.Wait()
 
 	// Event to push, per subscriber and probe of the viewers' phase.
 	var lat, stored []time.Duration
@@ -158,7 +158,7 @@ func TestLiveViewers(t *testing.T) {
 	t.Logf("probes in the viewers' phase: %d (POST answered p50 %s p95 %s), %d subscriber-probe samples, %d missed, %d early",
 		len(probes), ms(pct(answered, .5)), ms(pct(answered, .95)), len(lat), missed, early)
 	t.Logf("subscribers: %d drops, %d full frames (%d at connect), %d seq gaps", drops, fulls, viewers, gaps)
-	st := in.stats()
+	st, _ := in.Stats()
 	t.Logf("load: sent %d events, accepted %d, failed requests %d, statuses %v, %.0f events/s",
 		st.Sent, st.Accepted, st.Failed, st.Status, float64(st.Accepted)/st.Elapsed.Seconds())
 
@@ -350,104 +350,6 @@ func latencies(changes []Change, probes []probe) (lat, afterAnswer []time.Durati
 	return lat, afterAnswer, missed, early
 }
 
-// ingest is loadgen's load and the freshness probes.
-type ingest struct {
-	api      string
-	httpc    *http.Client
-	progress loadgen.Progress
-	done     chan struct{}
-
-	mu    sync.Mutex
-	fresh []freshness
-	st    loadgen.Stats
-	err   error
-}
-
-type freshness struct {
-	at time.Time
-	d  time.Duration
-}
-
-const countQuery = `sum(pulse_events_total)`
-
-// loadWorkers is loadgen's concurrency: with wait_for_export a request is
-// answered after the connector's next flush (500 ms), so 10,000 events/s
-// in requests of 100 needs about 50 in flight.
-const loadWorkers = 64
-
-func startIngest(ctx context.Context, p *pulserun.Pulse, httpc *http.Client, rate int) *ingest {
-	in := &ingest{api: "http://" + p.API, httpc: httpc, done: make(chan struct{})}
-	base, _ := in.count()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		st, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + p.Events, Rate: rate, Batch: 100, Workers: loadWorkers,
-			Users: 20000, Sessions: 50000, PIIShare: 0.1, RecommendationShare: 0.1, Snapshots: time.Second, Retry: true, Seed: 1}, 0, &in.progress)
-		in.mu.Lock()
-		in.st, in.err = st, err
-		in.mu.Unlock()
-	}()
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		var probes sync.WaitGroup
-		defer probes.Wait()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			at, n := time.Now(), float64(in.progress.Started.Load())
-			probes.Add(1)
-			go func() {
-				defer probes.Done()
-				for time.Since(at) < 10*time.Second && ctx.Err() == nil {
-					if c, ok := in.count(); ok && c-base >= n {
-						break
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-				if ctx.Err() == nil {
-					in.mu.Lock()
-					in.fresh = append(in.fresh, freshness{at, min(time.Since(at), 10*time.Second)})
-					in.mu.Unlock()
-				}
-			}()
-		}
-	}()
-	go func() { wg.Wait(); close(in.done) }()
-	return in
-}
-
-func (in *ingest) count() (float64, bool) {
-	v, found, err := promquery.Instant(in.httpc, in.api, countQuery)
-	return v, found && err == nil
-}
-
-func (in *ingest) wait() { <-in.done }
-
-func (in *ingest) stats() loadgen.Stats {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.st
-}
-
-// between returns the freshness of the probes taken in [from, to).
-func (in *ingest) between(from, to time.Time) []time.Duration {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	var out []time.Duration
-	for _, f := range in.fresh {
-		if !f.at.Before(from) && f.at.Before(to) {
-			out = append(out, f.d)
-		}
-	}
-	return out
-}
-
 // phase is one measured stretch.
 type phase struct {
 	start, end time.Time
@@ -463,22 +365,22 @@ func (ph phase) rate() float64 { return float64(ph.accepted) / ph.end.Sub(ph.sta
 
 func (ph phase) cores() float64 { return ph.cpu.Seconds() / ph.end.Sub(ph.start).Seconds() }
 
-func measurePhase(t *testing.T, pid int, in *ingest, pr *probes, d time.Duration) phase {
+func measurePhase(t *testing.T, pid int, in *ingest.Load, pr *probes, d time.Duration) phase {
 	t.Helper()
 	ph := phase{start: time.Now()}
 	cpu0, _ := procstat.Read(pid)
 	self0, _ := procstat.Read(os.Getpid())
 	browser0 := childrenCPU(os.Getpid(), pid)
-	acc0 := in.progress.Accepted.Load()
+	acc0 := in.Progress().Accepted.Load()
 	time.Sleep(d)
 	cpu1, _ := procstat.Read(pid)
 	self1, _ := procstat.Read(os.Getpid())
 	browser1 := childrenCPU(os.Getpid(), pid)
-	ph.end, ph.cpu, ph.accepted = time.Now(), cpu1-cpu0, in.progress.Accepted.Load()-acc0
+	ph.end, ph.cpu, ph.accepted = time.Now(), cpu1-cpu0, in.Progress().Accepted.Load()-acc0
 	ph.self, ph.browser = self1-self0, max(0, browser1-browser0)
-	// Freshness probes resolve within 10 s; wait for this phase's.
-	time.Sleep(min(10*time.Second, d/4))
-	ph.fresh = in.between(ph.start, ph.end)
+	// Freshness probes resolve within ingest.MaxFreshness; wait for this phase's.
+	time.Sleep(min(ingest.MaxFreshness, d/4))
+	ph.fresh = in.Freshness(ph.start, ph.end)
 	if err := pr.failed(); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -647,3 +549,6 @@ func pct(d []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// countQuery is what the freshness probes count stored events with.
+const countQuery = `sum(pulse_events_total)`

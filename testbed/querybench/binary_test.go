@@ -8,14 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	ingestload "github.com/pulse-otel/pulse/testbed/internal/ingest"
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
-	"github.com/pulse-otel/pulse/testbed/internal/promquery"
 	"github.com/pulse-otel/pulse/testbed/internal/pulserun"
-	"github.com/pulse-otel/pulse/testbed/loadgen"
 )
 
 // The binary mode of TestDashboardViewers (QUERYBENCH_BIN=1): the fill and
@@ -35,23 +33,14 @@ func binaryDir(t *testing.T) (dir, store string) {
 	return dir, filepath.Join(dir, "data", "promstore")
 }
 
-// loadIngest is loadgen's events into the built binary. Its "append"
-// latencies are the event requests' answer times (with wait_for_export an
-// answer means stored), "visible" the freshness probes': every 500 ms the
-// events handed to the network so far are noted, and the store is polled
-// until sum(pulse_events_total) has counted them (the fill's series carry
-// job="shop" and are left out).
+// loadIngest is loadgen's events into the built binary
+// (testbed/internal/ingest). Its "append" latencies are the event
+// requests' answer times (with wait_for_export an answer means stored),
+// "visible" the freshness probes' send-to-queryable times (the fill's
+// series carry job="shop" and are not counted).
 type loadIngest struct {
-	api      string
-	httpc    *http.Client
-	progress loadgen.Progress
-	base     float64   // the store's count before the load
-	from     time.Time // probes sent before are not kept (the warm-up)
-
-	mu     sync.Mutex
-	seen   []time.Duration
-	stats  loadgen.Stats
-	runErr error
+	l    *ingestload.Load
+	from time.Time // probes sent before are not kept (the warm-up)
 }
 
 const loadQuery = `sum(pulse_events_total{job!="shop"})`
@@ -60,82 +49,21 @@ const loadQuery = `sum(pulse_events_total{job!="shop"})`
 // probes, after which take holds everything measured.
 func startLoad(t *testing.T, p *pulserun.Pulse, httpc *http.Client, rate int, from time.Time) (in *loadIngest, stop func()) {
 	t.Helper()
-	in = &loadIngest{api: "http://" + p.API, httpc: httpc, from: from}
-	in.base, _ = in.count()
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		st, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + p.Events, Rate: rate, Batch: 100, Workers: 64,
-			Users: 20000, Sessions: 50000, PIIShare: 0.1, RecommendationShare: 0.1, Snapshots: time.Second, Retry: true, Seed: 1}, 0, &in.progress)
-		in.mu.Lock()
-		in.stats, in.runErr = st, err
-		in.mu.Unlock()
-	}()
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		var probes sync.WaitGroup
-		defer probes.Wait()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			at, n := time.Now(), in.progress.Started.Load()
-			probes.Add(1)
-			go func() {
-				defer probes.Done()
-				in.probe(at, float64(n))
-			}()
-		}
-	}()
-	return in, func() { cancel(); wg.Wait() }
-}
-
-// count is the store's event count less the fill's.
-func (in *loadIngest) count() (float64, bool) {
-	v, found, err := promquery.Instant(in.httpc, in.api, loadQuery)
-	return v, found && err == nil
-}
-
-// probe waits (at most 10 s) until the store has counted n events.
-func (in *loadIngest) probe(at time.Time, n float64) {
-	for time.Since(at) < 10*time.Second {
-		if c, ok := in.count(); ok && c-in.base >= n {
-			in.keep(at, time.Since(at))
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	in.keep(at, 10*time.Second)
-}
-
-func (in *loadIngest) keep(at time.Time, d time.Duration) {
-	if at.Before(in.from) {
-		return
-	}
-	in.mu.Lock()
-	in.seen = append(in.seen, d)
-	in.mu.Unlock()
+	l := ingestload.Start(ctx, ingestload.SeedShaped("http://"+p.Events, rate), "http://"+p.API, loadQuery, httpc)
+	return &loadIngest{l: l, from: from}, func() { cancel(); l.Wait() }
 }
 
 // take returns what the load measured; call it after stop.
 func (in *loadIngest) take() ingestStats {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return ingestStats{appends: in.stats.Latency, seen: in.seen, errs: int(in.stats.Failed), firstErr: in.runErr}
+	st, err := in.l.Stats()
+	return ingestStats{appends: st.Latency, seen: in.l.Freshness(in.from, time.Now()), errs: int(st.Failed), firstErr: err}
 }
 
 // summary is what loadgen sent and what was answered.
 func (in *loadIngest) summary(t *testing.T) {
 	t.Helper()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	st := in.stats
+	st, _ := in.l.Stats()
 	t.Logf("load: sent %d events, accepted %d, rejected %d, %d requests, %d failed, statuses %v, %.0f events/s",
 		st.Sent, st.Accepted, st.Rejected, st.Requests, st.Failed, st.Status, float64(st.Accepted)/st.Elapsed.Seconds())
 }
