@@ -56,6 +56,9 @@ type aggregator struct {
 	maxSeries int
 	total     int
 	now       pcommon.Timestamp // time of the current update, start of new series
+	// extraLabel and extraValue, when set, label every exported point:
+	// the partition label of partitioned mode.
+	extraLabel, extraValue string
 	// exportedAt is the time of the latest export (at first, when the
 	// aggregator was made): series a flush creates did not exist then,
 	// so it is their start time.
@@ -204,11 +207,11 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 			case catalog.Sum:
 				dps := m.Sum().DataPoints()
 				if zero {
-					numberPoint(dps.AppendEmpty(), s, ls, p.start, p.start, 0)
+					a.numberPoint(dps.AppendEmpty(), s, ls, p.start, p.start, 0)
 				}
-				numberPoint(dps.AppendEmpty(), s, ls, p.start, now, p.value)
+				a.numberPoint(dps.AppendEmpty(), s, ls, p.start, now, p.value)
 			case catalog.Gauge:
-				numberPoint(m.Gauge().DataPoints().AppendEmpty(), s, ls, 0, now, p.value)
+				a.numberPoint(m.Gauge().DataPoints().AppendEmpty(), s, ls, 0, now, p.value)
 			case catalog.Histogram:
 				dps := m.Histogram().DataPoints()
 				if zero {
@@ -219,7 +222,7 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 					dp.SetSum(0) // without it, the point has no sum: no _sum sample
 					dp.ExplicitBounds().FromRaw(s.def.Bounds)
 					dp.BucketCounts().FromRaw(make([]uint64, len(p.buckets)))
-					putLabels(dp.Attributes(), s.labels, ls)
+					a.putLabels(dp.Attributes(), s.labels, ls)
 				}
 				dp := dps.AppendEmpty()
 				dp.SetStartTimestamp(p.start)
@@ -228,7 +231,7 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 				dp.SetSum(p.value)
 				dp.ExplicitBounds().FromRaw(s.def.Bounds)
 				dp.BucketCounts().FromRaw(p.buckets)
-				putLabels(dp.Attributes(), s.labels, ls)
+				a.putLabels(dp.Attributes(), s.labels, ls)
 			}
 		}
 	}
@@ -236,7 +239,7 @@ func (a *aggregator) export(sm pmetric.ScopeMetrics, now pcommon.Timestamp, full
 }
 
 // numberPoint fills a sum (start > 0) or gauge data point.
-func numberPoint(dp pmetric.NumberDataPoint, s *series, ls labelSet, start, ts pcommon.Timestamp, v float64) {
+func (a *aggregator) numberPoint(dp pmetric.NumberDataPoint, s *series, ls labelSet, start, ts pcommon.Timestamp, v float64) {
 	if start > 0 {
 		dp.SetStartTimestamp(start)
 	}
@@ -246,12 +249,15 @@ func numberPoint(dp pmetric.NumberDataPoint, s *series, ls labelSet, start, ts p
 	} else {
 		dp.SetDoubleValue(v)
 	}
-	putLabels(dp.Attributes(), s.labels, ls)
+	a.putLabels(dp.Attributes(), s.labels, ls)
 }
 
-func putLabels(attrs pcommon.Map, labels []string, ls labelSet) {
-	attrs.EnsureCapacity(len(labels))
+func (a *aggregator) putLabels(attrs pcommon.Map, labels []string, ls labelSet) {
+	attrs.EnsureCapacity(len(labels) + 1)
 	for i, k := range labels {
 		attrs.PutStr(k, ls[i])
+	}
+	if a.extraLabel != "" {
+		attrs.PutStr(a.extraLabel, a.extraValue)
 	}
 }

@@ -3,11 +3,13 @@ package analyticsmetricsconnector // import "github.com/pulse-otel/pulse/connect
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 
 	"github.com/pulse-otel/pulse/internal/catalog"
 )
@@ -57,6 +59,42 @@ type Config struct {
 	// RecommendationJoin gives a later response without model labels
 	// those of its recommendation.
 	RecommendationJoin RecommendationJoinConfig `mapstructure:"recommendation_join"`
+	// Partitioned, when present, makes this connector an aggregator shard
+	// behind Kafka (docs/scale-out.md): one state per partition of the
+	// events topic, labelled on every series, saved to a Kafka topic
+	// before its records are acknowledged and handed over when the
+	// partition moves. The limits above (expected_users, max_series,
+	// max_sessions, dedup, recommendation_join) then apply per partition.
+	Partitioned configoptional.Optional[PartitionedConfig] `mapstructure:"partitioned"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// PartitionedConfig configures partitioned mode.
+type PartitionedConfig struct {
+	// Label names the partition on every series (default "partition").
+	// Queries sum over it: users are split between partitions, never
+	// shared.
+	Label string `mapstructure:"label"`
+	// Kafka is where the partitions' state is kept.
+	Kafka PartitionStateConfig `mapstructure:"kafka"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// PartitionStateConfig is the Kafka topic of the partitions' state
+// (internal/partstate).
+type PartitionStateConfig struct {
+	// Brokers are the seed brokers, host:port.
+	Brokers []string `mapstructure:"brokers"`
+	// Topic holds the state; created (compacted) when missing.
+	Topic string `mapstructure:"topic"`
+	// ClientID names this shard's Kafka clients; default from the process.
+	ClientID string `mapstructure:"client_id"`
+	// StartTimeout bounds reading the topic's ownership records at start.
+	StartTimeout time.Duration `mapstructure:"start_timeout"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -159,8 +197,40 @@ func (cfg *Config) Validate() error {
 	if cfg.RecommendationJoin.MaxAge < time.Minute || cfg.RecommendationJoin.MaxAge > maxJoinAge {
 		errs = append(errs, fmt.Errorf("recommendation_join.max_age: between 1m and %s, got %s", maxJoinAge, cfg.RecommendationJoin.MaxAge))
 	}
+	if cfg.Partitioned.HasValue() {
+		p := cfg.Partitioned.Get()
+		if !labelName.MatchString(p.Label) || strings.HasPrefix(p.Label, "__") {
+			errs = append(errs, fmt.Errorf("partitioned.label: must be a Prometheus label name not starting with __, got %q", p.Label))
+		}
+		if slices.Contains(cfg.EventDimensions, p.Label) {
+			errs = append(errs, fmt.Errorf("partitioned.label: %q is also an event dimension", p.Label))
+		}
+		if len(p.Kafka.Brokers) == 0 {
+			errs = append(errs, errors.New("partitioned.kafka.brokers: at least one host:port"))
+		}
+		for i, b := range p.Kafka.Brokers {
+			if b == "" || !strings.Contains(b, ":") {
+				errs = append(errs, fmt.Errorf("partitioned.kafka.brokers[%d]: want host:port, got %q", i, b))
+			}
+		}
+		if p.Kafka.Topic == "" {
+			errs = append(errs, errors.New("partitioned.kafka.topic: must not be empty"))
+		}
+		if p.Kafka.StartTimeout < time.Second {
+			errs = append(errs, fmt.Errorf("partitioned.kafka.start_timeout: must be at least 1s, got %s", p.Kafka.StartTimeout))
+		}
+		if !cfg.WaitForExport {
+			errs = append(errs, errors.New("partitioned: needs wait_for_export: true (a record is acknowledged once its partition's state is saved and exported)"))
+		}
+		if cfg.Storage != nil {
+			errs = append(errs, fmt.Errorf("storage: not used in partitioned mode, whose state is kept in partitioned.kafka.topic; remove storage (%s)", cfg.Storage))
+		}
+	}
 	return errors.Join(errs...)
 }
+
+// labelName is Prometheus' label name syntax.
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // maxJoinAge keeps ages within the join table's 32-bit seconds.
 const maxJoinAge = 10 * 365 * 24 * time.Hour

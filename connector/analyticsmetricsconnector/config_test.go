@@ -42,8 +42,31 @@ func TestLoadConfig(t *testing.T) {
 		WaitForExport:      false,
 		Dedup:              DedupConfig{Window: time.Hour, MaxIDs: 50_000},
 		RecommendationJoin: RecommendationJoinConfig{MaxEntries: 20_000, MaxAge: 48 * time.Hour},
+		Partitioned:        createDefaultConfig().(*Config).Partitioned,
 	}
 	assert.Equal(t, want, cfg)
+	assert.False(t, cfg.Partitioned.HasValue(), "partitioned mode is off unless configured")
+
+	cfg, err = loadConfig(t, "partitioned")
+	require.NoError(t, err)
+	require.True(t, cfg.Partitioned.HasValue())
+	assert.Equal(t, PartitionedConfig{
+		Label: "kafka_partition",
+		Kafka: PartitionStateConfig{Brokers: []string{"kafka-1:9092", "kafka-2:9092"}, Topic: "pulse-aggregator-state", StartTimeout: 30 * time.Second},
+	}, *cfg.Partitioned.Get())
+
+	_, err = loadConfig(t, "partitioned_bad")
+	require.Error(t, err)
+	for _, want := range []string{
+		`partitioned.label: must be a Prometheus label name not starting with __, got "__p"`,
+		`partitioned.kafka.brokers[0]: want host:port, got "nohost"`,
+		"partitioned.kafka.topic: must not be empty",
+		"partitioned.kafka.start_timeout: must be at least 1s, got 10ms",
+		"partitioned: needs wait_for_export: true",
+		"storage: not used in partitioned mode",
+	} {
+		assert.ErrorContains(t, err, want)
+	}
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -214,10 +214,10 @@ func (c *analyticsConnector) loop(ctx context.Context) {
 	}
 }
 
-// flush ends idle sessions, computes the gauges and exports.
-func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool) {
-	md := pmetric.NewMetrics()
-	c.mu.Lock()
+// collect ends idle sessions, computes the gauges and appends the series
+// to export (all of them when full) to md; it returns how many. c.mu is
+// held.
+func (c *analyticsConnector) collect(md pmetric.Metrics, now time.Time, full bool) int {
 	ts := pcommon.NewTimestampFromTime(now)
 	// What the flush itself counts (ended sessions, freshness) happened
 	// since the previous export: a series it creates was 0 then.
@@ -259,6 +259,14 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 	full = full || c.exportFailed
 	c.exportFailed = false
 	n := c.agg.export(sm, ts, full)
+	return n
+}
+
+// flush ends idle sessions, computes the gauges and exports.
+func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool) {
+	md := pmetric.NewMetrics()
+	c.mu.Lock()
+	n := c.collect(md, now, full)
 	c.epoch++
 	epoch := c.epoch
 	c.mu.Unlock()
@@ -267,12 +275,25 @@ func (c *analyticsConnector) flush(ctx context.Context, now time.Time, full bool
 			// Cumulative state is kept, so the next (full) export carries
 			// the counts.
 			c.set.Logger.Warn("Exporting analytics metrics failed; the next flush exports every series again", zap.Error(err))
-			c.mu.Lock()
-			c.exportFailed, c.exportErr = true, err
-			c.mu.Unlock()
+			c.exportFailedWith(err)
 			return
 		}
 	}
+	c.committedUpTo(epoch)
+}
+
+// exportFailedWith records that the export of the latest flush failed:
+// the next one exports every series, and wait_for_export refuses requests
+// until one succeeds.
+func (c *analyticsConnector) exportFailedWith(err error) {
+	c.mu.Lock()
+	c.exportFailed, c.exportErr = true, err
+	c.mu.Unlock()
+}
+
+// committedUpTo records that the flush of epoch was accepted by the
+// metrics pipeline, which releases the requests waiting for it.
+func (c *analyticsConnector) committedUpTo(epoch uint64) {
 	c.mu.Lock()
 	c.exportErr = nil
 	if epoch > c.committed && !c.closed {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
 
@@ -40,9 +41,17 @@ func createDefaultConfig() component.Config {
 		WaitForExport:      true,
 		Dedup:              DedupConfig{Window: 24 * time.Hour, MaxIDs: 1_000_000},
 		RecommendationJoin: RecommendationJoinConfig{MaxEntries: 1_000_000, MaxAge: 7 * 24 * time.Hour},
+		Partitioned: configoptional.Default(PartitionedConfig{
+			Label: "partition",
+			Kafka: PartitionStateConfig{Topic: "pulse-aggregator-state", StartTimeout: 30 * time.Second},
+		}),
 	}
 }
 
 func createLogsToMetrics(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Logs, error) {
-	return newConnector(set, cfg.(*Config), next)
+	c := cfg.(*Config)
+	if c.Partitioned.HasValue() {
+		return newPartitionedConnector(set, c, next), nil
+	}
+	return newConnector(set, c, next)
 }

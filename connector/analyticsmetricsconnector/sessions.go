@@ -1,9 +1,10 @@
 package analyticsmetricsconnector
 
 import (
-	"hash/maphash"
 	"slices"
 	"strings"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/pulse-otel/pulse/internal/catalog"
 )
@@ -100,7 +101,9 @@ func (c *analyticsConnector) trackSession(e *event, t int64) {
 		c.agg.add(catalog.SessionsConverted, labelSet{s.platform}, 1)
 	}
 	if e.behavior == "navigation" && e.path != "" {
-		h := maphash.String(c.seed, e.path)
+		// A fixed hash, not the process's maphash seed: a session's page
+		// hashes move with its partition to another process (corestate.go).
+		h := xxhash.Sum64String(e.path)
 		for _, seen := range s.pages[:s.npages] {
 			if seen == h {
 				return
