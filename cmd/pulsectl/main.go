@@ -3,6 +3,7 @@
 //	pulsectl rules validate FILES...
 //	pulsectl rules compile --out DIR [flags] FILES...
 //	pulsectl rules sync --prometheus-rules-dir DIR --prometheus-url URL FILES...
+//	pulsectl rules sync --vmalert-rules-dir DIR --vmalert-url URL FILES...
 //	pulsectl rules sync --ruler-url URL [--tenant ID] [--namespace pulse] FILES...
 //
 // FILES are alert definition files (YAML or JSON in the seed's alertRules
@@ -10,7 +11,8 @@
 // DIR/rules.yaml (Prometheus rule groups), DIR/alertmanager.yml and
 // DIR/rules_test.yaml (promtool unit tests: promtool test rules
 // DIR/rules_test.yaml). sync uploads the compiled rule groups to Prometheus
-// (a rule file plus POST /-/reload) or to a Mimir/Cortex ruler; see
+// (a rule file plus POST /-/reload), to VictoriaMetrics' vmalert (the same,
+// then a check of its rules API) or to a Mimir/Cortex ruler; see
 // internal/alertrules/rulesync.
 //
 // Exit codes: 0 success, 1 invalid definitions or a failed write, 2 usage.
@@ -37,15 +39,19 @@ const usage = `usage:
       Write DIR/pulse-rules.yaml if it changed and POST URL/-/reload.
       DIR must match a rule_files glob of the Prometheus configuration,
       and Prometheus must run with --web.enable-lifecycle.
+  pulsectl rules sync --vmalert-rules-dir DIR --vmalert-url URL FILES...
+      The same for vmalert started with -rule=DIR/*.yaml, then wait for
+      its reload and check that URL/api/v1/rules lists the groups.
   pulsectl rules sync --ruler-url URL [--tenant ID] [--namespace pulse] FILES...
       Make the Mimir/Cortex ruler namespace hold exactly the compiled
       groups: POST new and changed groups, DELETE groups that are gone.
-  Both print what changed; a run with unchanged input changes nothing.
+  All print what changed; a run with unchanged input changes nothing.
   pulsectl dashboards validate|compile|sync ...
       Dashboard definitions to Grafana; see pulsectl dashboards help.
 
 sync flags:
-      --prometheus-rules-dir DIR, --prometheus-url URL, --ruler-url URL,
+      --prometheus-rules-dir DIR, --prometheus-url URL,
+      --vmalert-rules-dir DIR, --vmalert-url URL, --ruler-url URL,
       --tenant ID (sent as X-Scope-OrgID), --namespace NAME (default pulse),
       --timeout DURATION (per request, default 30s)
 

@@ -17,6 +17,7 @@ import (
 
 type syncOpts struct {
 	promDir, promURL            string
+	vmDir, vmURL                string
 	rulerURL, tenant, namespace string
 	timeout                     time.Duration
 }
@@ -27,6 +28,8 @@ func newSyncFlags(w io.Writer) (*flag.FlagSet, *syncOpts) {
 	fs.SetOutput(w)
 	fs.StringVar(&o.promDir, "prometheus-rules-dir", "", "Prometheus mode: directory matched by a rule_files glob; "+rulesync.PrometheusRulesFile+" is written there")
 	fs.StringVar(&o.promURL, "prometheus-url", "", "Prometheus mode: base URL of Prometheus (run with --web.enable-lifecycle)")
+	fs.StringVar(&o.vmDir, "vmalert-rules-dir", "", "vmalert mode: directory vmalert reads with -rule=DIR/*.yaml; "+rulesync.PrometheusRulesFile+" is written there")
+	fs.StringVar(&o.vmURL, "vmalert-url", "", "vmalert mode: base URL of vmalert (its -httpListenAddr)")
 	fs.StringVar(&o.rulerURL, "ruler-url", "", "ruler mode: base URL of Mimir or Cortex")
 	fs.StringVar(&o.tenant, "tenant", "", "ruler mode: tenant ID, sent as X-Scope-OrgID")
 	fs.StringVar(&o.namespace, "namespace", rulesync.DefaultNamespace, "ruler mode: rule namespace owned by pulsectl (groups not compiled are deleted from it)")
@@ -43,14 +46,23 @@ func syncRules(args []string, stdout, stderr io.Writer) error {
 		return usageError{"rules sync: " + err.Error()}
 	}
 	prom := o.promDir != "" || o.promURL != ""
+	vm := o.vmDir != "" || o.vmURL != ""
 	ruler := o.rulerURL != ""
+	modes := 0
+	for _, m := range []bool{prom, vm, ruler} {
+		if m {
+			modes++
+		}
+	}
 	switch {
-	case prom && ruler:
-		return usageError{"rules sync: use either --prometheus-rules-dir/--prometheus-url or --ruler-url, not both"}
+	case modes > 1:
+		return usageError{"rules sync: use one of --prometheus-rules-dir/--prometheus-url, --vmalert-rules-dir/--vmalert-url or --ruler-url"}
 	case prom && (o.promDir == "" || o.promURL == ""):
 		return usageError{"rules sync: --prometheus-rules-dir and --prometheus-url go together"}
-	case !prom && !ruler:
-		return usageError{"rules sync: give --prometheus-rules-dir DIR --prometheus-url URL, or --ruler-url URL"}
+	case vm && (o.vmDir == "" || o.vmURL == ""):
+		return usageError{"rules sync: --vmalert-rules-dir and --vmalert-url go together"}
+	case modes == 0:
+		return usageError{"rules sync: give --prometheus-rules-dir DIR --prometheus-url URL, --vmalert-rules-dir DIR --vmalert-url URL, or --ruler-url URL"}
 	case !ruler && (o.tenant != "" || o.namespace != rulesync.DefaultNamespace):
 		return usageError{"rules sync: --tenant and --namespace apply to --ruler-url only"}
 	case ruler && o.namespace == "":
@@ -74,11 +86,15 @@ func syncRules(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("rules sync: %w", err)
 		}
-		if !res.Written {
-			fmt.Fprintf(stdout, "%s: %s; Prometheus not reloaded\n", res.Path, res.Changes)
-			return nil
+		printFileSync(stdout, res, "Prometheus", o.promURL, "")
+		return nil
+	}
+	if vm {
+		res, err := rulesync.VMAlert(ctx, rulesync.VMAlertOptions{RulesDir: o.vmDir, URL: o.vmURL, Client: hc}, groups)
+		if err != nil {
+			return fmt.Errorf("rules sync: %w", err)
 		}
-		fmt.Fprintf(stdout, "wrote %s: %s\nreloaded Prometheus at %s\n", res.Path, res.Changes, o.promURL)
+		printFileSync(stdout, res, "vmalert", o.vmURL, fmt.Sprintf("; vmalert evaluates the %d groups", len(groups.Groups)))
 		return nil
 	}
 	res, err := rulesync.Ruler(ctx, rulesync.RulerOptions{URL: o.rulerURL, Tenant: o.tenant, Namespace: o.namespace, Client: hc}, groups)
@@ -91,4 +107,15 @@ func syncRules(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "ruler %s namespace %s%s: %s\n", o.rulerURL, res.Namespace, who, res.Changes)
 	return nil
+}
+
+// printFileSync reports a file-mode sync: what changed in the file and
+// whether the evaluator named who at u was reloaded; checked is appended
+// to the last line.
+func printFileSync(w io.Writer, res rulesync.PrometheusResult, who, u, checked string) {
+	if !res.Written {
+		fmt.Fprintf(w, "%s: %s; %s not reloaded%s\n", res.Path, res.Changes, who, checked)
+		return
+	}
+	fmt.Fprintf(w, "wrote %s: %s\nreloaded %s at %s%s\n", res.Path, res.Changes, who, u, checked)
 }

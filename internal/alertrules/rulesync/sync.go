@@ -1,6 +1,14 @@
 // Package rulesync uploads compiled Pulse alert rules to a running rule
 // evaluator: a Prometheus server that reads rule files from a directory
-// (Prometheus), or the ruler API of Mimir or Cortex (Ruler).
+// (Prometheus), VictoriaMetrics' vmalert, which does the same (VMAlert), or
+// the ruler API of Mimir or Cortex (Ruler). Thanos Ruler reads files too
+// and reloads like Prometheus, so Prometheus serves it.
+//
+// The file modes share one writer; vmalert's differs in what happens after
+// the write, because its reload answers before it has read the file and a
+// file it rejects leaves its old rules running: VMAlert waits for the
+// reload and checks the rules API, where Prometheus' reload answers with
+// the outcome.
 //
 // Both are idempotent: they compare what is there with what should be there
 // and change only the difference, so a second run with the same input
@@ -26,7 +34,8 @@ import (
 	"github.com/pulse-otel/pulse/internal/alertrules"
 )
 
-// PrometheusRulesFile is the file Prometheus writes in the rules directory.
+// PrometheusRulesFile is the file Prometheus and VMAlert write in the rules
+// directory.
 const PrometheusRulesFile = "pulse-rules.yaml"
 
 // DefaultNamespace is the ruler namespace the groups go to by default.
@@ -126,7 +135,7 @@ type PrometheusOptions struct {
 	Client *http.Client
 }
 
-// PrometheusResult is what Prometheus did.
+// PrometheusResult is what Prometheus or VMAlert did.
 type PrometheusResult struct {
 	Path     string // the rules file
 	Changes  Changes
@@ -141,7 +150,24 @@ func Prometheus(ctx context.Context, o PrometheusOptions, groups rulefmt.RuleGro
 	if o.RulesDir == "" || o.URL == "" {
 		return PrometheusResult{}, errors.New("sync: Prometheus needs a rules directory and a URL")
 	}
-	res := PrometheusResult{Path: filepath.Join(o.RulesDir, PrometheusRulesFile)}
+	res, err := writeRules(o.RulesDir, groups)
+	if err != nil || !res.Written {
+		return res, err
+	}
+	u := strings.TrimRight(o.URL, "/") + "/-/reload"
+	if _, err := do(ctx, client(o.Client), http.MethodPost, u, nil, nil, http.StatusOK); err != nil {
+		return res, fmt.Errorf("wrote %s but the reload failed (is Prometheus running with --web.enable-lifecycle?): %w", res.Path, err)
+	}
+	res.Reloaded = true
+	return res, nil
+}
+
+// writeRules writes groups to dir/PrometheusRulesFile if its bytes differ
+// from the file there, and says what changed. It is the file half of the
+// Prometheus and vmalert modes, which differ only in how the evaluator is
+// told.
+func writeRules(dir string, groups rulefmt.RuleGroups) (PrometheusResult, error) {
+	res := PrometheusResult{Path: filepath.Join(dir, PrometheusRulesFile)}
 	data, err := alertrules.MarshalRules(groups)
 	if err != nil {
 		return res, err
@@ -168,18 +194,13 @@ func Prometheus(ctx context.Context, o PrometheusOptions, groups rulefmt.RuleGro
 		// so the file matches, and reload to be safe.
 		res.Changes.Updated, res.Changes.Unchanged = res.Changes.Unchanged, nil
 	}
-	if err := os.MkdirAll(o.RulesDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, err
 	}
 	if err := writeAtomic(res.Path, data); err != nil {
 		return res, err
 	}
 	res.Written = true
-	u := strings.TrimRight(o.URL, "/") + "/-/reload"
-	if _, err := do(ctx, client(o.Client), http.MethodPost, u, nil, nil, http.StatusOK); err != nil {
-		return res, fmt.Errorf("wrote %s but the reload failed (is Prometheus running with --web.enable-lifecycle?): %w", res.Path, err)
-	}
-	res.Reloaded = true
 	return res, nil
 }
 
