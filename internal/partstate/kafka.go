@@ -111,13 +111,14 @@ func clientOpts(cfg KafkaConfig, role string) []kgo.Opt {
 
 // kafkaStore is the Store on Kafka; see the package doc for the design.
 type kafkaStore struct {
-	cfg    KafkaConfig
-	logger *zap.Logger
-	owner  owner
-	cl     *kgo.Client // producer and admin
-	adm    *kadm.Client
-	ctlN   int32 // control topic partitions, fixed at start
-	chunkN int32
+	cfg         KafkaConfig
+	logger      *zap.Logger
+	owner       owner
+	cl          *kgo.Client // producer and admin
+	closeClient func()      // closes cl once
+	adm         *kadm.Client
+	ctlN        int32 // control topic partitions, fixed at start
+	chunkN      int32
 
 	tail       *tailer
 	tailCancel context.CancelFunc
@@ -163,9 +164,18 @@ func NewKafka(ctx context.Context, cfg KafkaConfig, logger *zap.Logger) (Store, 
 	if err != nil {
 		return nil, fmt.Errorf("partstate: kafka client for brokers %v: %w", cfg.Brokers, err)
 	}
+	s.closeClient = sync.OnceFunc(s.cl.Close)
 	s.adm = kadm.NewClient(s.cl)
+	// kgo does not end a connection's handshake when a request's context
+	// ends: a broker that accepts and never answers would hold NewKafka
+	// for kgo's own 10 s. Closing the client at the deadline ends it.
+	stopWatch := context.AfterFunc(startCtx, s.closeClient)
+	defer stopWatch()
 	fail := func(err error) (Store, error) {
-		s.cl.Close()
+		s.closeClient()
+		if startCtx.Err() != nil {
+			err = fmt.Errorf("%w (start_timeout %s: %w)", err, cfg.StartTimeout, startCtx.Err())
+		}
 		return nil, err
 	}
 	if s.ctlN, err = s.ensureTopic(startCtx, cfg.Topic); err != nil {
@@ -184,6 +194,10 @@ func NewKafka(ctx context.Context, cfg KafkaConfig, logger *zap.Logger) (Store, 
 	if err := s.catchUp(startCtx, -1); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("partstate: reading topic %q to its end within start_timeout %s: %w", cfg.Topic, cfg.StartTimeout, err)
+	}
+	if !stopWatch() {
+		_ = s.Close()
+		return nil, fmt.Errorf("partstate: starting on topic %q: start_timeout %s passed", cfg.Topic, cfg.StartTimeout)
 	}
 	logger.Info("partition state store started", zap.String("topic", cfg.Topic), zap.String("chunk_topic", cfg.ChunkTopic),
 		zap.Int32("partitions", s.ctlN), zap.Stringer("owner", s.owner))
@@ -218,9 +232,17 @@ func (s *kafkaStore) ensureTopic(ctx context.Context, topic string) (int32, erro
 			if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 				return 0, fmt.Errorf("partstate: creating topic %q: %w", topic, err)
 			}
-			s.logger.Info("created partition state topic", zap.String("topic", topic))
+			// kgo cached the topic as missing; nothing uses it yet.
+			s.cl.PurgeTopicsFromClient(topic)
+			if err == nil && resp.NumPartitions > 0 {
+				s.logger.Info("created partition state topic", zap.String("topic", topic), zap.Int32("partitions", resp.NumPartitions))
+				return resp.NumPartitions, nil
+			}
+			// Another process created it meanwhile (or the broker did not
+			// say how many partitions): wait for it in the metadata, which
+			// kgo caches for a few seconds.
 		}
-		if attempt >= 50 {
+		if attempt >= 200 {
 			return 0, fmt.Errorf("partstate: topic %q has no partitions after creating it", topic)
 		}
 		select {
@@ -427,6 +449,6 @@ func (s *kafkaStore) Close() error {
 		s.tail.close()
 		<-s.tailDone
 	}
-	s.cl.Close()
+	s.closeClient()
 	return nil
 }

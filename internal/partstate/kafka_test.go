@@ -3,7 +3,9 @@ package partstate
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,13 +83,49 @@ func TestKafkaCreatesTopics(t *testing.T) {
 }
 
 func TestKafkaStartTimeout(t *testing.T) {
-	dead := testutil.FreeAddr(t)
-	start := time.Now()
-	_, err := NewKafka(context.Background(), KafkaConfig{Brokers: []string{dead}, StartTimeout: time.Second}, zap.NewNop())
-	require.Error(t, err)
-	assert.Less(t, time.Since(start), 10*time.Second, "bounded by StartTimeout")
-	assert.Contains(t, err.Error(), DefaultTopic)
-	assert.Contains(t, err.Error(), dead)
+	t.Run("refused", func(t *testing.T) {
+		dead := testutil.FreeAddr(t)
+		start := time.Now()
+		_, err := NewKafka(context.Background(), KafkaConfig{Brokers: []string{dead}, StartTimeout: time.Second}, zap.NewNop())
+		require.Error(t, err)
+		assert.Less(t, time.Since(start), 10*time.Second, "bounded by StartTimeout")
+		assert.Contains(t, err.Error(), DefaultTopic)
+		assert.Contains(t, err.Error(), dead)
+	})
+	t.Run("silent", func(t *testing.T) {
+		// A listener that accepts and never answers: only the timeout
+		// ends NewKafka.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		var conns []net.Conn
+		var mu sync.Mutex
+		wg.Go(func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		})
+		defer func() {
+			_ = ln.Close()
+			wg.Wait()
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		start := time.Now()
+		_, err = NewKafka(context.Background(), KafkaConfig{Brokers: []string{ln.Addr().String()}, Topic: "t", StartTimeout: time.Second}, zap.NewNop())
+		require.Error(t, err)
+		took := time.Since(start)
+		assert.GreaterOrEqual(t, took, 900*time.Millisecond, "it waited for the broker")
+		assert.Less(t, took, 10*time.Second, "bounded by StartTimeout")
+		assert.Contains(t, err.Error(), `topic "t"`)
+	})
 }
 
 func TestKafkaConfigErrors(t *testing.T) {
