@@ -3,7 +3,6 @@ package partstate
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ type backend interface {
 // testConformance is what every Store must do; newBackend gives each
 // subtest its own empty store.
 func testConformance(t *testing.T, newBackend func(t *testing.T) backend) {
+	t.Helper()
 	ctx := context.Background()
 	claim := func(t *testing.T, s Store, p int32) ([]byte, uint64) {
 		t.Helper()
@@ -167,6 +167,7 @@ func eventually(t *testing.T, cond func() bool, what string) {
 type memBackend struct{ m *Memory }
 
 func (b memBackend) open(t *testing.T) Store {
+	t.Helper()
 	h := b.m.Handle()
 	t.Cleanup(func() { _ = h.Close() })
 	return h
@@ -181,5 +182,5 @@ func TestMemoryCtx(t *testing.T) {
 	cancel()
 	s := NewMemory().Handle()
 	_, _, err := s.Claim(ctx, 0)
-	require.True(t, errors.Is(err, context.Canceled), "%v", err)
+	require.ErrorIs(t, err, context.Canceled)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +31,7 @@ type kafkaBackend struct {
 }
 
 func newKafkaBackend(t *testing.T, addr string) *kafkaBackend {
+	t.Helper()
 	topic := fmt.Sprintf("state-%d", topicSeq.Add(1))
 	return &kafkaBackend{cfg: KafkaConfig{Brokers: []string{addr}, Topic: topic, Partitions: 3, StartTimeout: 20 * time.Second},
 		logger: zaptest.NewLogger(t, zaptest.Level(zapcore.WarnLevel))}
@@ -47,7 +47,10 @@ func (b *kafkaBackend) open(t *testing.T) Store {
 
 func TestKafkaConformance(t *testing.T) {
 	broker := kafkatest.Start(t, 3)
-	testConformance(t, func(t *testing.T) backend { return newKafkaBackend(t, broker.Addr) })
+	testConformance(t, func(t *testing.T) backend {
+		t.Helper()
+		return newKafkaBackend(t, broker.Addr)
+	})
 }
 
 func TestKafkaCreatesTopics(t *testing.T) {
@@ -166,6 +169,7 @@ func TestKafkaBadPointer(t *testing.T) {
 			return pt
 		}, "pointer says"},
 		{"garbage chunk", func(t *testing.T, pt pointer, raw *kgo.Client, chunkTopic string) pointer {
+			t.Helper()
 			rec := &kgo.Record{Topic: chunkTopic, Partition: pt.cpart, Key: chunkKey(pt.p, pt.slot, 0), Value: []byte("not a chunk")}
 			require.NoError(t, raw.ProduceSync(ctx, rec).FirstErr())
 			pt.first, pt.last, pt.n, pt.seq = rec.Offset, rec.Offset, 1, pt.seq+1
@@ -260,7 +264,6 @@ func TestKafkaStalePointer(t *testing.T) {
 	state, _, err := b.open(t).Claim(ctx, 1)
 	require.NoError(t, err)
 	assert.Equal(t, "a1", string(state))
-	assert.False(t, strings.Contains(string(state), "a2"))
 }
 
 // rawClient writes records straight into the store's topics.

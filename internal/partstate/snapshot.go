@@ -69,7 +69,7 @@ func (s *kafkaStore) readSnapshot(ctx context.Context, pt pointer) ([]byte, erro
 			if c.ident != pt.ident || c.seq != pt.seq || c.n != pt.n || parts[c.i] != nil {
 				return // another partition's or another save's chunk
 			}
-			parts[c.i] = append([]byte(nil), c.data...)
+			parts[c.i] = c.data // the record is ours: no pool hands it back
 			found++
 		})
 	}
