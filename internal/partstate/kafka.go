@@ -127,6 +127,8 @@ type kafkaStore struct {
 	mu     sync.Mutex
 	saving map[int32]*saveState
 	closed bool
+
+	beforePointer func() // tests: runs between a Save's chunks and its pointer
 }
 
 // saveState is what one owner remembers about its saves of a partition.
@@ -410,6 +412,9 @@ func (s *kafkaStore) Save(ctx context.Context, p int32, epoch uint64, state []by
 			return fail(fmt.Sprintf("writing %d chunks to topic %q partition %d", len(recs), s.cfg.ChunkTopic, pt.cpart), err)
 		}
 		pt.first, pt.last = recs[0].Offset, recs[len(recs)-1].Offset
+	}
+	if s.beforePointer != nil {
+		s.beforePointer()
 	}
 	rec := &kgo.Record{Topic: s.cfg.Topic, Partition: cp, Key: pointerKey(p, pt.slot), Value: encodePointer(pt)}
 	if err := s.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {

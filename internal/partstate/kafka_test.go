@@ -271,3 +271,28 @@ func rawClient(addr string) (*kgo.Client, error) {
 	return kgo.NewClient(append(clientOpts(KafkaConfig{Brokers: []string{addr}}, "test"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))...)
 }
+
+// TestKafkaClaimDuringSave: another owner claims after Save's first Lost
+// check but before its pointer; Save must still answer ErrLost, and the
+// snapshot must not count for anyone.
+func TestKafkaClaimDuringSave(t *testing.T) {
+	broker := kafkatest.Start(t, 2)
+	ctx := context.Background()
+	b := newKafkaBackend(t, broker.Addr)
+	a, o := b.open(t), b.open(t)
+	_, ea, err := a.Claim(ctx, 4)
+	require.NoError(t, err)
+	require.NoError(t, a.Save(ctx, 4, ea, []byte("a1")))
+	var eo uint64
+	a.(*kafkaStore).beforePointer = func() {
+		_, eo, err = o.Claim(ctx, 4)
+		require.NoError(t, err)
+	}
+	require.ErrorIs(t, a.Save(ctx, 4, ea, []byte("a2")), ErrLost)
+	a.(*kafkaStore).beforePointer = nil
+	assert.True(t, a.Lost(4, ea))
+	state, _, err := b.open(t).Claim(ctx, 4)
+	require.NoError(t, err)
+	assert.Equal(t, "a1", string(state), "a2 never became a snapshot")
+	require.ErrorIs(t, o.Save(ctx, 4, eo, []byte("o1")), ErrLost, "the fresh owner took it from o")
+}
