@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/docstest"
 	"github.com/pulse-otel/pulse/internal/testutil/vmtest"
 )
 
@@ -215,5 +216,69 @@ func TestSyncVMAlertUsage(t *testing.T) {
 		if code, _, errs := runCmd(args...); code != 2 || !strings.Contains(errs, "pulsectl: rules sync: "+c.want) || !strings.Contains(errs, "--vmalert-rules-dir DIR --vmalert-url URL") {
 			t.Errorf("%v: exit %d, %q", c.args, code, errs)
 		}
+	}
+}
+
+// docCommands returns the command lines of the first sh block of the
+// section of docs/stores.md titled title, split into words (single quotes
+// removed, as the shell does).
+func docCommands(t *testing.T, title string) [][]string {
+	t.Helper()
+	sec := docstest.Section(string(mustRead(t, "../../docs/stores.md")), title)
+	_, block, ok := strings.Cut(sec, "```sh\n")
+	if !ok {
+		t.Fatalf("docs/stores.md %q: no sh block", title)
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var out [][]string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		var words []string
+		for _, w := range strings.Fields(line) {
+			words = append(words, strings.ReplaceAll(w, "'", ""))
+		}
+		out = append(out, words)
+	}
+	return out
+}
+
+// TestStoresDocVictoriaMetrics runs docs/stores.md's VictoriaMetrics
+// commands as written, with only the hosts, ports and directories
+// replaced by the test's: victoria-metrics, vmalert and pulsectl rules
+// sync, which must load the compiled config/alerts into vmalert. The
+// flags the other tests start victoria-metrics with (vmtest.StoreFlags)
+// must be the documented ones.
+func TestStoresDocVictoriaMetrics(t *testing.T) {
+	cmds := docCommands(t, "## VictoriaMetrics")
+	if len(cmds) != 3 || cmds[0][0] != "victoria-metrics" || cmds[1][0] != "vmalert" || cmds[2][0] != "bin/pulsectl" {
+		t.Fatalf("docs/stores.md VictoriaMetrics commands: %q, want victoria-metrics, vmalert and bin/pulsectl lines", cmds)
+	}
+	for _, f := range vmtest.StoreFlags {
+		if !slices.Contains(cmds[0], f) {
+			t.Errorf("docs/stores.md runs victoria-metrics without %s, which the tests use (vmtest.StoreFlags)", f)
+		}
+	}
+	data, rules := t.TempDir(), t.TempDir()
+	am := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer am.Close()
+	replace := func(words []string, pairs ...string) []string {
+		r := strings.NewReplacer(pairs...)
+		out := make([]string, len(words))
+		for i, w := range words {
+			out[i] = r.Replace(w)
+		}
+		return out
+	}
+	store := vmtest.Run(t, vmtest.Binary(t, "victoria-metrics"), func(addr string, _ int) []string {
+		return replace(cmds[0][1:], "/var/lib/victoria-metrics", data, "localhost:8428", addr)
+	})
+	storeAddr := strings.TrimPrefix(store.URL, "http://")
+	alert := vmtest.Run(t, vmtest.Binary(t, "vmalert"), func(addr string, _ int) []string {
+		return replace(cmds[1][1:], "/etc/pulse/vmalert", rules, "localhost:8428", storeAddr,
+			"http://localhost:9093", am.URL, "localhost:8880", addr)
+	})
+	args := replace(cmds[2][1:], "/etc/pulse/vmalert", rules, "http://localhost:8880", alert.URL, "config/alerts", defaults)
+	code, out, errs := runCmd(args...)
+	if code != 0 || !strings.Contains(out, "reloaded vmalert at "+alert.URL+"; vmalert evaluates the 2 groups") {
+		t.Errorf("%q: exit %d\n%s%s", args, code, out, errs)
 	}
 }

@@ -28,7 +28,7 @@ import (
 // queries 1 s after they are written (the default -search.latencyOffset
 // of 30 s hides the newest samples, longer than Pulse's freshness), and a
 // long retention so that tests may write samples from days ago.
-var StoreFlags = []string{"-search.latencyOffset=1s", "-retentionPeriod=100y"}
+var StoreFlags = []string{"-search.latencyOffset=1s", "-retentionPeriod=1y"}
 
 // Binary returns the path of a VictoriaMetrics binary (victoria-metrics,
 // vmalert), or skips the test when it is not installed; under CI=true it
@@ -46,12 +46,10 @@ func Binary(t testing.TB, name string) string {
 	return bin
 }
 
-// Store is a running victoria-metrics.
+// Store is a running victoria-metrics. Remote write goes to
+// URL/api/v1/write, queries to URL/api/v1/query.
 type Store struct {
-	// URL is its base URL, http://127.0.0.1:PORT: remote write goes to
-	// URL/api/v1/write, queries to URL/api/v1/query.
-	URL string
-	*process
+	*Process
 }
 
 // StartStore runs victoria-metrics with StoreFlags and then args (a later
@@ -60,12 +58,12 @@ func StartStore(t testing.TB, args ...string) *Store {
 	t.Helper()
 	bin := Binary(t, "victoria-metrics")
 	dir := t.TempDir()
-	p := start(t, "victoria-metrics", func(addr string, attempt int) []string {
+	p := Run(t, bin, func(addr string, attempt int) []string {
 		a := []string{"-storageDataPath=" + filepath.Join(dir, fmt.Sprintf("data%d", attempt)), "-httpListenAddr=" + addr}
 		a = append(a, StoreFlags...)
 		return append(a, args...)
-	}, bin)
-	return &Store{URL: p.url, process: p}
+	})
+	return &Store{Process: p}
 }
 
 // Flush makes every sample written so far searchable
@@ -83,14 +81,13 @@ func (s *Store) Flush(t testing.TB) {
 	}
 }
 
-// Alert is a running vmalert.
+// Alert is a running vmalert: URL/-/reload, URL/api/v1/rules,
+// URL/metrics.
 type Alert struct {
-	// URL is its base URL: URL/-/reload, URL/api/v1/rules, URL/metrics.
-	URL string
 	// Notified counts the alert notifications vmalert sent to the
 	// receiver StartAlert gave it.
 	Notified func() int
-	*process
+	*Process
 }
 
 // StartAlert runs vmalert reading rules (a -rule glob such as DIR/*.yaml),
@@ -108,24 +105,26 @@ func StartAlert(t testing.TB, rules, datasource string, args ...string) *Alert {
 		mu.Unlock()
 	}))
 	t.Cleanup(am.Close)
-	p := start(t, "vmalert", func(addr string, _ int) []string {
+	p := Run(t, bin, func(addr string, _ int) []string {
 		a := []string{
 			"-rule=" + rules, "-datasource.url=" + datasource, "-remoteWrite.url=" + datasource,
 			"-notifier.url=" + am.URL, "-httpListenAddr=" + addr,
 		}
 		return append(a, args...)
-	}, bin)
-	return &Alert{URL: p.url, process: p, Notified: func() int {
+	})
+	return &Alert{Process: p, Notified: func() int {
 		mu.Lock()
 		defer mu.Unlock()
 		return n
 	}}
 }
 
-// process is one started binary.
-type process struct {
+// Process is one started binary.
+type Process struct {
+	// URL is its base URL, http://ADDR, ADDR the address its args were
+	// given.
+	URL  string
 	name string
-	url  string
 	cmd  *exec.Cmd
 	logs *syncBuffer
 	done chan struct{}
@@ -133,13 +132,13 @@ type process struct {
 }
 
 // Log returns what the process wrote so far.
-func (p *process) Log() string { return p.logs.String() }
+func (p *Process) Log() string { return p.logs.String() }
 
 // PID is the process id it was started with.
-func (p *process) PID() int { return p.cmd.Process.Pid }
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
 // Stop ends the process (SIGTERM, SIGKILL after 5 s); safe to call twice.
-func (p *process) Stop() {
+func (p *Process) Stop() {
 	p.once.Do(func() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -151,15 +150,18 @@ func (p *process) Stop() {
 	})
 }
 
-// start runs bin with args(addr) on a free loopback address until its
-// /health answers, trying another address when the process exits first
-// (the port was taken between FreeAddr and the listen).
-func start(t testing.TB, name string, args func(addr string, attempt int) []string, bin string) *process {
+// Run runs bin with args(addr, attempt), addr a free loopback address
+// host:port it must listen on, until its /health answers, and stops it
+// when t ends. It tries another address (attempt 1, 2) when the process
+// exits first: the port was taken between FreeAddr and the listen. Any
+// VictoriaMetrics binary serves /health.
+func Run(t testing.TB, bin string, args func(addr string, attempt int) []string) *Process {
 	t.Helper()
+	name := filepath.Base(bin)
 	var last string
 	for attempt := range 3 {
 		addr := testutil.FreeAddr(t)
-		p := &process{name: name, url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
+		p := &Process{name: name, URL: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
 		p.cmd = exec.Command(bin, args(addr, attempt)...)
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 		if err := p.cmd.Start(); err != nil {
@@ -169,7 +171,11 @@ func start(t testing.TB, name string, args func(addr string, attempt int) []stri
 		t.Cleanup(func() {
 			p.Stop()
 			if t.Failed() {
-				t.Logf("%s log:\n%s", name, p.Log())
+				l := p.Log()
+				if len(l) > 8<<10 {
+					l = "…" + l[len(l)-8<<10:]
+				}
+				t.Logf("%s log (end):\n%s", name, l)
 			}
 		})
 		if p.ready(30 * time.Second) {
@@ -184,7 +190,7 @@ func start(t testing.TB, name string, args func(addr string, attempt int) []stri
 
 // ready polls /health until it answers 200, the process exits or limit
 // passes.
-func (p *process) ready(limit time.Duration) bool {
+func (p *Process) ready(limit time.Duration) bool {
 	c := &http.Client{Timeout: time.Second}
 	for end := time.Now().Add(limit); time.Now().Before(end); {
 		select {
@@ -192,7 +198,7 @@ func (p *process) ready(limit time.Duration) bool {
 			return false
 		default:
 		}
-		if resp, err := c.Get(p.url + "/health"); err == nil {
+		if resp, err := c.Get(p.URL + "/health"); err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return true
