@@ -79,8 +79,15 @@ func (v soValue) ok(users float64) bool {
 	if !v.found[0] && !v.found[1] {
 		return true // absent from both (a series no event has made yet)
 	}
+	if v.nanDropped() || (math.IsNaN(v.ref) && math.IsNaN(v.got)) {
+		return true
+	}
 	return v.found[0] && v.found[1] && math.Abs(v.got-v.ref) <= soTolerance(v.class, v.ref, users)
 }
+
+// nanDropped is VictoriaMetrics' answer to a 0/0: no sample where
+// Prometheus answers NaN.
+func (v soValue) nanDropped() bool { return v.found[0] && math.IsNaN(v.ref) && !v.found[1] }
 
 func (v soValue) String() string {
 	return fmt.Sprintf("%s [%s]: reference %.6g, VictoriaMetrics %.6g (diff %.3g, found %v)", v.name, v.class, v.ref, v.got, v.got-v.ref, v.found)

@@ -141,18 +141,16 @@ func (r *scaleOutRig) start(p *soProc) {
 	}, time.Minute, proc.HTTPReady("http://"+p.health+"/"))
 }
 
-func (r *scaleOutRig) addGateway() *soProc {
+func (r *scaleOutRig) addGateway() {
 	p := r.newProc("gateway", len(r.gateways))
 	r.start(p)
 	r.gateways = append(r.gateways, p)
-	return p
 }
 
-func (r *scaleOutRig) addShard() *soProc {
+func (r *scaleOutRig) addShard() {
 	p := r.newProc("aggregator", len(r.shards))
 	r.start(p)
 	r.shards = append(r.shards, p)
-	return p
 }
 
 // stop ends p with SIGTERM and requires a clean exit within 30 s.

@@ -214,6 +214,13 @@ func TestScaleOut(t *testing.T) {
 		}
 	}
 	t.Logf("VictoriaMetrics kept __name__ (Prometheus drops it) in %d KPI answers: %v", len(kept), kept)
+	var nan []string
+	for _, v := range last.vals {
+		if v.nanDropped() {
+			nan = append(nan, v.name)
+		}
+	}
+	t.Logf("VictoriaMetrics answered nothing where Prometheus answers NaN (0/0): %v", nan)
 	at := time.Now().Add(-2 * time.Second)
 	for _, q := range []string{"sum(increase(pulse_events_total[1h]))", "sum(rate(pulse_events_total[1h])) * 3600"} {
 		ref, _ := soQuery(t, r.refAPI, q, at)
