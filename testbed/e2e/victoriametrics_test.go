@@ -122,3 +122,30 @@ func TestSameSeriesInPromstoreAndVictoriaMetrics(t *testing.T) {
 	t.Logf("%d of %d queries answered alike on both stores with series", nonEmpty, len(queries))
 	c.stop(t)
 }
+
+// TestKPIsEqualTheTruthOnVictoriaMetrics is TestKPIsEqualTheTruth with
+// VictoriaMetrics as the store: the shipped config/remote-write.yaml, its
+// PULSE_REMOTE_WRITE_URL at a real victoria-metrics started with
+// docs/stores.md's flags, and the same seeded mix; every KPI of the
+// registry must give the truth there too (exact counts exact, HyperLogLog
+// uniques within 2 %, ratios within 1 % absolute) and every family of
+// docs/metrics.md must be there.
+func TestKPIsEqualTheTruthOnVictoriaMetrics(t *testing.T) {
+	binary(t)
+	store := vmtest.StartStore(t)
+	m := newTruthMix(time.Now())
+	families := catalogFamilies(t)
+	dir := remoteWriteSecrets(t, store.URL)
+	ports := map[string]string{"otlp-grpc": freePort(t), "otlp-http": freePort(t), "forget": freePort(t), "telemetry": freePort(t)}
+	c := startCollectorWith(t, &sink{}, func(c *collector, sinkAddr string) string {
+		c.dir = dir
+		return rwShippedConfig(t, c, sinkAddr, ports)
+	})
+	got := runTruth(t, m, c, ports["otlp-http"], store.URL, families)
+	var table strings.Builder
+	table.WriteString("| KPI | truth | VictoriaMetrics |\n|---|---|---|\n")
+	for _, name := range sortedKeys(m.want) {
+		fmt.Fprintf(&table, "| %s | %.6g | %.6g |\n", name, m.want[name], got[name])
+	}
+	t.Logf("%d KPIs; %d events sent, %d counted\n%s", len(m.want), m.sent(), m.counted, table.String())
+}
