@@ -36,7 +36,9 @@ type forgetExtension struct {
 	records   []record
 	bySubject map[subject]int // index in records
 	byID      map[requestID]int
-	store     *store // nil without storage
+	store     *store     // nil without storage
+	check     string     // keyCheck(key): tags the topic's records
+	kafka     *kafkaSync // nil without sync, and while not started
 
 	server    *httpserver.Server
 	serveDone chan struct{}
@@ -52,6 +54,7 @@ func newExtension(cfg *Config, set extension.Settings) (*forgetExtension, error)
 		set:       set,
 		key:       key,
 		hasher:    newHasher(key),
+		check:     keyCheck(key),
 		bySubject: map[subject]int{},
 		byID:      map[requestID]int{},
 	}, nil
@@ -73,18 +76,27 @@ func (e *forgetExtension) Dependencies() []component.ID {
 	return ids
 }
 
-// Start loads the stored requests, then serves the admin API.
+// Start loads the stored requests, reads the sync topic, then serves the
+// admin API.
 func (e *forgetExtension) Start(ctx context.Context, host component.Host) error {
 	if err := e.openStorage(ctx, host); err != nil {
 		return err
 	}
+	if err := e.startSync(ctx); err != nil {
+		return errors.Join(err, e.closeStorage(ctx))
+	}
 	if err := e.startServer(ctx, host); err != nil {
+		e.stopSync()
 		return errors.Join(err, e.closeStorage(ctx))
 	}
 	return nil
 }
 
 func (e *forgetExtension) openStorage(ctx context.Context, host component.Host) error {
+	if e.cfg.Storage == nil && e.cfg.Sync.Kafka.HasValue() {
+		e.set.Logger.Info("No local storage: the forget sync topic is the only record of the requests; it is read whole at every start")
+		return nil
+	}
 	if e.cfg.Storage == nil {
 		e.set.Logger.Warn("No storage configured: forget requests are kept in memory only and will not survive a restart; set storage to a storage extension such as file_storage")
 		return nil
@@ -136,8 +148,9 @@ func (e *forgetExtension) startServer(ctx context.Context, host component.Host) 
 	return nil
 }
 
-// Shutdown stops the server, waiting for the requests in flight, then closes
-// the storage client. The forgotten set stays readable.
+// Shutdown stops the server, waiting for the requests in flight, stops
+// reading the sync topic, then closes the storage client. The forgotten
+// set stays readable.
 func (e *forgetExtension) Shutdown(ctx context.Context) error {
 	var err error
 	if e.server != nil {
@@ -145,7 +158,20 @@ func (e *forgetExtension) Shutdown(ctx context.Context) error {
 		<-e.serveDone // Serve returns as soon as Shutdown closed the listener
 		e.server = nil
 	}
+	e.stopSync()
 	return errors.Join(err, e.closeStorage(ctx))
+}
+
+// stopSync closes the Kafka clients outside the lock: the tailing
+// goroutine may be waiting for it.
+func (e *forgetExtension) stopSync() {
+	e.mu.Lock()
+	ks := e.kafka
+	e.kafka = nil
+	e.mu.Unlock()
+	if ks != nil {
+		ks.close()
+	}
 }
 
 func (e *forgetExtension) closeStorage(ctx context.Context) error {
@@ -186,9 +212,17 @@ type errStorage struct{ err error }
 func (e errStorage) Error() string { return "storage: " + e.err.Error() }
 func (e errStorage) Unwrap() error { return e.err }
 
-// forget records a request for the user, persisting it first when storage
-// is configured, and makes it effective. It returns the record and whether
-// it is new; for a user already forgotten, the original record.
+// forget records a request for the user, publishing it to the sync topic
+// and persisting it first when they are configured, and makes it
+// effective. It returns the record and whether it is new; for a user
+// already forgotten, the original record.
+//
+// With sync, Kafka's acknowledgement is what makes the request: when the
+// topic refuses it nothing is applied (errPublish, a 503), because a
+// request in force on this gateway only would let the user's events
+// through the others and be lost at this one's next start without local
+// storage. Once Kafka acknowledged it, a local storage failure only logs:
+// the request is in force everywhere and the topic restores it here.
 func (e *forgetExtension) forget(ctx context.Context, userID string, now time.Time) (record, bool, error) {
 	sub := e.hasher.subject(userID)
 	e.mu.Lock()
@@ -204,12 +238,27 @@ func (e *forgetExtension) forget(ctx context.Context, userID string, now time.Ti
 		}
 	}
 	switch {
-	case e.cfg.Storage != nil && e.store == nil:
+	case e.cfg.Sync.Kafka.HasValue() && e.kafka == nil:
+		return record{}, false, errPublish{errors.New("the Kafka clients are closed")}
+	case e.kafka != nil:
+		pctx, cancel := context.WithTimeout(ctx, e.kafka.cfg.PublishTimeout)
+		err := e.kafka.publish(pctx, e.check, r)
+		cancel()
+		if err != nil {
+			return record{}, false, errPublish{err}
+		}
+	}
+	switch {
+	case e.cfg.Storage != nil && e.store == nil && e.kafka == nil:
 		// Not started, or shut down: never acknowledge what is not stored.
 		return record{}, false, errStorage{errors.New("the storage client is closed")}
 	case e.store != nil:
 		if err := e.store.append(ctx, &r); err != nil {
-			return record{}, false, errStorage{err}
+			if e.kafka == nil {
+				return record{}, false, errStorage{err}
+			}
+			e.set.Logger.Error("Could not store a forget request locally; it is in force, and the sync topic restores it at the next start",
+				zap.String("subject", sub.prefix()), zap.Error(err))
 		}
 	}
 	e.records = append(e.records, r)

@@ -171,7 +171,11 @@ func (e *forgetExtension) servePost(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		e.set.Logger.Error("Could not record a forget request; answered 503", zap.String("subject", e.hasher.subject(userID).prefix()), zap.Error(err))
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		writeError(w, http.StatusServiceUnavailable, "the request could not be stored and was not recorded; retry after "+retryAfterSeconds+"s")
+		what := "stored"
+		if errors.As(err, new(errPublish)) {
+			what = "written to Kafka"
+		}
+		writeError(w, http.StatusServiceUnavailable, "the request could not be "+what+" and was not recorded; retry after "+retryAfterSeconds+"s")
 		return
 	}
 	answer := forgetAnswer{RequestID: r.id.String(), Status: statusEffective, ReceivedAt: r.receivedAt.Format(time.RFC3339)}
@@ -183,7 +187,7 @@ func (e *forgetExtension) servePost(w http.ResponseWriter, req *http.Request) {
 	}
 	e.set.Logger.Info("Forget request recorded; the user's new events are dropped from now on",
 		zap.String("request_id", answer.RequestID), zap.String("subject", r.subject.prefix()), zap.String("received_at", answer.ReceivedAt),
-		zap.Bool("persisted", e.cfg.Storage != nil))
+		zap.Bool("persisted", e.cfg.Storage != nil), zap.Bool("published", e.cfg.Sync.Kafka.HasValue()))
 	writeJSON(w, http.StatusAccepted, answer)
 }
 

@@ -24,11 +24,12 @@ import (
 //
 // A record is subject (32 bytes, the full HMAC-SHA256) | requestId (16
 // bytes) | receivedAt (8 bytes, big-endian Unix seconds). A new request
-// rewrites only the last chunk (at most 56 KiB), with one Set; when that
-// chunk is full it writes a new chunk and then the meta key in one Batch
-// (one transaction in file_storage; with a store whose Batch is not atomic
-// a crash between the two leaves an unreferenced chunk that the next
-// request overwrites). Nothing is acknowledged before its write returns.
+// rewrites only the last chunk (at most 56 KiB); when that chunk is full
+// it writes a new chunk and then the meta key, all in one Batch (one
+// transaction in file_storage; with a store whose Batch is not atomic a
+// crash between the two leaves an unreferenced chunk that the next request
+// overwrites). Requests read from the sync topic are appended the same
+// way, many per Batch. Nothing is acknowledged before its write returns.
 //
 // keyCheck is HMAC-SHA256(key, keyCheckLabel)[:16]: it tells whether the
 // stored subjects were made with the configured key without revealing it.
@@ -168,27 +169,48 @@ func (s *store) load(ctx context.Context, key []byte) ([]record, error) {
 
 // append persists one record; on error nothing in s changed.
 func (s *store) append(ctx context.Context, r *record) error {
-	if s.meta.Chunks > 0 && len(s.last)/recordSize < chunkRecords {
-		last := r.appendBinary(append(make([]byte, 0, len(s.last)+recordSize), s.last...))
-		if err := s.client.Set(ctx, chunkKey(s.meta.Chunks-1), last); err != nil {
-			return err
-		}
-		s.last = last
+	return s.appendAll(ctx, []record{*r})
+}
+
+// appendAll persists records in one Batch: the last chunk rewritten once
+// with as many as fit, the rest in new chunks, then the meta key when the
+// chunk count changed. The records read from the sync topic at start
+// arrive by thousands; one write each would rewrite the last chunk as many
+// times. On error nothing in s changed.
+func (s *store) appendAll(ctx context.Context, recs []record) error {
+	if len(recs) == 0 {
 		return nil
 	}
-	meta := s.meta
-	meta.Chunks++
-	rawMeta, err := json.Marshal(meta)
-	if err != nil {
+	meta, last := s.meta, s.last
+	var ops []*storage.Operation
+	if meta.Chunks > 0 && len(last)/recordSize < chunkRecords {
+		last = append(make([]byte, 0, len(last)+min(len(recs), chunkRecords)*recordSize), last...)
+		for len(recs) > 0 && len(last)/recordSize < chunkRecords {
+			last = recs[0].appendBinary(last)
+			recs = recs[1:]
+		}
+		ops = append(ops, storage.SetOperation(chunkKey(meta.Chunks-1), last))
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), chunkRecords)
+		last = make([]byte, 0, n*recordSize)
+		for i := range recs[:n] {
+			last = recs[i].appendBinary(last)
+		}
+		recs = recs[n:]
+		meta.Chunks++
+		ops = append(ops, storage.SetOperation(chunkKey(meta.Chunks-1), last))
+	}
+	if meta.Chunks != s.meta.Chunks {
+		rawMeta, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		ops = append(ops, storage.SetOperation(metaKey, rawMeta))
+	}
+	if err := s.client.Batch(ctx, ops...); err != nil {
 		return err
 	}
-	chunk := r.appendBinary(make([]byte, 0, recordSize))
-	if err := s.client.Batch(ctx,
-		storage.SetOperation(chunkKey(meta.Chunks-1), chunk),
-		storage.SetOperation(metaKey, rawMeta),
-	); err != nil {
-		return err
-	}
-	s.meta, s.last = meta, chunk
+	s.meta, s.last = meta, last
 	return nil
 }
