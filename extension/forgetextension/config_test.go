@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/pulse-otel/pulse/extension/forgetextension/internal/metadata"
@@ -33,10 +36,39 @@ func TestLoadConfig(t *testing.T) {
 	custom.Storage = &storageID
 	custom.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: component.MustNewID("bearertokenauth")}})
 
+	synced := createDefaultConfig().(*Config)
+	synced.Key = minimal.Key
+	kc := defaultKafkaConfig()
+	kc.Brokers = []string{"kafka-0:9092", "kafka-1:9092"}
+	kc.ClientID = "gateway-1"
+	synced.Sync.Kafka = configoptional.Some(kc)
+
+	syncCustom := createDefaultConfig().(*Config)
+	syncCustom.Key = minimal.Key
+	kc = defaultKafkaConfig()
+	kc.Brokers = []string{"localhost:9092"}
+	kc.Topic = "erasure.requests"
+	kc.StartTimeout = time.Minute
+	kc.PublishTimeout = 2 * time.Second
+	tls := configtls.NewDefaultClientConfig()
+	tls.CAFile = "/etc/pulse/kafka-ca.pem"
+	kc.TLS = &tls
+	syncCustom.Sync.Kafka = configoptional.Some(kc)
+
 	testutil.CheckConfigs(t, configPath, createDefaultConfig,
 		testutil.ConfigCase{ID: component.NewID(metadata.Type), Expected: minimal},
 		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "custom"), Expected: custom},
+		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "sync"), Expected: synced},
+		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "sync_custom"), Expected: syncCustom},
 	)
+}
+
+func TestTopicNames(t *testing.T) {
+	assert.Empty(t, checkTopic("pulse-forget"))
+	assert.Empty(t, checkTopic(strings.Repeat("a", 249)))
+	assert.Equal(t, "must be at most 249 characters", checkTopic(strings.Repeat("a", 250)))
+	assert.Equal(t, "must not be empty", checkTopic(""))
+	assert.NotEmpty(t, checkTopic("é"))
 }
 
 func TestDefaultConfig(t *testing.T) {
@@ -44,6 +76,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "localhost:4321", cfg.NetAddr.Endpoint)
 	assert.Equal(t, int64(16<<10), cfg.MaxRequestBodySize)
 	assert.Nil(t, cfg.Storage)
+	assert.False(t, cfg.Sync.Kafka.HasValue(), "no sync unless configured")
 	// No key by default: the operator must give one.
 	require.ErrorContains(t, cfg.Validate(), "key: must be set")
 	cfg.Key = "0123456789abcdef0123456789abcdef"
@@ -76,6 +109,25 @@ func TestConfigErrors(t *testing.T) {
 				"key: must be at least 32 bytes, got 11 bytes",
 			},
 			secret: "tiny-secret",
+		},
+		{
+			name: "bad_sync",
+			want: []string{
+				`sync.kafka.brokers[0]: must be host:port, got "kafka-0"`,
+				`sync.kafka.brokers[1]: must be host:port, got ":9092"`,
+				`sync.kafka.brokers[2]: the port must be a number from 1 to 65535, got "kafka-1:0"`,
+				`sync.kafka.brokers[3]: the port must be a number from 1 to 65535, got "kafka-2:http"`,
+				`sync.kafka.topic: may hold only ASCII letters, digits, '.', '_' and '-', got "pulse forget"`,
+				"sync.kafka.start_timeout: must be positive, got 0s",
+				"sync.kafka.publish_timeout: must be positive, got -1s",
+			},
+		},
+		{
+			name: "bad_sync_none",
+			want: []string{
+				"sync.kafka.brokers: must list at least one host:port",
+				`sync.kafka.topic: must not be "." or "..", got ".."`,
+			},
 		},
 	}
 	for _, tt := range tests {

@@ -253,6 +253,7 @@ func TestSyncStartTimeout(t *testing.T) {
 	began := time.Now()
 	err := ext.Start(context.Background(), newHost(nil))
 	require.Error(t, err)
+	t.Log(err)
 	assert.Contains(t, err.Error(), `topic "`+testTopic+`"`)
 	assert.Less(t, time.Since(began), 15*time.Second, "bounded by start_timeout")
 	require.NoError(t, ext.Shutdown(context.Background()))

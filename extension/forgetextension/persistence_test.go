@@ -161,3 +161,39 @@ func TestRecordEncoding(t *testing.T) {
 	require.Len(t, b, recordSize)
 	assert.Equal(t, r, decodeRecord(b))
 }
+
+// TestAppendAll: many records in one write fill the last chunk, then new
+// ones, and read back in order.
+func TestAppendAll(t *testing.T) {
+	saved := chunkRecords
+	chunkRecords = 3
+	t.Cleanup(func() { chunkRecords = saved })
+	key := []byte(testKey)
+	h := newHasher(key)
+	recs := make([]record, 10)
+	for i := range recs {
+		recs[i] = record{subject: h.subject(fmt.Sprint("u-", i)), id: requestID{byte(i)}, receivedAt: time.Unix(int64(i), 0).UTC()}
+	}
+	ms := newMemStorage()
+	client, err := ms.GetClient(context.Background(), component.KindExtension, component.MustNewID("forget"), "")
+	require.NoError(t, err)
+	st := &store{client: client}
+	_, err = st.load(context.Background(), key)
+	require.NoError(t, err)
+	require.NoError(t, st.appendAll(context.Background(), recs[:2]))
+	require.NoError(t, st.appendAll(context.Background(), recs[2:]))
+	assert.Equal(t, 4, st.meta.Chunks)
+
+	ms.fail.Store(true)
+	require.Error(t, st.appendAll(context.Background(), recs[:1]))
+	ms.fail.Store(false)
+
+	again := &store{client: client}
+	got, err := again.load(context.Background(), key)
+	require.NoError(t, err)
+	assert.Equal(t, recs, got)
+	require.NoError(t, again.appendAll(context.Background(), recs[:2]))
+	got, err = (&store{client: client}).load(context.Background(), key)
+	require.NoError(t, err)
+	assert.Len(t, got, 12, "the last chunk (1 record) took 2 more")
+}

@@ -1,17 +1,25 @@
 package forgetextension
 
 import (
+	"bytes"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/pulse-otel/pulse/internal/plantedpii"
+	"github.com/pulse-otel/pulse/internal/testutil/kafkatest"
 )
 
 // TestRawUserIDNeverLeaves plants an email-like user id in good and bad
@@ -93,4 +101,55 @@ func TestRawUserIDNeverLeaves(t *testing.T) {
 		return nil
 	}))
 	assert.Positive(t, files)
+}
+
+// TestSyncTopicHoldsNoRawID plants personal data as user ids, forgets them
+// at one gateway, and looks for them in every byte of the sync topic (keys,
+// values, headers) and in both gateways' logs.
+func TestSyncTopicHoldsNoRawID(t *testing.T) {
+	broker := kafkatest.Start(t, 1)
+	a := gateway(t, broker.Addr, nil)
+	b := gateway(t, broker.Addr, nil)
+	var users []string
+	for _, k := range slices.Sorted(maps.Keys(plantedpii.Values)) {
+		users = append(users, plantedpii.Values[k])
+	}
+	for _, u := range users {
+		r := forgetUser(t, a.url, u)
+		require.Equal(t, http.StatusAccepted, r.status, r.raw)
+		assert.Empty(t, plantedpii.Leaks(r.raw))
+	}
+	for _, u := range users {
+		waitForgotten(t, b, u, time.Now())
+	}
+
+	recs := readTopic(t, broker.Addr)
+	require.Len(t, recs, len(users))
+	var raw bytes.Buffer
+	for _, kr := range recs {
+		raw.Write(kr.Key)
+		raw.Write(kr.Value)
+		for _, h := range kr.Headers {
+			raw.WriteString(h.Key)
+			raw.Write(h.Value)
+		}
+	}
+	h := newHasher([]byte(testKey))
+	assert.Contains(t, raw.String(), hex.EncodeToString(sub(h, users[0])), "the topic holds the subjects (sanity check of this test)")
+	assert.Empty(t, plantedpii.Leaks(raw.String()), "personal data in the topic")
+	for _, u := range users {
+		assert.NotContains(t, raw.String(), u)
+	}
+	for name, logs := range map[string]*observer.ObservedLogs{"A": a.logs, "B": b.logs} {
+		require.Positive(t, logs.Len())
+		for _, e := range logs.All() {
+			text := e.Message + " " + fmt.Sprint(e.ContextMap())
+			assert.Empty(t, plantedpii.Leaks(text), "gateway %s log entry %q", name, e.Message)
+		}
+	}
+}
+
+func sub(h *hasher, userID string) []byte {
+	s := h.subject(userID)
+	return s[:]
 }
