@@ -3,6 +3,9 @@
 // which looks the extension up by component ID and asks Forgotten for every
 // event, drops that user's events. Users are known only by
 // HMAC-SHA256(key, userId): the raw id is never stored, logged or answered.
+// With sync.kafka the gateways of a scale-out deployment share the requests
+// through a compacted topic (kafka.go), so one accepted by any gateway is
+// in force on all of them.
 package forgetextension // import "github.com/pulse-otel/pulse/extension/forgetextension"
 
 import (
