@@ -26,6 +26,7 @@ type soClass string
 const (
 	soExact   soClass = "exact"         // counts, sums, and what follows from them
 	soHLL     soClass = "hll"           // HyperLogLog estimates: 2 % of the active users
+	soHLLRate soClass = "hll-ratio"     // per active user: 2 % of the value
 	soFilter  soClass = "filter"        // the new-user filter's count: 1 % (estimated on handover)
 	soRatio   soClass = "ratio"         // ratios 0 to 1: 0.01 absolute
 	soLatency soClass = "latency"       // pipeline latency, different by design: reported only
@@ -35,8 +36,10 @@ const (
 // soClassOf says how a KPI is compared.
 func soClassOf(k kpi.Def) soClass {
 	switch k.Name {
-	case "active_users", "returning_users", "avg_sessions_per_user":
+	case "active_users", "returning_users":
 		return soHLL
+	case "avg_sessions_per_user":
+		return soHLLRate
 	case "new_users", "total_users":
 		return soFilter
 	case "freshness_p95", "timeliness_p95":
@@ -54,6 +57,8 @@ func soTolerance(c soClass, ref, users float64) float64 {
 	switch c {
 	case soHLL:
 		return 0.02 * math.Max(users, math.Abs(ref))
+	case soHLLRate:
+		return 0.02 * math.Abs(ref)
 	case soFilter:
 		return 0.01*math.Max(users, math.Abs(ref)) + 1
 	case soRatio:
