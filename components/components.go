@@ -30,6 +30,7 @@ import (
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
 	"github.com/pulse-otel/pulse/extension/forgetextension"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor"
+	"github.com/pulse-otel/pulse/processor/userkeyprocessor"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
 
@@ -51,6 +52,7 @@ func Components() (otelcol.Factories, error) {
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		privacyprocessor.NewFactory(),
+		userkeyprocessor.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err

@@ -140,10 +140,17 @@ func (p *userKeyProcessor) split(ld plog.Logs, s *scratch) []plog.Logs {
 				rec += m
 				continue
 			}
+			// Each group's copy of the scope is sized for its records once.
+			for _, g := range s.groups[rec : rec+m] {
+				s.count[s.slot[g]-1]++
+			}
 			for k := 0; k < m; k++ {
 				dst := s.scopeFor(parts, rl, sl, i, j, s.groups[rec]).LogRecords()
 				lrs.At(k).MoveTo(dst.AppendEmpty())
 				rec++
+			}
+			for _, g := range s.groups[rec-m : rec] {
+				s.count[s.slot[g]-1] = 0
 			}
 			lrs.RemoveIf(func(plog.LogRecord) bool { return true })
 		}
@@ -217,6 +224,9 @@ type scratch struct {
 	resAt   []int
 	scope   []plog.ScopeLogs
 	scopeAt [][2]int
+	// count is, per slot, the records of the scope being split (0 while
+	// a scope moves whole).
+	count []int32
 }
 
 func newScratch(keys int) *scratch {
@@ -239,8 +249,9 @@ func (s *scratch) grow(n int) {
 		s.resAt = make([]int, n)
 		s.scope = make([]plog.ScopeLogs, n)
 		s.scopeAt = make([][2]int, n)
+		s.count = make([]int32, n)
 	}
-	s.res, s.resAt, s.scope, s.scopeAt = s.res[:n], s.resAt[:n], s.scope[:n], s.scopeAt[:n]
+	s.res, s.resAt, s.scope, s.scopeAt, s.count = s.res[:n], s.resAt[:n], s.scope[:n], s.scopeAt[:n], s.count[:n]
 	for i := range n {
 		s.resAt[i] = -1
 		s.scopeAt[i] = [2]int{-1, -1}
@@ -261,6 +272,7 @@ func (s *scratch) scopeFor(parts []plog.Logs, rl plog.ResourceLogs, sl plog.Scop
 		s.res[k], s.resAt[k] = dst, i
 	}
 	dst := s.res[k].ScopeLogs().AppendEmpty()
+	dst.LogRecords().EnsureCapacity(int(s.count[k]))
 	sl.Scope().CopyTo(dst.Scope())
 	dst.SetSchemaUrl(sl.SchemaUrl())
 	s.scope[k], s.scopeAt[k] = dst, [2]int{i, j}
