@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/otelcol/otelcoltest"
+
+	"github.com/pulse-otel/pulse/internal/testutil/kafkatest"
 )
 
 func collectorFactories() (otelcol.Factories, error) {
@@ -34,11 +36,17 @@ func collectorFactories() (otelcol.Factories, error) {
 // the returned function stops it.
 func runCollector(t *testing.T) (stop func()) {
 	t.Helper()
+	return runCollectorWith(t, "collector.yaml")
+}
+
+// runCollectorWith runs a whole collector with testdata/name.
+func runCollectorWith(t *testing.T, name string) (stop func()) {
+	t.Helper()
 	col, err := otelcol.NewCollector(otelcol.CollectorSettings{
 		BuildInfo: component.NewDefaultBuildInfo(),
 		Factories: collectorFactories,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
-			URIs:              []string{filepath.Join("testdata", "collector.yaml")},
+			URIs:              []string{filepath.Join("testdata", name)},
 			ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
 		}},
 		SkipSettingGRPCLogger: true,
@@ -84,4 +92,21 @@ func TestInCollector(t *testing.T) {
 	again := forgetUser(t, url, "u-1", auth...)
 	require.Equal(t, http.StatusOK, again.status, again.raw)
 	assert.Equal(t, r.str(t, "requestId"), again.str(t, "requestId"))
+}
+
+// TestInCollectorSynced: a collector configured with sync.kafka in YAML
+// shares its requests with another gateway on the same broker.
+func TestInCollectorSynced(t *testing.T) {
+	broker := kafkatest.Start(t, 1)
+	endpoint := freeEndpoint(t)
+	t.Setenv("FORGET_TEST_ENDPOINT", endpoint)
+	t.Setenv("FORGET_TEST_BROKER", broker.Addr)
+	t.Setenv("PULSE_FORGET_KEY", testKey)
+	stop := runCollectorWith(t, "collector_sync.yaml")
+	defer stop()
+
+	other := gateway(t, broker.Addr, nil)
+	r := forgetUser(t, "http://"+endpoint, "u-1")
+	require.Equal(t, http.StatusAccepted, r.status, r.raw)
+	waitForgotten(t, other, "u-1", time.Now())
 }

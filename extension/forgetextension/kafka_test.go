@@ -345,3 +345,35 @@ func TestSyncPublishesLocalRecords(t *testing.T) {
 	assert.True(t, again.ext.Forgotten("u-old"))
 	assert.True(t, again.ext.Forgotten("u-new"), "a request read from the topic was stored locally")
 }
+
+// TestSyncStartReadsManyRecords: a topic of several partitions and many
+// fetch batches (duplicates included, as before compaction) is read whole
+// before Start returns.
+func TestSyncStartReadsManyRecords(t *testing.T) {
+	const n = 3000
+	broker := kafkatest.Start(t, 1)
+	createTopic(t, broker.Addr, 3)
+	h := newHasher([]byte(testKey))
+	check := keyCheck([]byte(testKey))
+	recs := make([]*kgo.Record, 0, n+10)
+	for i := range n + 10 {
+		r := record{subject: h.subject(fmt.Sprint("user-", i%n)), id: requestID{byte(i), byte(i >> 8)}, receivedAt: time.Unix(1_700_000_000, 0).UTC()}
+		key, value := encodeTopicRecord(&r, check)
+		recs = append(recs, &kgo.Record{Key: key, Value: value})
+	}
+	produce(t, broker.Addr, recs...)
+
+	st := newMemStorage()
+	g := gateway(t, broker.Addr, st)
+	for i := range n {
+		require.True(t, g.ext.Forgotten(fmt.Sprint("user-", i)), "user-%d forgotten right after Start", i)
+	}
+	assert.Equal(t, n, g.ext.count())
+	assert.Zero(t, g.logs.FilterMessageSnippet("Published the local storage's").Len(), "nothing local was missing")
+	require.NoError(t, g.ext.Shutdown(context.Background()))
+	local := start(t, setup{
+		host: newHost(map[component.ID]component.Component{memStorageID: st}),
+		cfg:  func(c *Config) { c.Storage = &memStorageID },
+	})
+	assert.Equal(t, n, local.ext.count(), "all stored locally")
+}

@@ -25,19 +25,29 @@ func (e *forgetExtension) startSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The records read at start are applied at once: nothing reads the
+	// set before Start returns, and one copy of it per fetched batch
+	// would cost O(n²) for a large topic.
 	inTopic := map[subject]struct{}{}
+	var read []record
 	err = ks.ensureTopic(ctx)
 	if err == nil {
-		err = ks.catchUp(ctx, func(krs []*kgo.Record) { e.applyTopic(krs, inTopic) })
+		err = ks.catchUp(ctx, func(krs []*kgo.Record) {
+			for _, r := range e.decodeTopic(krs) {
+				inTopic[r.subject] = struct{}{}
+				read = append(read, r)
+			}
+		})
 	}
 	if err == nil {
+		e.applyTopic(read)
 		err = e.publishMissing(ctx, ks, inTopic)
 	}
 	if err != nil {
 		ks.close()
 		return err
 	}
-	ks.tail(func(krs []*kgo.Record) { e.applyTopic(krs, nil) })
+	ks.tail(func(krs []*kgo.Record) { e.applyTopic(e.decodeTopic(krs)) })
 	e.mu.Lock()
 	e.kafka = ks
 	forgotten := len(e.bySubject)
@@ -69,11 +79,8 @@ func (e *forgetExtension) publishMissing(ctx context.Context, ks *kafkaSync, inT
 	return nil
 }
 
-// applyTopic makes the topic's records effective: the new subjects join
-// the forgotten set (one copy of it per batch) and the local storage, if
-// any. A subject already known keeps its first record. inTopic, when not
-// nil, collects every valid subject read.
-func (e *forgetExtension) applyTopic(krs []*kgo.Record, inTopic map[subject]struct{}) {
+// decodeTopic returns the valid records of a batch, logging the others.
+func (e *forgetExtension) decodeTopic(krs []*kgo.Record) []record {
 	valid := make([]record, 0, len(krs))
 	for _, kr := range krs {
 		r, err := decodeTopicRecord(kr.Key, kr.Value, e.check)
@@ -81,11 +88,15 @@ func (e *forgetExtension) applyTopic(krs []*kgo.Record, inTopic map[subject]stru
 			e.refuse(kr, &r, err)
 			continue
 		}
-		if inTopic != nil {
-			inTopic[r.subject] = struct{}{}
-		}
 		valid = append(valid, r)
 	}
+	return valid
+}
+
+// applyTopic makes records read from the topic effective: the new
+// subjects join the forgotten set (one copy of it per call) and the local
+// storage, if any. A subject already known keeps its first record.
+func (e *forgetExtension) applyTopic(valid []record) {
 	if len(valid) == 0 {
 		return
 	}
@@ -122,6 +133,9 @@ func (e *forgetExtension) applyTopic(krs []*kgo.Record, inTopic map[subject]stru
 		}
 	}
 	for _, r := range added {
+		if !e.set.Logger.Core().Enabled(zap.DebugLevel) {
+			break // thousands at start: not even the fields
+		}
 		e.set.Logger.Debug("Forget request read from the sync topic",
 			zap.String("request_id", r.id.String()), zap.String("subject", r.subject.prefix()))
 	}
