@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,4 +209,45 @@ func TestKafkaMurmur2(t *testing.T) {
 	} {
 		assert.Equal(t, want, int32(kafkaMurmur2([]byte(in))), in)
 	}
+}
+
+// TestKeysTable recomputes README.md's "Choosing keys" table (the busiest
+// partition's share of groups against the mean) with Kafka's murmur2, so
+// the advice stays true to the partitioner.
+func TestKeysTable(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var header []int
+	rows := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if strings.HasPrefix(line, "| keys \\ partitions |") {
+			for _, c := range cells[1:] {
+				n, err := strconv.Atoi(c)
+				require.NoError(t, err)
+				header = append(header, n)
+			}
+			continue
+		}
+		if header == nil || len(cells) != len(header)+1 {
+			continue
+		}
+		keys, err := strconv.Atoi(cells[0])
+		if err != nil {
+			continue
+		}
+		rows++
+		for i, partitions := range header {
+			load := make([]int, partitions)
+			for g := range keys {
+				load[int(kafkaMurmur2([]byte(strconv.Itoa(g)))&0x7fffffff)%partitions]++
+			}
+			busiest := float64(slices.Max(load)) / (float64(keys) / float64(partitions))
+			assert.Equal(t, fmt.Sprintf("%.2f", busiest), cells[i+1], "keys %d, %d partitions", keys, partitions)
+		}
+	}
+	assert.Equal(t, 6, rows, "README.md's keys table was not found")
 }
