@@ -377,3 +377,8 @@ func TestSyncStartReadsManyRecords(t *testing.T) {
 	})
 	assert.Equal(t, n, local.ext.count(), "all stored locally")
 }
+
+func TestDescribeBehind(t *testing.T) {
+	assert.Equal(t, "partition 0 not yet read up to offset 7, partition 2 not yet read up to offset 3",
+		describeBehind(map[int32]int64{2: 3, 0: 7}))
+}
