@@ -186,7 +186,7 @@ func NewKafka(ctx context.Context, cfg KafkaConfig, logger *zap.Logger) (Store, 
 	if s.chunkN, err = s.ensureTopic(startCtx, cfg.ChunkTopic); err != nil {
 		return fail(err)
 	}
-	s.tail, err = startTailer(cfg, logger, s.owner)
+	s.tail, err = startTailer(cfg, logger, s.owner, s.ctlN)
 	if err != nil {
 		return fail(err)
 	}
@@ -323,9 +323,11 @@ func (s *kafkaStore) Claim(ctx context.Context, p int32) ([]byte, uint64, error)
 		if err := s.tail.waitPast(ctx, cp, rec.Offset); err != nil {
 			return nil, 0, fmt.Errorf("partstate: claiming partition %d at epoch %d: reading topic %q partition %d to offset %d: %w", p, epoch, s.cfg.Topic, cp, rec.Offset, err)
 		}
+		// Won when read: no claim of this epoch or higher came before
+		// ours. One that came after supersedes it; the caller sees Lost.
 		v := s.tail.view(p)
-		if won = v.epoch == epoch && v.owner == s.owner; won {
-			ptrs = v.ptrs
+		if won = v.wonEpoch == epoch && v.wonOff == rec.Offset; won {
+			ptrs = v.wonPtrs
 		} else {
 			s.logger.Debug("partition claim raced", zap.String("topic", s.cfg.Topic), zap.Int32("partition", p),
 				zap.Uint64("epoch", epoch), zap.Uint64("winning_epoch", v.epoch))

@@ -296,3 +296,25 @@ func TestKafkaClaimDuringSave(t *testing.T) {
 	assert.Equal(t, "a1", string(state), "a2 never became a snapshot")
 	require.ErrorIs(t, o.Save(ctx, 4, eo, []byte("o1")), ErrLost, "the fresh owner took it from o")
 }
+
+// TestKafkaMisplacedRecord: a record off its p % n partition (the topic's
+// partition count changed) is reported.
+func TestKafkaMisplacedRecord(t *testing.T) {
+	broker := kafkatest.Start(t, 2)
+	ctx := context.Background()
+	b := newKafkaBackend(t, broker.Addr)
+	core, logs := observer.New(zapcore.WarnLevel)
+	b.logger = zap.New(core)
+	a := b.open(t)
+	ks := a.(*kafkaStore)
+	raw, err := rawClient(broker.Addr)
+	require.NoError(t, err)
+	defer raw.Close()
+	const p = 1
+	rec := &kgo.Record{Topic: ks.cfg.Topic, Partition: (ks.ctlPartition(p) + 1) % ks.ctlN, Key: claimKey(p, owner{7}), Value: encodeClaim(ident{p: p, epoch: 1, owner: owner{7}})}
+	require.NoError(t, raw.ProduceSync(ctx, rec).FirstErr())
+	require.NoError(t, ks.tail.waitPast(ctx, rec.Partition, rec.Offset))
+	got := logs.FilterMessageSnippet("partition count changed").All()
+	require.Len(t, got, 1)
+	assert.Equal(t, ks.ctlPartition(p), got[0].ContextMap()["expected_partition"])
+}

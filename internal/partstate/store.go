@@ -12,7 +12,9 @@ type Store interface {
 	// it now owns p at. Claim always takes a new epoch, also when this
 	// process owned p already: not claiming a partition twice is the
 	// caller's job. When snapshots exist but none can be read, Claim
-	// returns the epoch it won with an error wrapping ErrUnreadable.
+	// returns the epoch it won with an error wrapping ErrUnreadable. A
+	// Claim that fails otherwise may still have been written and taken p
+	// from its previous owner: call it again.
 	Claim(ctx context.Context, p int32) (state []byte, epoch uint64, err error)
 	// Save stores p's state durably (acknowledged by the store) if no
 	// other process has claimed p after epoch, as far as this process

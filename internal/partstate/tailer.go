@@ -17,6 +17,7 @@ type tailer struct {
 	topic  string
 	logger *zap.Logger
 	me     owner
+	n      int32 // control topic partitions at start
 	cl     *kgo.Client
 
 	mu      sync.Mutex
@@ -32,9 +33,18 @@ type partView struct {
 	owner    owner  // the first owner to claim that epoch
 	claimOff int64
 	ptrs     []pointer // valid pointers, newest last, at most keptPointers
+
+	// This process's latest claim that won its epoch when it was read,
+	// and the valid pointers before it: what that Claim restores, even
+	// if a newer claim has superseded it since.
+	wonEpoch uint64
+	wonOff   int64
+	wonPtrs  []pointer
+
+	misplaced bool // a record for it was found off p % n (logged once)
 }
 
-func startTailer(cfg KafkaConfig, logger *zap.Logger, me owner) (*tailer, error) {
+func startTailer(cfg KafkaConfig, logger *zap.Logger, me owner, n int32) (*tailer, error) {
 	cl, err := kgo.NewClient(append(clientOpts(cfg, "-tailer"),
 		kgo.ConsumeTopics(cfg.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -43,7 +53,7 @@ func startTailer(cfg KafkaConfig, logger *zap.Logger, me owner) (*tailer, error)
 	if err != nil {
 		return nil, fmt.Errorf("partstate: kafka consumer of topic %q: %w", cfg.Topic, err)
 	}
-	return &tailer{topic: cfg.Topic, logger: logger, me: me, cl: cl, parts: map[int32]*partView{},
+	return &tailer{topic: cfg.Topic, logger: logger, me: me, n: n, cl: cl, parts: map[int32]*partView{},
 		pos: map[int32]int64{}, changed: make(chan struct{})}, nil
 }
 
@@ -90,10 +100,19 @@ func (t *tailer) apply(r *kgo.Record) {
 		v = &partView{}
 		t.parts[id.p] = v
 	}
+	if want := int32(uint32(id.p) % uint32(t.n)); r.Partition != want && !v.misplaced {
+		v.misplaced = true
+		t.logger.Error("partition state record on the wrong control partition: the topic's partition count changed, which breaks the order of claims and snapshots",
+			zap.String("topic", r.Topic), zap.Int32("input_partition", id.p), zap.Int32("partition", r.Partition),
+			zap.Int32("expected_partition", want), zap.Int32("partitions", t.n))
+	}
 	if kind == kindClaim {
 		// The first claim of an epoch wins; lower epochs are stale.
 		if id.epoch > v.epoch {
 			v.epoch, v.owner, v.claimOff = id.epoch, id.owner, r.Offset
+			if id.owner == t.me {
+				v.wonEpoch, v.wonOff, v.wonPtrs = id.epoch, r.Offset, append([]pointer(nil), v.ptrs...)
+			}
 		}
 		return
 	}
@@ -137,6 +156,7 @@ func (t *tailer) view(p int32) partView {
 	}
 	c := *v
 	c.ptrs = append([]pointer(nil), v.ptrs...)
+	c.wonPtrs = append([]pointer(nil), v.wonPtrs...)
 	return c
 }
 
