@@ -20,7 +20,10 @@
 // one. A process owns p at epoch e while no claim with a higher epoch, and
 // no earlier claim of e by another owner, precedes its own in the log.
 // Lost(p, e) answers that from memory. Claim retries with a higher epoch
-// (a bounded number of times) when another owner's claim beat its own.
+// (a bounded number of times) only when another owner's claim came before
+// its own; a claim that won and was superseded right after returns its
+// epoch, and Lost tells the caller, so two claimants never outbid each
+// other in a loop.
 //
 // # Snapshots: chunks and pointers
 //
@@ -39,7 +42,8 @@
 // p % n, so their relative order, which decides validity, is one
 // partition's log order. Never change the control topic's partition count:
 // p would move to another partition and earlier records would stop being
-// ordered against new ones. (The chunk topic may grow: pointers name the
+// ordered against new ones; the store logs an error when it reads a record
+// off its p % n partition. (The chunk topic may grow: pointers name the
 // chunks' partition.)
 //
 // Chunks live in their own topic so that the control topic stays tiny:
