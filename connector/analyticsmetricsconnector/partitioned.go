@@ -338,7 +338,11 @@ func (c *partitionedConnector) cycle(ctx context.Context, now time.Time, full bo
 		core.mu.Lock()
 		sessions := len(core.sessions)
 		f.n = core.collect(f.md, now, full)
-		if p.changed || len(core.sessions) != sessions {
+		// A full export re-sends every counter: saved first too, so that
+		// Save's check for a newer claim covers it (an owner that lost the
+		// partition must not send a counter behind the new owner's).
+		// Between full exports an unchanged partition sends only gauges.
+		if p.changed || len(core.sessions) != sessions || full {
 			f.state, f.err = core.marshalCore(p.applied)
 			p.changed = false
 		}
