@@ -14,10 +14,22 @@ import (
 // order they are tried.
 var userIdentities = [...]string{schema.AttrUserID, schema.AttrDeviceID, schema.AttrSessionID}
 
-// groupOf returns the key group of one id: xxhash64 (seed 0) modulo keys.
-// It is the processor's one stability contract: changing it re-homes users.
+// groupSeed seeds the group hash: the ASCII bytes of "pulse.uk". A seed,
+// and not xxhash64's default 0, because the aggregators hash the same ids
+// with unseeded xxhash64 (internal/hll takes the register from the low 14
+// bits, the connector's dedup keys): with seed 0 every user of one
+// partition would share the hash's low bits, and fill a sixth of the HLL
+// registers at 6 partitions. A seeded XXH64 is an unrelated function.
+const groupSeed = 0x70756c73652e756b
+
+// groupOf returns the key group of one id: XXH64 seeded with groupSeed,
+// modulo keys. It is the processor's one stability contract: changing it
+// re-homes users.
 func groupOf(id string, keys int) uint16 {
-	return uint16(xxhash.Sum64String(id) % uint64(keys))
+	var d xxhash.Digest
+	d.ResetWithSeed(groupSeed)
+	_, _ = d.WriteString(id)
+	return uint16(d.Sum64() % uint64(keys))
 }
 
 // recordGroup returns the key group of lr (see identity).

@@ -93,25 +93,25 @@ func parts(t *testing.T, sink *consumertest.LogsSink) []part {
 	return out
 }
 
-// Groups at keys 64 (testdata/xxh64.py): u-1 42, u-2 62, u-3 47,
-// d-anon-9 36, rec-42 21; records without identity 0.
+// Groups at keys 64 (testdata/xxh64.py): u-1 17, u-2 3, u-3 6,
+// d-anon-9 16, rec-42 8; records without identity 0.
 func mixedBatch() plog.Logs {
 	ev := schema.EventAnalytics
 	return newBatch().
-		add("web", ev, map[string]any{"user.id": "u-1", "session.id": "s-a"}).        // 0 → 42
-		add("web", ev, map[string]any{"user.id": "u-2", "device.id": "d-7"}).         // 1 → 62
-		add("web", ev, map[string]any{"device.id": "d-anon-9", "session.id": "s-b"}). // 2 → 36
-		add("web", ev, map[string]any{"user.id": "u-1"}).                             // 3 → 42
+		add("web", ev, map[string]any{"user.id": "u-1", "session.id": "s-a"}).        // 0 → 17
+		add("web", ev, map[string]any{"user.id": "u-2", "device.id": "d-7"}).         // 1 → 3
+		add("web", ev, map[string]any{"device.id": "d-anon-9", "session.id": "s-b"}). // 2 → 16
+		add("web", ev, map[string]any{"user.id": "u-1"}).                             // 3 → 17
 		add("web", ev, map[string]any{"pulse.page": "/pricing"}).                     // 4 → 0
-		add("web", schema.EventRecommendation, map[string]any{                        // 5 → 21
+		add("web", schema.EventRecommendation, map[string]any{                        // 5 → 8
 										"user.id": "u-3", "pulse.recommendation.id": "rec-42"}).
-		add("web", ev, map[string]any{"user.id": "u-2"}).              // 6 → 62
-		add("ios", ev, map[string]any{"user.id": "u-3"}).              // 7 → 47
-		add("ios", schema.EventRecommendationResponse, map[string]any{ // 8 → 21
+		add("web", ev, map[string]any{"user.id": "u-2"}).              // 6 → 3
+		add("ios", ev, map[string]any{"user.id": "u-3"}).              // 7 → 6
+		add("ios", schema.EventRecommendationResponse, map[string]any{ // 8 → 8
 												"user.id": "u-3", "pulse.recommendation.id": "rec-42"}).
-		add("ios", ev, map[string]any{"user.id": "u-1", "device.id": "d-anon-9"}). // 9 → 42
-		add("ios", ev, map[string]any{"device.id": "d-anon-9"}).                   // 10 → 36
-		add("ios", ev, map[string]any{"user.id": "u-3", "session.id": "s-c"}).     // 11 → 47
+		add("ios", ev, map[string]any{"user.id": "u-1", "device.id": "d-anon-9"}). // 9 → 17
+		add("ios", ev, map[string]any{"device.id": "d-anon-9"}).                   // 10 → 16
+		add("ios", ev, map[string]any{"user.id": "u-3", "session.id": "s-c"}).     // 11 → 6
 		ld
 }
 
@@ -121,11 +121,11 @@ func TestMixedBatch(t *testing.T) {
 	require.NoError(t, p.ConsumeLogs(context.Background(), mixedBatch()))
 	assert.Equal(t, []part{
 		{group: "0", seqs: []int64{4}, platforms: []string{"web"}},
-		{group: "21", seqs: []int64{5, 8}, platforms: []string{"web", "ios"}},
-		{group: "36", seqs: []int64{2, 10}, platforms: []string{"web", "ios"}},
-		{group: "42", seqs: []int64{0, 3, 9}, platforms: []string{"web", "ios"}},
-		{group: "47", seqs: []int64{7, 11}, platforms: []string{"ios"}},
-		{group: "62", seqs: []int64{1, 6}, platforms: []string{"web"}},
+		{group: "3", seqs: []int64{1, 6}, platforms: []string{"web"}},
+		{group: "6", seqs: []int64{7, 11}, platforms: []string{"ios"}},
+		{group: "8", seqs: []int64{5, 8}, platforms: []string{"web", "ios"}},
+		{group: "16", seqs: []int64{2, 10}, platforms: []string{"web", "ios"}},
+		{group: "17", seqs: []int64{0, 3, 9}, platforms: []string{"web", "ios"}},
 	}, parts(t, sink), "groups in ascending order, records in their order, each resource once per group")
 	assert.Equal(t, 12, sink.LogRecordCount(), "every record passed exactly once")
 }
@@ -169,7 +169,7 @@ func TestMetadata(t *testing.T) {
 		groups = append(groups, vals[0])
 		assert.ElementsMatch(t, []string{"x-tenant", DefaultMetadataKey}, slices.Collect(info.Metadata.Keys()))
 	}
-	assert.Equal(t, []string{"0", "21", "36", "42", "47", "62"}, groups)
+	assert.Equal(t, []string{"0", "3", "6", "8", "16", "17"}, groups)
 
 	// A custom key, as the exporter's message_key_from_metadata_key reads it.
 	cfg := createDefaultConfig().(*Config)
@@ -191,7 +191,7 @@ func TestSingleGroupPassesThrough(t *testing.T) {
 	require.NoError(t, p.ConsumeLogs(context.Background(), ld))
 	require.Len(t, sink.AllLogs(), 1)
 	assert.True(t, sameLogs(sink.AllLogs()[0], ld), "one group: the request itself is passed on, not a copy")
-	assert.Equal(t, []string{"42"}, client.FromContext(sink.Contexts()[0]).Metadata.Get(DefaultMetadataKey))
+	assert.Equal(t, []string{"17"}, client.FromContext(sink.Contexts()[0]).Metadata.Get(DefaultMetadataKey))
 
 	// No records: passed on as they are, keyed 0.
 	sink.Reset()
@@ -237,36 +237,36 @@ func (f *failOn) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 }
 
 func TestDownstreamErrors(t *testing.T) {
-	// Group sizes in mixedBatch: 0:1 21:2 36:2 42:3 47:2 62:2 (12).
+	// Group sizes in mixedBatch: 0:1 3:2 6:2 8:2 16:2 17:3 (12).
 	t.Run("retryable stops", func(t *testing.T) {
 		down := errors.New("kafka: not enough replicas")
-		f := &failOn{sink: new(consumertest.LogsSink), fail: map[string]error{"42": down}}
+		f := &failOn{sink: new(consumertest.LogsSink), fail: map[string]error{"8": down}}
 		err := newTestProcessor(t, 64, f).ConsumeLogs(context.Background(), mixedBatch())
 		require.ErrorIs(t, err, down)
 		assert.False(t, consumererror.IsPermanent(err), "the client must retry")
-		assert.Equal(t, "userkey: key group 42 (3 records) failed after 5 of 12 records were passed on: kafka: not enough replicas", err.Error())
-		assert.Equal(t, []string{"0", "21", "36", "42"}, f.calls, "no group after a retryable failure")
+		assert.Equal(t, "userkey: key group 8 (2 records) failed after 5 of 12 records were passed on: kafka: not enough replicas", err.Error())
+		assert.Equal(t, []string{"0", "3", "6", "8"}, f.calls, "no group after a retryable failure")
 		assert.Equal(t, 5, f.sink.LogRecordCount())
 	})
 	t.Run("permanent refuses one group", func(t *testing.T) {
 		down := consumererror.NewPermanent(errors.New("message too large"))
-		f := &failOn{sink: new(consumertest.LogsSink), fail: map[string]error{"36": down}}
+		f := &failOn{sink: new(consumertest.LogsSink), fail: map[string]error{"16": down}}
 		err := newTestProcessor(t, 64, f).ConsumeLogs(context.Background(), mixedBatch())
 		require.ErrorIs(t, err, down)
 		assert.True(t, consumererror.IsPermanent(err))
-		assert.Contains(t, err.Error(), "userkey: key groups [36] refused 2 of 12 records, 10 were passed on: ")
+		assert.Contains(t, err.Error(), "userkey: key groups [16] refused 2 of 12 records, 10 were passed on: ")
 		assert.Contains(t, err.Error(), "message too large")
-		assert.Equal(t, []string{"0", "21", "36", "42", "47", "62"}, f.calls, "the other groups are still passed on")
+		assert.Equal(t, []string{"0", "3", "6", "8", "16", "17"}, f.calls, "the other groups are still passed on")
 		assert.Equal(t, 10, f.sink.LogRecordCount())
 	})
 	t.Run("retryable after permanent stays retryable", func(t *testing.T) {
 		perm := consumererror.NewPermanent(errors.New("message too large"))
 		down := errors.New("broker down")
-		f := &failOn{sink: new(consumertest.LogsSink), fail: map[string]error{"21": perm, "47": down}}
+		f := &failOn{sink: new(consumertest.LogsSink), fail: map[string]error{"3": perm, "16": down}}
 		err := newTestProcessor(t, 64, f).ConsumeLogs(context.Background(), mixedBatch())
 		require.ErrorIs(t, err, down)
 		assert.False(t, consumererror.IsPermanent(err), "a retry re-sends the groups that failed for a transient reason")
-		assert.Contains(t, err.Error(), "key group 47 (2 records) failed after 6 of 12 records were passed on (groups [21] refused permanently: Permanent error: message too large)")
+		assert.Contains(t, err.Error(), "key group 16 (2 records) failed after 5 of 12 records were passed on (groups [3] refused permanently: Permanent error: message too large)")
 	})
 	t.Run("single group error is passed as it is", func(t *testing.T) {
 		down := errors.New("broker down")

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""XXH64 (seed 0) written from the xxHash specification, independent of the
-Go library the processor uses. It computes the golden key groups in
-key_test.go:  python3 testdata/xxh64.py KEYS ID...
+"""XXH64 written from the xxHash specification, independent of the Go
+library the processor uses. It computes the golden key groups in
+key_test.go with the processor's seed (key.go, groupSeed):
+
+    python3 testdata/xxh64.py KEYS ID...
 """
 import sys
 
@@ -58,10 +60,13 @@ def xxh64(data, seed=0):
     return h
 
 
+# The processor's seed: the ASCII bytes of "pulse.uk".
+GROUP_SEED = int.from_bytes(b"pulse.uk", "big")
+
 if __name__ == "__main__":
     assert xxh64(b"") == 0xEF46DB3751D8E999  # the specification's vectors
     assert xxh64(b"abc") == 0x44BC2CF5AD770999
     keys = int(sys.argv[1])
     for s in sys.argv[2:]:
-        h = xxh64(s.encode())
+        h = xxh64(s.encode(), GROUP_SEED)
         print(f'{{"{s}", 0x{h:016x}, {h % keys}}},')
