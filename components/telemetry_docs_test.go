@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
@@ -97,6 +99,19 @@ func registeredTelemetry(t *testing.T) map[string]bool {
 	ecfg := ef.CreateDefaultConfig().(*promstoreexporter.Config)
 	ecfg.Directory = t.TempDir()
 	if _, err := ef.CreateMetrics(ctx, eset, ecfg); err != nil {
+		t.Fatal(err)
+	}
+	// The scale-out tiers' upstream Kafka components (docs/scale-out.md).
+	kf := kafkareceiver.NewFactory()
+	kset := receivertest.NewNopSettings(kf.Type())
+	settings(&kset.TelemetrySettings)
+	if _, err := kf.CreateLogs(ctx, kset, kf.CreateDefaultConfig(), consumertest.NewNop()); err != nil {
+		t.Fatal(err)
+	}
+	xf := kafkaexporter.NewFactory()
+	xset := exportertest.NewNopSettings(xf.Type())
+	settings(&xset.TelemetrySettings)
+	if _, err := xf.CreateLogs(ctx, xset, xf.CreateDefaultConfig()); err != nil {
 		t.Fatal(err)
 	}
 	return mp.names

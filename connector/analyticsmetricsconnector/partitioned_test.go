@@ -441,7 +441,7 @@ func TestCoreStateRoundTrip(t *testing.T) {
 	got, err := d.unmarshalCore(buf)
 	require.NoError(t, err)
 	assert.Equal(t, [][2]int64{{1, 3}, {5, 5}, {7, 9}}, got.r)
-	assert.Equal(t, len(c.sessions), len(d.sessions))
+	assert.Len(t, d.sessions, len(c.sessions))
 	assert.Equal(t, c.agg.total, d.agg.total)
 	d.mu.Lock()
 	again, err := d.marshalCore(got)

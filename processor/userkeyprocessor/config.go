@@ -22,6 +22,13 @@ type Config struct {
 	// to; the kafka exporter's logs::message_key_from_metadata_key must name
 	// the same key.
 	MetadataKey string `mapstructure:"metadata_key"`
+	// Partitions, when set, is the events topic's partition count: each
+	// group's metadata value is then chosen so that Kafka's murmur2
+	// partitioner spreads the groups exactly evenly (keys / partitions
+	// each), instead of as unevenly as murmur2 of "0".."keys-1" happens
+	// to. keys must then be a multiple of partitions. Set it again when
+	// the topic's partitions change: users then move, as they would anyway.
+	Partitions int `mapstructure:"partitions"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -32,6 +39,12 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Keys < 1 || c.Keys > MaxKeys {
 		errs = append(errs, fmt.Errorf("keys: must be between 1 and %d, got %d", MaxKeys, c.Keys))
+	}
+	switch {
+	case c.Partitions < 0:
+		errs = append(errs, fmt.Errorf("partitions: must not be negative (0: not set), got %d", c.Partitions))
+	case c.Partitions > 0 && (c.Keys < c.Partitions || c.Keys%c.Partitions != 0):
+		errs = append(errs, fmt.Errorf("keys: must be a multiple of partitions (%d), got %d", c.Partitions, c.Keys))
 	}
 	if c.MetadataKey == "" {
 		errs = append(errs, errors.New(`metadata_key: must not be empty (default "pulse.user_key")`))

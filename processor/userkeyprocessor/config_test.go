@@ -22,6 +22,7 @@ func TestLoadConfig(t *testing.T) {
 	custom := createDefaultConfig().(*Config)
 	custom.Keys = 256
 	custom.MetadataKey = "x-pulse-key"
+	custom.Partitions = 8
 	testutil.CheckConfigs(t, configPath, createDefaultConfig,
 		testutil.ConfigCase{ID: component.NewID(metadata.Type), Expected: createDefaultConfig()},
 		testutil.ConfigCase{ID: component.NewIDWithName(metadata.Type, "custom"), Expected: custom},
@@ -41,6 +42,8 @@ func TestConfigErrors(t *testing.T) {
 		want []string
 	}{
 		{"bad_zero", []string{"keys: must be between 1 and 4096, got 0"}},
+		{"bad_partitions", []string{"keys: must be a multiple of partitions (6), got 64"}},
+		{"bad_negative", []string{"partitions: must not be negative (0: not set), got -1"}},
 		{"bad_many", []string{
 			"keys: must be between 1 and 4096, got 5000",
 			`metadata_key: must not be empty (default "pulse.user_key")`,

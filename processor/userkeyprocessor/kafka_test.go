@@ -160,43 +160,6 @@ func gatewayBatch(rng *rand.Rand, n int) plog.Logs {
 	return b.ld
 }
 
-// kafkaMurmur2 is Kafka's Utils.murmur2 (the Java client's default
-// partitioner), written from the Java source to check the partition the
-// exporter's murmur2 sticky-key partitioner chose.
-func kafkaMurmur2(data []byte) uint32 {
-	const (
-		seed = 0x9747b28c
-		m    = 0x5bd1e995
-		r    = 24
-	)
-	n := len(data)
-	h := uint32(seed) ^ uint32(n)
-	for i := 0; i+4 <= n; i += 4 {
-		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
-		k *= m
-		k ^= k >> r
-		k *= m
-		h *= m
-		h ^= k
-	}
-	tail := data[n&^3:]
-	switch len(tail) {
-	case 3:
-		h ^= uint32(tail[2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint32(tail[1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint32(tail[0])
-		h *= m
-	}
-	h ^= h >> 13
-	h *= m
-	h ^= h >> 15
-	return h
-}
-
 func TestKafkaMurmur2(t *testing.T) {
 	// Kafka's UtilsTest vectors (signed Java ints).
 	for in, want := range map[string]int32{
@@ -250,4 +213,28 @@ func TestKeysTable(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 6, rows, "README.md's keys table was not found")
+}
+
+// TestPartitionsSpreadGroupsEvenly checks that with partitions set every
+// partition gets exactly keys/partitions groups under Kafka's partitioner,
+// and that the values are distinct and stable.
+func TestPartitionsSpreadGroupsEvenly(t *testing.T) {
+	for _, c := range []struct{ keys, partitions int }{{6, 6}, {64, 8}, {256, 16}, {1024, 32}, {12, 3}} {
+		vals := groupValues(c.keys, c.partitions)
+		load := make([]int, c.partitions)
+		seen := map[string]bool{}
+		for g, v := range vals {
+			require.Falsef(t, seen[v], "value %q used twice", v)
+			seen[v] = true
+			p := kafkaPartition(v, c.partitions)
+			assert.Equalf(t, g%c.partitions, p, "group %d (%q)", g, v)
+			load[p]++
+		}
+		for p, n := range load {
+			assert.Equalf(t, c.keys/c.partitions, n, "keys %d partitions %d: partition %d", c.keys, c.partitions, p)
+		}
+		assert.Equal(t, vals, groupValues(c.keys, c.partitions))
+	}
+	// Without partitions the values are the group numbers.
+	assert.Equal(t, []string{"0", "1", "2"}, groupValues(3, 0))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -38,8 +37,8 @@ func newUserKeyProcessor(cfg *Config, next consumer.Logs) *userKeyProcessor {
 		values:  make([][]string, cfg.Keys),
 		next:    next,
 	}
-	for g := range p.values {
-		p.values[g] = []string{strconv.Itoa(g)}
+	for g, v := range groupValues(cfg.Keys, cfg.Partitions) {
+		p.values[g] = []string{v}
 	}
 	p.pool.New = func() any { return newScratch(cfg.Keys) }
 	return p
