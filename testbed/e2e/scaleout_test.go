@@ -42,7 +42,7 @@ type soStep struct {
 // started again; a gateway restarted mid-load (its batches retried on the
 // other, as a client would); a user forgotten through one gateway whose
 // events reach the other a second later (and the reference forgets them
-// too). Throughout, VictoriaMetrics' sum(pulse_events_total) must be
+// too), and again after that gateway restarted. Throughout, VictoriaMetrics' sum(pulse_events_total) must be
 // exactly what the gateways acknowledged (nothing lost, nothing counted
 // twice) and every connector series must carry the partition label.
 //
@@ -185,6 +185,18 @@ func TestScaleOut(t *testing.T) {
 	}
 	forgotten += int64(n2)
 	check(fmt.Sprintf("user forgotten through gateway 0, %d events through gateway 1 %s later (and %d before)", n2, time.Second, n), time.Since(began))
+
+	// The forget survives a restart: gateway 1, started again, reads it
+	// back from the topic and still drops the user's events.
+	began = time.Now()
+	r.stop(r.gateways[1])
+	r.start(r.gateways[1])
+	again, n3 := l.userBatch(time.Now(), user, mine)
+	if a, ok := l.send(ctx, 1, again); !ok || a.Accepted != soEventsPerBatch {
+		t.Fatalf("after the restart: %+v %v", a, l.problems())
+	}
+	forgotten += int64(n3)
+	check(fmt.Sprintf("gateway 1 restarted, %d more events of the forgotten user through it", n3), time.Since(began))
 
 	// The report.
 	events, recs, requests, retries := l.totals()
