@@ -98,13 +98,17 @@ func (v soValue) String() string {
 	return fmt.Sprintf("%s [%s]: reference %.6g, VictoriaMetrics %.6g (diff %.3g, found %v)", v.name, v.class, v.ref, v.got, v.got-v.ref, v.found)
 }
 
+// soClient bounds every query and admin call of the test, so a process
+// that stops answering fails it instead of hanging it.
+var soClient = &http.Client{Timeout: 20 * time.Second}
+
 // soQuery runs an instant query at time at and returns its samples keyed
 // by their labels without __name__ (VictoriaMetrics keeps the name where
 // Prometheus drops it, see soNamesKept) and without partition.
 func soQuery(t *testing.T, api, query string, at time.Time) (map[string]float64, bool) {
 	t.Helper()
 	u := fmt.Sprintf("%s/api/v1/query?query=%s&time=%s", api, url.QueryEscape(query), strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64))
-	resp, err := http.Get(u)
+	resp, err := soClient.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,7 +180,7 @@ func (r *scaleOutRig) forget(addr, user string) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+r.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := soClient.Do(req)
 	if err != nil {
 		r.t.Fatal(err)
 	}
