@@ -120,6 +120,11 @@ func (r *scaleOutRig) newProc(role string, n int) *soProc {
 		"PULSE_HEALTH_ENDPOINT=" + p.health,
 		"PULSE_TELEMETRY_HOST=127.0.0.1",
 		"PULSE_TELEMETRY_PORT=" + telPort,
+		// kfake closes the connection on the newest ApiVersions request.
+		"PULSE_KAFKA_PROTOCOL_VERSION=2.3.0",
+		// One userkey group per partition (docs/scale-out.md).
+		fmt.Sprintf("PULSE_USER_KEYS=%d", scaleOutPartitions),
+		fmt.Sprintf("PULSE_EVENTS_PARTITIONS=%d", scaleOutPartitions),
 	}, r.secrets...)
 	if role == "gateway" {
 		p.events, p.forget = testutil.FreeAddr(t), testutil.FreeAddr(t)
