@@ -3,15 +3,19 @@ package scalebench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/testbed/internal/ingest"
 	"github.com/pulse-otel/pulse/testbed/internal/knob"
 	"github.com/pulse-otel/pulse/testbed/internal/promquery"
@@ -75,7 +79,9 @@ var classes = []struct {
 // acknowledged, events the store counted (sum(pulse_events_total)), and
 // each process's CPU time. After the load it waits until the store has
 // counted every acknowledged event (the catch-up). It fails when an
-// acknowledged event is never counted.
+// acknowledged event is never counted. SCALEBENCH_PPROF_DIR=DIR adds the
+// pprof extension to the gateway and shards (by --set) and saves their
+// CPU profiles over each setup's first window there.
 func TestScaleOutThroughput(t *testing.T) {
 	if os.Getenv("SCALEBENCH") != "1" {
 		t.Skip("SCALEBENCH=1 runs the scale-out throughput benchmark (minutes, and the whole machine)")
@@ -180,13 +186,24 @@ func measureSetup(t *testing.T, k settings, s setup) result {
 		"loadgen":          pidCPU(os.Getpid()),
 	}
 	var target string
+	var profiles []profile
 	if s.shards == 0 {
 		single := r.StartSingle()
 		target, cpu["single Pulse"] = single.Events, single.CPU
 	} else {
-		gw := r.AddGateway()
-		for range s.shards {
-			r.AddShard()
+		profDir := os.Getenv("SCALEBENCH_PPROF_DIR")
+		gw := r.NewProc(scalerig.Gateway, 0)
+		r.Gateways = append(r.Gateways, gw)
+		for i := range s.shards {
+			r.Shards = append(r.Shards, r.NewProc(scalerig.Aggregator, i))
+		}
+		for _, p := range append([]*scalerig.Proc{gw}, r.Shards...) {
+			if profDir != "" {
+				addr := testutil.FreeAddr(t)
+				p.Args = append(p.Args, withPprof(p.Role, addr)...)
+				profiles = append(profiles, profile{name: fmt.Sprintf("%dshards-%s", s.shards, p.Name), addr: addr})
+			}
+			r.Run(p)
 		}
 		t.Logf("started: kfake, victoria-metrics, 1 gateway, %d shards", s.shards)
 		target, cpu["gateway"] = gw.Events, gw.CPU
@@ -200,7 +217,7 @@ func measureSetup(t *testing.T, k settings, s setup) result {
 			cpu[fmt.Sprintf("shard %d", i)] = p.CPU
 		}
 	}
-	m := &meter{t: t, r: r, k: k, cpu: cpu, target: target, httpc: &http.Client{Timeout: 10 * time.Second}}
+	m := &meter{t: t, r: r, k: k, cpu: cpu, target: target, httpc: &http.Client{Timeout: 10 * time.Second}, profiles: profiles}
 	res := m.phase(0)
 	if s.shards == 0 || res.catchUp <= k.keepUp {
 		return res
@@ -228,6 +245,52 @@ type meter struct {
 	cpu    map[string]func() time.Duration
 	target string
 	httpc  *http.Client
+	// profiles are taken over the window of the first phase
+	// (SCALEBENCH_PPROF_DIR).
+	profiles []profile
+}
+
+// profile is a collector whose CPU profile is taken.
+type profile struct{ name, addr string }
+
+// withPprof are the --set flags that add the pprof extension on addr to
+// a shipped config (whose extension lists they repeat).
+func withPprof(role scalerig.Role, addr string) []string {
+	list := "[health_check,pprof]"
+	if role == scalerig.Gateway {
+		list = "[health_check,bearertokenauth/admin,forget,pprof]"
+	}
+	return []string{"--set=extensions.pprof.endpoint=" + addr, "--set=service.extensions=" + list}
+}
+
+// takeProfiles saves a CPU profile of every profiled collector over the
+// next d into SCALEBENCH_PPROF_DIR, in the background; wait returns once
+// they are written.
+func (m *meter) takeProfiles(d time.Duration) (wait func()) {
+	dir := os.Getenv("SCALEBENCH_PPROF_DIR")
+	var wg sync.WaitGroup
+	for _, p := range m.profiles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: d + 30*time.Second}
+			resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.addr, int(d.Seconds())))
+			if err != nil {
+				m.t.Logf("profile of %s: %v", p.name, err)
+				return
+			}
+			defer func() { _ = resp.Body.Close() }()
+			b, err := io.ReadAll(resp.Body)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, p.name+".pb.gz"), b, 0o644)
+			}
+			if err != nil {
+				m.t.Logf("profile of %s: %v", p.name, err)
+			}
+		}()
+	}
+	m.profiles = nil // the first phase only
+	return wg.Wait
 }
 
 // count is the store's sum(pulse_events_total) after a flush of its
@@ -273,9 +336,11 @@ func (m *meter) phase(rate int) result {
 	t.Logf("load at %s (0: closed loop), %d clients", rateText(rate), k.workers)
 	time.Sleep(k.warmup)
 	t0, a0, s0, c0 := time.Now(), prog.Accepted.Load(), m.count(), m.cpuNow()
+	profiled := m.takeProfiles(k.window - time.Second)
 	time.Sleep(k.window)
 	t1, a1, s1, c1 := time.Now(), prog.Accepted.Load(), m.count(), m.cpuNow()
 	cancel()
+	profiled()
 	st := <-done
 	if st.Failed < 0 {
 		t.Fatal("loadgen refused its config")
