@@ -139,8 +139,8 @@ func (l *soLoad) send(ctx context.Context, gw int, b soBatch) (truthAnswer, bool
 	for attempt := 0; attempt < soMaxAttempts && ctx.Err() == nil; attempt++ {
 		// Two tries on the chosen gateway, then the other, and so on.
 		target := gws[(gw+attempt/2)%len(gws)]
-		status, ans, err := l.post(target.events, b)
-		l.count(target.role, status, err)
+		status, ans, err := l.post(target.Events, b)
+		l.count(string(target.Role), status, err)
 		if err == nil && status == http.StatusOK {
 			a, ok = ans, true
 			break

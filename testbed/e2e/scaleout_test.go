@@ -173,7 +173,7 @@ func TestScaleOut(t *testing.T) {
 	if a, ok := l.send(ctx, 1, before); !ok || a.Accepted != soEventsPerBatch {
 		t.Fatalf("before the forget: %+v %v", a, l.problems())
 	}
-	r.forget(r.gateways[0].forget, user)
+	r.forget(r.gateways[0].Forget, user)
 	r.forget(r.ref.Forget, user)
 	forgetAt := time.Now()
 	time.Sleep(time.Until(forgetAt.Add(time.Second)))
