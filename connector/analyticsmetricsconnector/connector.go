@@ -55,7 +55,6 @@ type analyticsConnector struct {
 	stop       chan struct{}
 	done       chan struct{}
 	cancelLoop context.CancelFunc // ends the loop's export in progress
-	lastFull   time.Time
 	lastSave   time.Time
 	shutOnce   sync.Once
 	windowList []hll.Window
@@ -134,7 +133,7 @@ func (c *analyticsConnector) Start(ctx context.Context, host component.Host) err
 	c.usersSeen, c.usersSeenDirty = uint64(c.seen.ApproximatedSize()), true
 	c.mu.Unlock()
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
-	c.lastFull, c.lastSave = time.Now(), time.Now()
+	c.lastSave = time.Now()
 	var loopCtx context.Context
 	loopCtx, c.cancelLoop = context.WithCancel(context.Background())
 	go c.loop(loopCtx)
@@ -192,24 +191,33 @@ func (c *analyticsConnector) Shutdown(ctx context.Context) error {
 // reached, which cuts an export in progress short.
 func (c *analyticsConnector) loop(ctx context.Context) {
 	defer close(c.done)
-	t := time.NewTicker(c.cfg.FlushInterval)
+	flushLoop(c.cfg, c.stop, func(now time.Time, full bool) {
+		c.flush(ctx, now, full)
+		if c.client != nil && now.Sub(c.lastSave) >= c.cfg.SaveInterval {
+			c.lastSave = now
+			if err := c.save(context.WithoutCancel(ctx)); err != nil {
+				c.set.Logger.Warn("Saving connector state failed; new-user and active-user state since the last save would be lost on restart", zap.Error(err))
+			}
+		}
+	})
+}
+
+// flushLoop calls flush every flush_interval until stop is closed; full
+// is set once every full_export_interval.
+func flushLoop(cfg *Config, stop <-chan struct{}, flush func(now time.Time, full bool)) {
+	t := time.NewTicker(cfg.FlushInterval)
 	defer t.Stop()
+	lastFull := time.Now()
 	for {
 		select {
-		case <-c.stop:
+		case <-stop:
 			return
 		case now := <-t.C:
-			full := now.Sub(c.lastFull) >= c.cfg.FullExportInterval
+			full := now.Sub(lastFull) >= cfg.FullExportInterval
 			if full {
-				c.lastFull = now
+				lastFull = now
 			}
-			c.flush(ctx, now, full)
-			if c.client != nil && now.Sub(c.lastSave) >= c.cfg.SaveInterval {
-				c.lastSave = now
-				if err := c.save(context.WithoutCancel(ctx)); err != nil {
-					c.set.Logger.Warn("Saving connector state failed; new-user and active-user state since the last save would be lost on restart", zap.Error(err))
-				}
-			}
+			flush(now, full)
 		}
 	}
 }

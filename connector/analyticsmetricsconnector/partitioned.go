@@ -82,7 +82,6 @@ type partitionedConnector struct {
 	stop       chan struct{}
 	done       chan struct{}
 	cancelLoop context.CancelFunc
-	lastFull   time.Time
 	shutOnce   sync.Once
 }
 
@@ -111,7 +110,6 @@ func (c *partitionedConnector) Start(ctx context.Context, _ component.Host) erro
 	}
 	c.store = store
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
-	c.lastFull = time.Now()
 	var loopCtx context.Context
 	loopCtx, c.cancelLoop = context.WithCancel(context.Background())
 	go c.loop(loopCtx)
@@ -155,20 +153,7 @@ func (c *partitionedConnector) Shutdown(ctx context.Context) error {
 
 func (c *partitionedConnector) loop(ctx context.Context) {
 	defer close(c.done)
-	t := time.NewTicker(c.cfg.FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case now := <-t.C:
-			full := now.Sub(c.lastFull) >= c.cfg.FullExportInterval
-			if full {
-				c.lastFull = now
-			}
-			c.cycle(ctx, now, full)
-		}
-	}
+	flushLoop(c.cfg, c.stop, func(now time.Time, full bool) { c.cycle(ctx, now, full) })
 }
 
 // ConsumeLogs counts one Kafka record's events in its partition's state
