@@ -158,13 +158,8 @@ func (c *analyticsConnector) Shutdown(ctx context.Context) error {
 		if c.stop == nil {
 			return
 		}
-		fctx, cancel := context.WithTimeout(ctx, shutdownFlushTimeout)
+		fctx, cancel := stopFlushLoop(ctx, c.stop, c.done, c.cancelLoop)
 		defer cancel()
-		stopLoop := context.AfterFunc(fctx, c.cancelLoop)
-		defer stopLoop()
-		close(c.stop)
-		<-c.done
-		c.cancelLoop()
 		if c.client != nil {
 			// Local storage, not the store behind the next consumer:
 			// saved even when ctx has ended.
@@ -200,6 +195,20 @@ func (c *analyticsConnector) loop(ctx context.Context) {
 			}
 		}
 	})
+}
+
+// stopFlushLoop ends a flush loop for Shutdown: it closes stop and waits
+// for done, cancelling the loop's export in progress once ctx ends or
+// shutdownFlushTimeout passes. The returned context has the same bound,
+// for the final export; cancel releases it.
+func stopFlushLoop(ctx context.Context, stop chan struct{}, done <-chan struct{}, cancelLoop context.CancelFunc) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithTimeout(ctx, shutdownFlushTimeout)
+	stopLoop := context.AfterFunc(fctx, cancelLoop)
+	close(stop)
+	<-done
+	stopLoop()
+	cancelLoop()
+	return fctx, cancel
 }
 
 // flushLoop calls flush every flush_interval until stop is closed; full

@@ -125,13 +125,8 @@ func (c *partitionedConnector) Shutdown(ctx context.Context) error {
 		if c.stop == nil {
 			return
 		}
-		fctx, cancel := context.WithTimeout(ctx, shutdownFlushTimeout)
+		fctx, cancel := stopFlushLoop(ctx, c.stop, c.done, c.cancelLoop)
 		defer cancel()
-		stopLoop := context.AfterFunc(fctx, c.cancelLoop)
-		defer stopLoop()
-		close(c.stop)
-		<-c.done
-		c.cancelLoop()
 		c.cycle(fctx, time.Now(), true)
 		c.mu.Lock()
 		c.closed = true
