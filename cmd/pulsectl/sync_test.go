@@ -13,10 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"testing"
 	"time"
+
+	"github.com/pulse-otel/pulse/internal/testutil"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/stretchr/testify/require"
@@ -46,12 +49,9 @@ func copyDefaults(t *testing.T) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(testutil.FreeAddr(t))
+	p, _ := strconv.Atoi(port)
+	return p
 }
 
 // startPrometheus runs the prometheus binary on a free loopback port with

@@ -57,3 +57,38 @@ load 15s
 		t.Errorf("events_per_second over 90s = %v, want 0", got)
 	}
 }
+
+// Sessions that are all anonymous (no user.id: the active-user gauge reads
+// 0) give no value, not +Inf, which a panel would draw as infinity; once a
+// user is identified the ratio is sessions per user.
+func TestAvgSessionsPerUserWithoutUsers(t *testing.T) {
+	k, _ := Lookup("avg_sessions_per_user")
+	q, err := k.Query("1d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const load = `
+load 15s
+  pulse_sessions_total{platform="web"} 0+3x7
+  pulse_users_active{window="1d"} 0x4 2x3
+`
+	st := promqltest.LoadedStorage(t, load)
+	engine := promqltest.NewTestEngineWithOpts(t, promql.EngineOpts{MaxSamples: 1e6, Timeout: 10 * time.Second, LookbackDelta: 5 * time.Minute})
+	at := func(sec int) promql.Vector {
+		qry, err := engine.NewInstantQuery(context.Background(), st, nil, q, time.Unix(int64(sec), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := qry.Exec(context.Background()).Vector()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := at(45); len(v) != 0 {
+		t.Errorf("at 45 s (9 sessions, no user): %v, want no value", v)
+	}
+	if v := at(105); len(v) != 1 || v[0].F != 21.0/2 {
+		t.Errorf("at 105 s (21 sessions, 2 users): %v, want 10.5", v)
+	}
+}

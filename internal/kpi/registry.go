@@ -99,9 +99,9 @@ var registry = sortedByName([]Def{
 	},
 	{
 		Name:        "avg_sessions_per_user",
-		Description: "Sessions started in the window per distinct user active in it. Sessions are counted by session.id and users by user.id, so anonymous sessions (no user.id) raise the ratio.",
+		Description: "Sessions started in the window per distinct user active in it. Sessions are counted by session.id and users by user.id, so anonymous sessions (no user.id) raise the ratio; while the window has sessions but no identified user yet, there is no value (not +Inf).",
 		Unit:        "{session}/{user}",
-		Expr:        exactIncrease(`pulse_sessions_total`) + ` / sum(pulse_users_active{window="$window"})`,
+		Expr:        exactIncrease(`pulse_sessions_total`) + ` / (sum(pulse_users_active{window="$window"}) > 0)`,
 		Window:      "1d",
 		Windows:     activeUserWindows,
 		Metrics:     []string{"pulse_sessions_total", "pulse_users_active"},

@@ -3,8 +3,9 @@ package privacyprocessor
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
+
+	"github.com/pulse-otel/pulse/internal/testutil"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -35,10 +36,7 @@ func startBehindReceiver(t *testing.T, logger *zap.Logger, sink *consumertest.Lo
 
 	rf := analyticsreceiver.NewFactory()
 	rcfg := rf.CreateDefaultConfig().(*analyticsreceiver.Config)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	rcfg.NetAddr.Endpoint = ln.Addr().String()
-	require.NoError(t, ln.Close())
+	rcfg.NetAddr.Endpoint = testutil.FreeAddr(t)
 	rset := receivertest.NewNopSettings(rf.Type())
 	rset.Logger = logger
 	rcv, err := rf.CreateLogs(context.Background(), rset, rcfg, proc)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -361,15 +363,9 @@ func equivEvents(now time.Time) []equivEvent {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen on a free port: %v", err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		t.Fatalf("close the port probe: %v", err)
-	}
-	return port
+	_, port, _ := net.SplitHostPort(testutil.FreeAddr(t))
+	p, _ := strconv.Atoi(port)
+	return p
 }
 
 // startOTLPReceiver starts the upstream OTLP receiver, HTTP only, on

@@ -5,13 +5,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pulse-otel/pulse/internal/testutil"
 
 	testproc "github.com/pulse-otel/pulse/testbed/internal/proc"
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
@@ -83,14 +84,7 @@ func waitHTTP(p *proc, url string) error {
 	return nil
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
-}
+func freeAddr() (string, error) { return testutil.PickAddr() }
 
 func secret(path string) error {
 	b := make([]byte, 32)

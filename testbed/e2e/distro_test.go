@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -43,14 +45,11 @@ func binary(t *testing.T) string {
 	return bin
 }
 
+// freePort returns a loopback address no other test holds (see
+// testutil.FreeAddr).
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
+	return testutil.FreeAddr(t)
 }
 
 // sink is an OTLP/HTTP endpoint that records what the collector exports.
