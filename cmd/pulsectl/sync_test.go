@@ -19,11 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-otel/pulse/internal/testutil"
-
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pulse-otel/pulse/internal/testutil"
 )
 
 // copyDefaults copies config/alerts into a temporary directory, so that

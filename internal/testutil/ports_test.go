@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -41,7 +42,7 @@ func TestFreeAddrAcrossProcesses(t *testing.T) {
 		ports.limit = ephemeralLow()
 		ports.next, _ = strconv.Atoi(start)
 		for range 200 {
-			os.Stdout.WriteString(FreeAddr(t) + "\n")
+			fmt.Println(FreeAddr(t))
 		}
 		return
 	}

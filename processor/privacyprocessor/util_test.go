@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/pulse-otel/pulse/internal/testutil"
-
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -14,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
 

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-otel/pulse/internal/testutil"
-
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -36,6 +34,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/receiver/analyticsreceiver"
 )
 

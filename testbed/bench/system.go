@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pulse-otel/pulse/internal/testutil"
-
 	testproc "github.com/pulse-otel/pulse/testbed/internal/proc"
 	"github.com/pulse-otel/pulse/testbed/internal/procstat"
 	"github.com/pulse-otel/pulse/testbed/internal/promquery"

@@ -19,13 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-otel/pulse/internal/testutil"
-
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 
+	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/testbed/internal/poll"
 	"github.com/pulse-otel/pulse/testbed/internal/proc"
 )
