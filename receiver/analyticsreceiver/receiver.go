@@ -58,6 +58,7 @@ type analyticsReceiver struct {
 	retryAfter  string
 
 	rejected  metric.Int64Counter
+	accepted  metric.Int64Counter
 	throttled metric.Int64Counter
 	labels    labelState // snapshot label bounds: telemetry, saved state (labels.go)
 	// slots bounds concurrent requests (max_concurrent_requests); nil: no limit.
@@ -91,7 +92,13 @@ func newReceiver(cfg *Config, set receiver.Settings, release func()) (*analytics
 	}
 	meter := set.MeterProvider.Meter(metadata.ScopeName)
 	r.rejected, err = meter.Int64Counter("otelcol_receiver_analytics_rejected_items",
-		metric.WithDescription("Events and snapshots the analytics receiver rejected as invalid, by endpoint and the code of their first error (the answer lists every error)."),
+		metric.WithDescription("Events and snapshots the analytics receiver rejected as invalid, by endpoint, the code and schema field of their first error (the answer lists every error) and platform."),
+		metric.WithUnit("{item}"))
+	if err != nil {
+		return nil, err
+	}
+	r.accepted, err = meter.Int64Counter("otelcol_receiver_analytics_accepted_items",
+		metric.WithDescription("Events and snapshots the analytics receiver found valid, by endpoint and platform: accuracy per data source is accepted / (accepted + rejected)."),
 		metric.WithUnit("{item}"))
 	if err != nil {
 		return nil, err
@@ -236,12 +243,8 @@ func (r *analyticsReceiver) serve(w http.ResponseWriter, req *http.Request, kind
 		return
 	}
 	r.noteLabels(req.Context(), kind, res)
+	r.countItems(req.Context(), kind, res)
 	if len(res.Rejected) > 0 {
-		for _, rej := range res.Rejected {
-			r.rejected.Add(req.Context(), 1, metric.WithAttributeSet(attribute.NewSet(
-				attribute.String("endpoint", kind.String()),
-				attribute.String("reason", rej.Code().String()))))
-		}
 		r.set.Logger.Debug("Rejected invalid events",
 			zap.String("endpoint", kind.String()),
 			zap.Int("rejected", len(res.Rejected)),

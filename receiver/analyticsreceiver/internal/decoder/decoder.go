@@ -165,6 +165,10 @@ type Rejection struct {
 	Errors []FieldError `json:"errors"`
 	// codes holds the code of each of Errors, set where it was raised.
 	codes []Code
+	// field is the schema field of the first error ("" : none); platform
+	// is the item's platform index + 1 (0: unknown). See source.go.
+	field    string
+	platform int
 }
 
 // Code returns the code of the first error, the reason label of
@@ -184,6 +188,8 @@ type Result struct {
 	Metrics pmetric.Metrics
 	// Accepted counts the accepted events or snapshots.
 	Accepted int
+	// AcceptedBy counts the accepted items by platform index (PlatformName).
+	AcceptedBy []int
 	// Rejected lists the events that were not accepted, in index order.
 	Rejected []Rejection
 	// Items counts log records or metric data points produced.
@@ -274,11 +280,11 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 	}
 	e := newEmitter(kind, sp, size, len(items), now)
 	e.bind(&d.labels)
-	res := &Result{}
+	res := &Result{AcceptedBy: make([]int, NumPlatforms)}
 	bad := sc.itemErrs
 	for i, it := range items {
 		if len(bad) > 0 && bad[0].index == i {
-			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: []FieldError{bad[0].err}, codes: []Code{bad[0].code}})
+			res.Rejected = append(res.Rejected, Rejection{Index: i, Errors: []FieldError{bad[0].err}, codes: []Code{bad[0].code}, field: sp.fieldLabel(bad[0].err.Field)})
 			bad = bad[1:]
 			continue
 		}
@@ -299,14 +305,17 @@ func (d *Decoder) Decode(kind Kind, body []byte, now time.Time) (*Result, error)
 				codes = append(codes[:maxErrorsPerEvent:maxErrorsPerEvent], CodeOther)
 			}
 			res.Rejected = append(res.Rejected, Rejection{
-				Index:  i,
-				Errors: append([]FieldError(nil), errs...),
-				codes:  append([]Code(nil), codes...),
+				Index:    i,
+				Errors:   append([]FieldError(nil), errs...),
+				codes:    append([]Code(nil), codes...),
+				field:    sp.fieldLabel(errs[0].Field),
+				platform: w.rejectedPlatform(),
 			})
 			continue
 		}
 		res.Items += e.emit(w, i)
 		res.Accepted++
+		res.AcceptedBy[w.platformOf()]++
 	}
 	res.Logs, res.Metrics = e.logs, e.md
 	res.Folded, res.Folds = e.folded, e.foldList()

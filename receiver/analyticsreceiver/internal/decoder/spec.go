@@ -2,6 +2,7 @@ package decoder // import "github.com/pulse-otel/pulse/receiver/analyticsreceive
 
 import (
 	"math"
+	"slices"
 
 	"github.com/pulse-otel/pulse/internal/catalog"
 	"github.com/pulse-otel/pulse/internal/schema"
@@ -158,11 +159,16 @@ type spec struct {
 	metrics []*gauge
 	dims    []*field
 	objects int // how many objects the spec has (object.id < objects)
+	// paths holds the path of every field, array elements as "[]": the
+	// bounded set of field labels (source.go).
+	paths map[string]struct{}
+	// platform is the slot of the root's platform enum, -1 when none.
+	platform int
 }
 
 // compile numbers the slots, fills paths and indexes names.
 func compile(root *object, wrapper string) *spec {
-	s := &spec{root: root, wrapper: wrapper}
+	s := &spec{root: root, wrapper: wrapper, paths: map[string]struct{}{}, platform: -1}
 	var walk func(o *object, prefix string, slotted bool)
 	walk = func(o *object, prefix string, slotted bool) {
 		if o.byName != nil {
@@ -183,6 +189,7 @@ func compile(root *object, wrapper string) *spec {
 			if prefix != "" {
 				f.path = prefix + "." + f.name
 			}
+			s.paths[f.path] = struct{}{}
 			f.slot = -1
 			if slotted {
 				f.slot = len(s.flat)
@@ -206,6 +213,9 @@ func compile(root *object, wrapper string) *spec {
 		}
 	}
 	walk(root, "", true)
+	if i, ok := root.byName["platform"]; ok && root.fields[i].kind == kindEnum && slices.Equal(root.fields[i].enum, schema.Platforms) {
+		s.platform = root.fields[i].slot
+	}
 	if len(s.res) > maxResourceFields {
 		panic("decoder: too many resource fields")
 	}
