@@ -114,7 +114,7 @@ func (st *stats) dropFor(r dropReason) { st.drop = max(st.drop, r) }
 type batchStats struct {
 	dropped   [numDropReasons]int64
 	masked    [pii.Custom + 2]int64 // by pii.Type; the last slot counts sensitive keys
-	decisions [4][3]int64           // by level: kept, reduced, dropped
+	decisions [5][3]int64           // by level (ConsentLevels, then unknown): kept, reduced, dropped
 	removed   int64
 	ids       [4]cachedID // last pseudonym per identifier, see pseudonym
 	keys      [64]keyMemo // keys by position in the previous record, see keyAt
@@ -169,8 +169,14 @@ func (p *privacyProcessor) resource(r pcommon.Resource, bs *batchStats) dropReas
 func (p *privacyProcessor) processLog(lr plog.LogRecord, res dropReason, bs *batchStats) dropReason {
 	attrs := lr.Attributes()
 	var lvl *level
+	col := 0 // the consent_level label of the decision: lvl.idx, or unknownLevel
 	if strings.HasPrefix(lr.EventName(), "pulse.") || p.hasAttr(attrs, p.cfg.Consent.Attribute) {
-		lvl = p.consentLevel(attrs)
+		var known bool
+		lvl, known = p.consentLevel(attrs)
+		col = lvl.idx
+		if !known {
+			col = unknownLevel
+		}
 	}
 	reason, reduced := res, false
 	if res == keep {
@@ -179,11 +185,11 @@ func (p *privacyProcessor) processLog(lr plog.LogRecord, res dropReason, bs *bat
 	if lvl != nil {
 		switch {
 		case reason != keep:
-			bs.decisions[lvl.idx][2]++
+			bs.decisions[col][2]++
 		case reduced:
-			bs.decisions[lvl.idx][1]++
+			bs.decisions[col][1]++
 		default:
-			bs.decisions[lvl.idx][0]++
+			bs.decisions[col][0]++
 		}
 	}
 	bs.dropped[reason]++
@@ -269,17 +275,21 @@ func (p *privacyProcessor) audit(attrs pcommon.Map, st *stats) {
 	attrs.PutStr(AttrDecision, decision)
 }
 
-// consentLevel reads the record's consent level; a missing or unknown
-// level is "necessary" (fail closed).
-func (p *privacyProcessor) consentLevel(attrs pcommon.Map) *level {
+// unknownLevel is the decisions row of records whose consent level is
+// missing or not a known level (they are treated as "necessary").
+const unknownLevel = 4
+
+// consentLevel reads the record's consent level and whether it is a known
+// one; a missing or unknown level is "necessary" (fail closed).
+func (p *privacyProcessor) consentLevel(attrs pcommon.Map) (*level, bool) {
 	if v, ok := attrs.Get(p.cfg.Consent.Attribute); ok && v.Type() == pcommon.ValueTypeStr {
 		for _, l := range p.levels {
 			if l.name == v.Str() {
-				return l
+				return l, true
 			}
 		}
 	}
-	return p.levels[0]
+	return p.levels[0], false
 }
 
 // walk applies the policy to every attribute of m in one pass. lvl is nil

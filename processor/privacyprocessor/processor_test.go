@@ -341,7 +341,7 @@ func TestTelemetry(t *testing.T) {
 	for name, want := range map[string][]string{
 		"otelcol_processor_privacy_records_dropped":   {"consent_event_type"},
 		"otelcol_processor_privacy_values_masked":     {"email"},
-		"otelcol_processor_privacy_consent_decisions": {"necessary", "dropped", "analytics", "kept"},
+		"otelcol_processor_privacy_consent_decisions": {"unknown", "dropped", "analytics", "kept"},
 	} {
 		m, err := tel.GetMetric(name)
 		require.NoError(t, err, name)

@@ -2,6 +2,7 @@ package privacyprocessor
 
 import (
 	"context"
+	"slices"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
@@ -22,7 +23,7 @@ type telemetry struct {
 
 	reasonAttrs   [numDropReasons]metric.AddOption
 	typeAttrs     [pii.Custom + 2]metric.AddOption
-	decisionAttrs [4][3]metric.AddOption
+	decisionAttrs [unknownLevel + 1][3]metric.AddOption
 }
 
 var decisionNames = [3]string{"kept", "reduced", "dropped"}
@@ -40,7 +41,7 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 		return nil, err
 	}
 	if t.decisions, err = meter.Int64Counter("otelcol_processor_privacy_consent_decisions",
-		metric.WithDescription("Consent decisions on analytics records, by effective level and decision."), metric.WithUnit("{record}")); err != nil {
+		metric.WithDescription("Consent decisions on analytics records, by the record's consent level (unknown: missing or not a known level, treated as necessary) and decision."), metric.WithUnit("{record}")); err != nil {
 		return nil, err
 	}
 	if t.removed, err = meter.Int64Counter("otelcol_processor_privacy_attributes_removed",
@@ -54,9 +55,9 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 		t.typeAttrs[ty] = metric.WithAttributeSet(attribute.NewSet(attribute.String("pii_type", ty.String())))
 	}
 	t.typeAttrs[sensitiveSlot] = metric.WithAttributeSet(attribute.NewSet(attribute.String("pii_type", "sensitive_key")))
-	for i, l := range schema.ConsentLevels {
+	for i, l := range append(slices.Clone(schema.ConsentLevels), "unknown") {
 		for d, name := range decisionNames {
-			t.decisionAttrs[i][d] = metric.WithAttributeSet(attribute.NewSet(attribute.String("level", l), attribute.String("decision", name)))
+			t.decisionAttrs[i][d] = metric.WithAttributeSet(attribute.NewSet(attribute.String("consent_level", l), attribute.String("decision", name)))
 		}
 	}
 	return t, nil
