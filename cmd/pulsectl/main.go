@@ -48,6 +48,9 @@ const usage = `usage:
   All print what changed; a run with unchanged input changes nothing.
   pulsectl dashboards validate|compile|sync ...
       Dashboard definitions to Grafana; see pulsectl dashboards help.
+  pulsectl retention validate|compile --out DIR FILES...
+      Retention policies to downsampling rules and promstore's plan; see
+      pulsectl retention help.
 
 sync flags:
       --prometheus-rules-dir DIR, --prometheus-url URL,
@@ -126,6 +129,9 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if args[0] == "dashboards" {
 		return dashboardsCmd(args[1:], stdout, stderr)
+	}
+	if args[0] == "retention" {
+		return retentionCmd(args[1:], stdout, stderr)
 	}
 	if args[0] != "rules" {
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}
