@@ -64,6 +64,10 @@ type Config struct {
 	// listener (docs/live.md).
 	Live LiveConfig `mapstructure:"live"`
 
+	// Telemetry stores the collector's own telemetry in the TSDB
+	// (selfscrape.go). Off by default.
+	Telemetry TelemetryConfig `mapstructure:"telemetry"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -363,6 +367,9 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("alertmanager.timeout: must be positive, got %s", cfg.Alertmanager.Timeout))
 	}
 	errs = append(errs, cfg.Live.validate(cfg.MaxConnections)...)
+	if err := cfg.Telemetry.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

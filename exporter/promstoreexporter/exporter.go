@@ -63,6 +63,9 @@ type promstore struct {
 
 	stats     appendStats
 	telemetry *telemetry
+	// scrape stores the collector's own telemetry (selfscrape.go); nil
+	// when the telemetry option is off.
+	scrape *selfScrape
 	// meta is the type, help and unit of every metric family received,
 	// served on /api/v1/metadata.
 	meta *familyMetadata
@@ -174,6 +177,15 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 			p.telemetry.stopObserving()
 		}
 	}()
+	scr, err := p.startSelfScrape(db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			scr.stop()
+		}
+	}()
 
 	api := &boundedEngine{
 		engine:         engine,
@@ -218,6 +230,7 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 
 	p.mu.Lock()
 	p.db, p.engine, p.server, p.alerting, p.live = db, engine, server, al, live
+	p.scrape = scr
 	p.mu.Unlock()
 	p.ready.Store(true)
 	p.set.Logger.Info("Prometheus API listening",
@@ -294,6 +307,8 @@ func (p *promstore) shutdown(ctx context.Context) error {
 		p.alerting = nil
 	}
 	p.telemetry.stopObserving()
+	p.scrape.stop() // before the TSDB closes
+	p.scrape = nil
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.engine != nil {

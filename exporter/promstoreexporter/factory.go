@@ -59,6 +59,7 @@ func createDefaultConfig() component.Config {
 		Rules:        RulesConfig{EvaluationInterval: defaultEvalInterval},
 		Alertmanager: AlertmanagerConfig{Timeout: defaultAlertTimeout},
 		Live:         defaultLiveConfig(),
+		Telemetry:    defaultTelemetryConfig(),
 	}
 }
 
