@@ -28,6 +28,7 @@ import (
 
 	"github.com/pulse-otel/pulse/connector/analyticsmetricsconnector"
 	"github.com/pulse-otel/pulse/exporter/promstoreexporter"
+	"github.com/pulse-otel/pulse/extension/auditextension"
 	"github.com/pulse-otel/pulse/extension/forgetextension"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor"
 	"github.com/pulse-otel/pulse/processor/userkeyprocessor"
@@ -77,6 +78,7 @@ func Components() (otelcol.Factories, error) {
 		healthcheckextension.NewFactory(),
 		pprofextension.NewFactory(),
 		forgetextension.NewFactory(),
+		auditextension.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err

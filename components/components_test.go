@@ -119,7 +119,7 @@ func TestComponentsBuild(t *testing.T) {
 	if _, ok := f.Connectors[mustType(t, "analytics_metrics")]; !ok {
 		t.Error("connector analytics_metrics missing")
 	}
-	for _, name := range []string{"file_storage", "bearertokenauth", "oidc", "health_check", "pprof", "forget"} {
+	for _, name := range []string{"file_storage", "bearertokenauth", "oidc", "health_check", "pprof", "forget", "audit"} {
 		if _, ok := f.Extensions[mustType(t, name)]; !ok {
 			t.Errorf("extension %q missing", name)
 		}
