@@ -37,6 +37,12 @@ type Config struct {
 	// only, and the extension warns about that at Start.
 	Storage *component.ID `mapstructure:"storage"`
 
+	// Audit is the ID of an audit extension (auditextension) that records
+	// every accepted forget request: who asked, from where, for which
+	// subject, effective when. When set, a request that cannot be recorded
+	// fails with 503 and is not applied.
+	Audit *component.ID `mapstructure:"audit"`
+
 	// MaxConnections caps the admin API's open connections; more wait in
 	// the accept backlog. 0: a quarter of the open-file limit less 512, at
 	// most 4096 (internal/httpserver); a larger value is lowered to that.
@@ -80,6 +86,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Storage != nil && cfg.Storage.Type().String() == "" {
 		errs = append(errs, errors.New("storage: must be the ID of a storage extension, got an empty ID"))
+	}
+	if cfg.Audit != nil && cfg.Audit.Type().String() == "" {
+		errs = append(errs, errors.New("audit: must be the ID of an audit extension, got an empty ID"))
 	}
 	if k := cfg.Sync.Kafka.Get(); k != nil {
 		errs = append(errs, k.validate()...)

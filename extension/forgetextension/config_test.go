@@ -34,6 +34,8 @@ func TestLoadConfig(t *testing.T) {
 	custom.MaxRequestBodySize = 4096
 	custom.KeyFile = "/etc/pulse/forget.key"
 	custom.Storage = &storageID
+	auditExt := component.MustNewID("audit")
+	custom.Audit = &auditExt
 	custom.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: component.MustNewID("bearertokenauth")}})
 
 	synced := createDefaultConfig().(*Config)

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
+	"github.com/pulse-otel/pulse/internal/audit"
 	"github.com/pulse-otel/pulse/internal/httpserver"
 )
 
@@ -40,6 +41,8 @@ type forgetExtension struct {
 	check     string     // keyCheck(key): tags the topic's records
 	kafka     *kafkaSync // nil without sync, and while not started
 
+	audit audit.Appender // nil without the audit setting
+
 	server    *httpserver.Server
 	serveDone chan struct{}
 }
@@ -60,10 +63,13 @@ func newExtension(cfg *Config, set extension.Settings) (*forgetExtension, error)
 	}, nil
 }
 
-// Dependencies makes the collector start the storage, auth and middleware
-// extensions the server uses before this one.
+// Dependencies makes the collector start the storage, audit, auth and
+// middleware extensions the server uses before this one.
 func (e *forgetExtension) Dependencies() []component.ID {
 	var ids []component.ID
+	if e.cfg.Audit != nil {
+		ids = append(ids, *e.cfg.Audit)
+	}
 	if e.cfg.Storage != nil {
 		ids = append(ids, *e.cfg.Storage)
 	}
@@ -79,6 +85,13 @@ func (e *forgetExtension) Dependencies() []component.ID {
 // Start loads the stored requests, reads the sync topic, then serves the
 // admin API.
 func (e *forgetExtension) Start(ctx context.Context, host component.Host) error {
+	if e.cfg.Audit != nil {
+		a, err := audit.FromHost(host, *e.cfg.Audit)
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		e.audit = a
+	}
 	if err := e.openStorage(ctx, host); err != nil {
 		return err
 	}
@@ -224,10 +237,23 @@ func (e errStorage) Unwrap() error { return e.err }
 // storage. Once Kafka acknowledged it, a local storage failure only logs:
 // the request is in force everywhere and the topic restores it here.
 func (e *forgetExtension) forget(ctx context.Context, userID string, now time.Time) (record, bool, error) {
+	return e.forgetAs(ctx, requester{}, userID, now)
+}
+
+// forgetAs is forget for a known requester. With the audit setting the
+// request is recorded in the audit log before anything else happens to it;
+// when that fails it is not applied (errAudit, a 503): an unaudited
+// deletion is worse than a retried request. When publishing or storing
+// fails after the record was written, a second record says it was not
+// applied.
+func (e *forgetExtension) forgetAs(ctx context.Context, who requester, userID string, now time.Time) (record, bool, error) {
 	sub := e.hasher.subject(userID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if i, ok := e.bySubject[sub]; ok {
+		if err := e.record(ctx, who, e.records[i], outcomeRepeated); err != nil {
+			return record{}, false, err
+		}
 		return e.records[i], false, nil
 	}
 	r := record{subject: sub, receivedAt: now.UTC().Truncate(time.Second)}
@@ -237,6 +263,21 @@ func (e *forgetExtension) forget(ctx context.Context, userID string, now time.Ti
 			break
 		}
 	}
+	if err := e.record(ctx, who, r, outcomeNew); err != nil {
+		return record{}, false, err
+	}
+	applied, created, err := e.apply(ctx, r)
+	if err != nil {
+		if aerr := e.record(context.WithoutCancel(ctx), who, r, outcomeNotApplied); aerr != nil {
+			e.set.Logger.Error("Could not record in the audit log that a forget request was not applied", zap.String("subject", sub.prefix()), zap.Error(aerr))
+		}
+	}
+	return applied, created, err
+}
+
+// apply publishes, stores and installs a new request; mu is held.
+func (e *forgetExtension) apply(ctx context.Context, r record) (record, bool, error) {
+	sub := r.subject
 	switch {
 	case e.cfg.Sync.Kafka.HasValue() && e.kafka == nil:
 		return record{}, false, errPublish{errors.New("the Kafka clients are closed")}

@@ -167,12 +167,15 @@ func (e *forgetExtension) servePost(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	r, created, err := e.forget(req.Context(), userID, time.Now())
+	r, created, err := e.forgetAs(req.Context(), e.requesterOf(req), userID, time.Now())
 	if err != nil {
 		e.set.Logger.Error("Could not record a forget request; answered 503", zap.String("subject", e.hasher.subject(userID).prefix()), zap.Error(err))
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		what := "stored"
-		if errors.As(err, new(errPublish)) {
+		switch {
+		case errors.As(err, new(errAudit)):
+			what = "written to the audit log"
+		case errors.As(err, new(errPublish)):
 			what = "written to Kafka"
 		}
 		writeError(w, http.StatusServiceUnavailable, "the request could not be "+what+" and was not recorded; retry after "+retryAfterSeconds+"s")
