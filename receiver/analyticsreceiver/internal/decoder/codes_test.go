@@ -86,7 +86,7 @@ func documentedCodes(t *testing.T, name, text string) []string {
 	t.Helper()
 	for _, para := range strings.Split(text, "\n\n") {
 		para = strings.Join(strings.Fields(para), " ")
-		i := strings.Index(para, "rejected_items{endpoint, reason}")
+		i := strings.Index(para, "rejected_items{endpoint, reason, field, platform}")
 		if i < 0 {
 			continue
 		}
@@ -107,6 +107,6 @@ func documentedCodes(t *testing.T, name, text string) []string {
 		slices.Sort(out)
 		return out
 	}
-	t.Fatalf("%s: no paragraph lists the reasons of rejected_items{endpoint, reason}", name)
+	t.Fatalf("%s: no paragraph lists the reasons of rejected_items{endpoint, reason, field, platform}", name)
 	return nil
 }
