@@ -28,6 +28,11 @@ type Config struct {
 	Forget component.ID `mapstructure:"forget"`
 	// AuditAttributes adds pulse.privacy.* summary attributes to each record.
 	AuditAttributes bool `mapstructure:"audit_attributes"`
+	// Audit is the ID of an audit extension (auditextension). At start the
+	// processor records the policy it runs (config.load: key id and a
+	// fingerprint of the config without secrets) and, when the key id or
+	// key changed since its last record, a key.rotate. Nil: not recorded.
+	Audit *component.ID `mapstructure:"audit"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -40,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, []CustomPattern{{Name: "member_id", Regex: "MBR-[0-9]{8}", Action: "mask"}}, cfg.PII.Custom)
 	assert.Equal(t, "drop_attribute", cfg.PII.SensitiveKeyAction)
 	assert.Equal(t, component.MustNewID("forget"), cfg.Forget)
+	assert.Equal(t, component.MustNewID("audit"), *cfg.Audit)
 	assert.False(t, cfg.AuditAttributes)
 }
 

@@ -81,7 +81,10 @@ type privacyProcessor struct {
 	tel        *telemetry
 }
 
-func (p *privacyProcessor) start(_ context.Context, host component.Host) error {
+func (p *privacyProcessor) start(ctx context.Context, host component.Host) error {
+	if err := p.recordStart(ctx, host); err != nil {
+		return err
+	}
 	if p.cfg.Forget == (component.ID{}) {
 		return nil
 	}
