@@ -480,6 +480,17 @@ func exactIncreaseBy(by, sel string) string {
 	return "sum by (" + by + ") (" + exactIncreaseSeries(sel) + ")"
 }
 
+// ExactIncreaseBy is exactIncrease of sel over window (a Prometheus
+// duration), summed by the labels by (comma-separated; empty: one sum), for
+// readers outside the registry such as internal/quality's reports.
+func ExactIncreaseBy(by, sel, window string) string {
+	q := exactIncrease(sel)
+	if by != "" {
+		q = exactIncreaseBy(by, sel)
+	}
+	return strings.ReplaceAll(q, windowVar, window)
+}
+
 // exactIncreaseSeries is the per-series exact increase of sel over the window. The
 // "* 1" drops the metric name from the fallback, as the subtraction does
 // from the difference, so "or" never keeps both.
