@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -112,7 +113,9 @@ func (p *promstore) startSelfScrape(db storage.AppendableV2) (*selfScrape, error
 		// One last scrape at shutdown stores the final counts: exporters
 		// shut down before the collector's telemetry does.
 		ScrapeOnShutdown: true,
-	}, p.logger, nil, nil, upWatcher{db: db, health: s.health}, prometheus.NewRegistry())
+		// The family's type with each sample: counters get a start time.
+		AppendMetadata: true,
+	}, p.logger, nil, nil, newUpWatcher(db, s.health, time.Now()), prometheus.NewRegistry())
 	if err != nil {
 		return nil, fmt.Errorf("promstore: telemetry: %w", err)
 	}
@@ -175,35 +178,69 @@ func (h *scrapeHealth) lastError() string {
 	return ""
 }
 
-// upWatcher is the TSDB as the scrape manager appends to it, watching the
-// up sample each scrape reports.
+// upWatcher is the TSDB as the scrape manager appends to it: it watches
+// the up sample each scrape reports, and gives counters a start time.
+//
+// The collector's counters carry no created timestamp, and a series
+// appears on :8888 only once it has counted something, so its first
+// stored value would be all of it and increase() over the period would
+// miss it. Each counter and histogram sample is appended with the start
+// time of the last successful scrape (at first the scrape's start): the
+// TSDB's zero-at-start-time ingestion (EnableSTAsZeroSample) then puts a
+// zero there for a series that did not exist at that scrape, and ignores
+// it for a series that did (its last sample is at that time already).
 type upWatcher struct {
 	db     storage.AppendableV2
 	health *scrapeHealth
+	last   *atomic.Int64 // ms of the last successful scrape
+}
+
+func newUpWatcher(db storage.AppendableV2, health *scrapeHealth, start time.Time) upWatcher {
+	u := upWatcher{db: db, health: health, last: new(atomic.Int64)}
+	u.last.Store(start.UnixMilli())
+	return u
 }
 
 func (u upWatcher) AppenderV2(ctx context.Context) storage.AppenderV2 {
-	return &upAppender{AppenderV2: u.db.AppenderV2(ctx), health: u.health}
+	return &upAppender{AppenderV2: u.db.AppenderV2(ctx), health: u.health, last: u.last, st: u.last.Load()}
 }
 
 type upAppender struct {
 	storage.AppenderV2
 	health *scrapeHealth
+	last   *atomic.Int64
+	st     int64 // the start time given to this scrape's counters
+	t      int64 // this scrape's time
 	up     float64
 	seen   bool
 }
 
 func (a *upAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
-	if h == nil && fh == nil && !value.IsStaleNaN(v) && ls.Get(model.MetricNameLabel) == "up" {
-		a.up, a.seen = v, true
+	stale := h == nil && fh == nil && value.IsStaleNaN(v)
+	switch {
+	case stale:
+	case h == nil && fh == nil && ls.Get(model.MetricNameLabel) == "up":
+		a.up, a.seen, a.t = v, true, t
+	case st == 0 && a.st < t && cumulative(opts.Metadata.Type):
+		st = a.st
 	}
 	return a.AppenderV2.Append(ref, ls, st, t, v, h, fh, opts)
+}
+
+// cumulative reports whether samples of a family of type typ count from a
+// start: counters and histograms.
+func cumulative(typ model.MetricType) bool {
+	return typ == model.MetricTypeCounter || typ == model.MetricTypeHistogram
 }
 
 func (a *upAppender) Commit() error {
 	err := a.AppenderV2.Commit()
 	if a.seen {
-		a.health.observe(a.up == 1 && err == nil)
+		ok := a.up == 1 && err == nil
+		if ok {
+			a.last.Store(a.t)
+		}
+		a.health.observe(ok)
 	}
 	return err
 }

@@ -186,3 +186,40 @@ func TestTelemetryConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// A counter that first appears in a later scrape (the collector shows a
+// series only once it has counted) is stored from a zero at the previous
+// scrape, so increase() over the period counts all of it; a gauge is not.
+func TestTelemetryCounterStartsAtZero(t *testing.T) {
+	r := startScrapeRig(t, exposition, nil)
+	r.waitVector(t, `otelcol_receiver_analytics_rejected_items{job="pulse"}`)
+	r.target.body.Store(exposition + `# TYPE otelcol_receiver_late counter
+otelcol_receiver_late 5
+# TYPE otelcol_receiver_level gauge
+otelcol_receiver_level 7
+`)
+	r.waitVector(t, `otelcol_receiver_level`)
+	c := apiClient(t, r.cfg)
+	now := time.Now()
+	first := queryVector(t, c, `min_over_time(otelcol_receiver_late[1m])`, now)
+	require.Len(t, first, 1)
+	assert.Equal(t, model.SampleValue(0), first[0].Value, "no zero before the late counter's first value")
+	assert.Equal(t, model.SampleValue(7), queryVector(t, c, `min_over_time(otelcol_receiver_level[1m])`, now)[0].Value, "a gauge got a zero")
+	// The counter that was there from the first scrape starts at zero too,
+	// and only once.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, _, _, err := c.Query(ctx, `otelcol_receiver_analytics_rejected_items[1m]`, now)
+	require.NoError(t, err)
+	m, ok := res.(model.Matrix)
+	require.True(t, ok, "%T", res)
+	require.Len(t, m, 1)
+	zeros := 0
+	for _, p := range m[0].Values {
+		if p.Value == 0 {
+			zeros++
+		}
+	}
+	assert.Equal(t, 1, zeros, "samples %v", m[0].Values)
+	assert.Greater(t, len(m[0].Values), 2)
+}
