@@ -136,6 +136,8 @@ func (o options) startPulse(t target) (*system, error) {
 		cfg = strings.ReplaceAll(cfg, from, to)
 	}
 	cfg = strings.ReplaceAll(cfg, "host: localhost", "host: 127.0.0.1")
+	// promstore's telemetry scrape follows the telemetry port.
+	cfg = strings.ReplaceAll(cfg, "endpoint: localhost:8888", "endpoint: "+addrs["port: 8888"])
 	if o.profile != "" {
 		a, err := freeAddr()
 		if err != nil {

@@ -63,7 +63,6 @@ layout:
 // other panel must reach ok.
 var liveNoData = map[string]map[string]string{
 	"pulse-system-performance": {
-		"19": "rejected items are the collector's own telemetry (otelcol_receiver_analytics_rejected_items), which the shipped config does not store",
 		"20": "no label went over the connector's cardinality limit (max_values_per_label) under this load",
 	},
 }
@@ -198,6 +197,8 @@ func liveFeed(t *testing.T, p *pulserun.Pulse) {
 	require.NoError(t, err)
 	require.Zero(t, st.Failed, "load: %+v", st.Status)
 	require.Positive(t, st.Accepted)
+	postRejects(t, p.Events, 3) // the rejects panel: promstore stores the receiver's telemetry
+	waitRejectsStored(t, "http://"+p.API)
 	waitFor(t, "the store to count the load's events", func() bool {
 		v, ok := instant(t, "http://"+p.API, "sum(pulse_events_total)")
 		return ok && v >= float64(st.Accepted+1)

@@ -31,6 +31,7 @@ func shippedPromstoreConfigPorts(t *testing.T, c *collector, api string, ports m
 	cfg, replace := shippedConfig(t, "pulse.yaml")
 	moveEndpoints(t, replace, c, ports)
 	replace("endpoint: localhost:9090", "endpoint: "+api)
+	replace("endpoint: localhost:8888", "endpoint: "+ports["telemetry"]) // promstore's telemetry scrape
 	data := filepath.Join(c.dir, "data")
 	if err := os.MkdirAll(filepath.Join(data, "alerts"), 0o700); err != nil {
 		t.Fatal(err)

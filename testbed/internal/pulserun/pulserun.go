@@ -109,6 +109,8 @@ func Start(t testing.TB, o Options) *Pulse {
 		cfg = strings.ReplaceAll(cfg, from, to)
 	}
 	cfg = strings.ReplaceAll(cfg, "host: localhost", "host: 127.0.0.1")
+	// promstore's telemetry scrape follows the telemetry port.
+	cfg = strings.ReplaceAll(cfg, "endpoint: localhost:8888", "endpoint: "+addrs[6])
 	if !o.Debug {
 		cfg = strings.ReplaceAll(cfg, ", debug]", "]")
 	}
