@@ -51,6 +51,9 @@ const usage = `usage:
   pulsectl retention validate|compile --out DIR FILES...
       Retention policies to downsampling rules and promstore's plan; see
       pulsectl retention help.
+  pulsectl quality report [--since 24h] [--format json|markdown] ...
+      Data-quality report per data source from the store; see pulsectl
+      quality help.
 
 sync flags:
       --prometheus-rules-dir DIR, --prometheus-url URL,
@@ -132,6 +135,9 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if args[0] == "retention" {
 		return retentionCmd(args[1:], stdout, stderr)
+	}
+	if args[0] == "quality" {
+		return qualityCmd(args[1:], stdout, stderr)
 	}
 	if args[0] != "rules" {
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}
