@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/audit"
 	"github.com/pulse-otel/pulse/internal/dashboards"
 	"github.com/pulse-otel/pulse/internal/grafanasync"
 )
@@ -26,6 +28,7 @@ type dashboardsSyncOpts struct {
 	url, token, folder, users string
 	dryRun                    bool
 	timeout                   time.Duration
+	auditDir                  string
 }
 
 func newDashboardsSyncFlags(w io.Writer) (*flag.FlagSet, *dashboardsSyncOpts) {
@@ -38,6 +41,7 @@ func newDashboardsSyncFlags(w io.Writer) (*flag.FlagSet, *dashboardsSyncOpts) {
 	fs.StringVar(&o.users, "users", "", "YAML file mapping seed user ids to Grafana users or teams ({user: LOGIN_OR_EMAIL} or {team: NAME}); without it permissions are left alone")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read Grafana and print what would change, writing nothing")
 	fs.DurationVar(&o.timeout, "timeout", grafanasync.DefaultTimeout, "timeout of each HTTP request")
+	fs.StringVar(&o.auditDir, "audit-dir", auditDirDefault(), "audit log directory the sync is recorded in (a --dry-run is not recorded)")
 	return fs, o
 }
 
@@ -79,6 +83,12 @@ func syncDashboards(args []string, stdout, stderr io.Writer) error {
 		Client: &http.Client{Timeout: o.timeout},
 	}, dbs)
 	printSyncResult(stdout, res)
+	if !o.dryRun && (err == nil || res.Wrote()) {
+		// A failed run that wrote part of its changes is recorded too.
+		if aerr := recordDashboardsSync(o, dbs, res, err); aerr != nil {
+			return errors.Join(fmt.Errorf("dashboards sync: %w", aerr), err)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("dashboards sync: %w", err)
 	}
@@ -91,6 +101,31 @@ func syncDashboards(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "nothing written: Grafana already matches "+strings.Join(fs.Args(), " "))
 	}
 	return nil
+}
+
+// recordDashboardsSync appends a dashboards.sync record: the Grafana URL
+// without credentials, the folder, the dashboards, a hash over their
+// content hashes and what changed.
+func recordDashboardsSync(o *dashboardsSyncOpts, dbs []grafanasync.Dashboard, res grafanasync.Result, syncErr error) error {
+	uids := make([]string, 0, len(dbs))
+	hashes := make([]string, 0, len(dbs))
+	for _, d := range dbs {
+		uids = append(uids, d.UID)
+		hashes = append(hashes, d.UID+"="+d.Hash)
+	}
+	sort.Strings(hashes)
+	outcome := "ok"
+	if syncErr != nil {
+		outcome = "partial"
+	}
+	return recordSync(o.auditDir, audit.Entry{
+		Action: audit.ActionDashboardsSync, Actor: auditActor, Source: auditActor, Object: auditTarget(o.url),
+		Details: map[string]string{
+			"folder": res.FolderUID, "dashboards": joinNames(uids), "content_sha256": contentHash([]byte(strings.Join(hashes, "\n"))),
+			"created": joinNames(res.Created), "updated": joinNames(res.Updated), "deleted": joinNames(res.Deleted),
+			"permissions_set": joinNames(res.PermissionsSet), "outcome": outcome,
+		},
+	})
 }
 
 // syncInput reads a compile's output directory, or compiles definition

@@ -54,12 +54,15 @@ const usage = `usage:
   pulsectl quality report [--since 24h] [--format json|markdown] ...
       Data-quality report per data source from the store; see pulsectl
       quality help.
+  pulsectl audit verify|show [--since 24h] [--audit-dir DIR]
+      Check or print the audit trail; see pulsectl audit help.
 
 sync flags:
       --prometheus-rules-dir DIR, --prometheus-url URL,
       --vmalert-rules-dir DIR, --vmalert-url URL, --ruler-url URL,
       --tenant ID (sent as X-Scope-OrgID), --namespace NAME (default pulse),
-      --timeout DURATION (per request, default 30s)
+      --timeout DURATION (per request, default 30s),
+      --audit-dir DIR (the run is recorded there; default $PULSE_AUDIT_DIR, else ./data/audit)
 
 compile flags:
 `
@@ -138,6 +141,9 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if args[0] == "quality" {
 		return qualityCmd(args[1:], stdout, stderr)
+	}
+	if args[0] == "audit" {
+		return auditCmd(args[1:], stdout, stderr)
 	}
 	if args[0] != "rules" {
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}

@@ -11,8 +11,11 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/prometheus/prometheus/model/rulefmt"
+
 	"github.com/pulse-otel/pulse/internal/alertrules"
 	"github.com/pulse-otel/pulse/internal/alertrules/rulesync"
+	"github.com/pulse-otel/pulse/internal/audit"
 )
 
 type syncOpts struct {
@@ -20,6 +23,7 @@ type syncOpts struct {
 	vmDir, vmURL                string
 	rulerURL, tenant, namespace string
 	timeout                     time.Duration
+	auditDir                    string
 }
 
 func newSyncFlags(w io.Writer) (*flag.FlagSet, *syncOpts) {
@@ -34,6 +38,7 @@ func newSyncFlags(w io.Writer) (*flag.FlagSet, *syncOpts) {
 	fs.StringVar(&o.tenant, "tenant", "", "ruler mode: tenant ID, sent as X-Scope-OrgID")
 	fs.StringVar(&o.namespace, "namespace", rulesync.DefaultNamespace, "ruler mode: rule namespace owned by pulsectl (groups not compiled are deleted from it)")
 	fs.DurationVar(&o.timeout, "timeout", rulesync.DefaultTimeout, "timeout of each HTTP request")
+	fs.StringVar(&o.auditDir, "audit-dir", auditDirDefault(), "audit log directory the sync is recorded in")
 	return fs, o
 }
 
@@ -87,7 +92,7 @@ func syncRules(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("rules sync: %w", err)
 		}
 		printFileSync(stdout, res, "Prometheus", o.promURL, "")
-		return nil
+		return recordRulesSync(o, "prometheus", o.promURL, groups, res.Changes)
 	}
 	if vm {
 		res, err := rulesync.VMAlert(ctx, rulesync.VMAlertOptions{RulesDir: o.vmDir, URL: o.vmURL, Client: hc}, groups)
@@ -95,7 +100,7 @@ func syncRules(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("rules sync: %w", err)
 		}
 		printFileSync(stdout, res, "vmalert", o.vmURL, fmt.Sprintf("; vmalert evaluates the %d groups", len(groups.Groups)))
-		return nil
+		return recordRulesSync(o, "vmalert", o.vmURL, groups, res.Changes)
 	}
 	res, err := rulesync.Ruler(ctx, rulesync.RulerOptions{URL: o.rulerURL, Tenant: o.tenant, Namespace: o.namespace, Client: hc}, groups)
 	if err != nil {
@@ -106,6 +111,31 @@ func syncRules(args []string, stdout, stderr io.Writer) error {
 		who = ", tenant " + o.tenant
 	}
 	fmt.Fprintf(stdout, "ruler %s namespace %s%s: %s\n", o.rulerURL, res.Namespace, who, res.Changes)
+	return recordRulesSync(o, "ruler", o.rulerURL, groups, res.Changes)
+}
+
+// recordRulesSync appends a rules.sync record: the target without
+// credentials, the groups, the content hash and what changed.
+func recordRulesSync(o *syncOpts, mode, target string, groups rulefmt.RuleGroups, ch rulesync.Changes) error {
+	content, err := alertrules.MarshalRules(groups)
+	if err != nil {
+		return fmt.Errorf("rules sync: %w", err)
+	}
+	names := make([]string, 0, len(groups.Groups))
+	for _, g := range groups.Groups {
+		names = append(names, g.Name)
+	}
+	d := map[string]string{
+		"mode": mode, "groups": joinNames(names), "content_sha256": contentHash(content),
+		"created": joinNames(ch.Created), "updated": joinNames(ch.Updated), "deleted": joinNames(ch.Deleted),
+	}
+	if mode == "ruler" {
+		d["namespace"] = o.namespace
+		d["tenant"] = o.tenant
+	}
+	if err := recordSync(o.auditDir, audit.Entry{Action: audit.ActionRulesSync, Actor: auditActor, Source: auditActor, Object: auditTarget(target), Details: d}); err != nil {
+		return fmt.Errorf("rules sync: %w", err)
+	}
 	return nil
 }
 
