@@ -156,7 +156,7 @@ func (c *counts) completeness(r *Report) {
 	for _, f := range fields {
 		p, n := c.present[f], c.present[f]+c.absent[f]
 		present, all = present+p, all+n
-		r.Details.Fields = append(r.Details.Fields, FieldCompleteness{Field: f, Present: p, Total: n, Percent: *percent(p, n)})
+		r.Details.Fields = append(r.Details.Fields, FieldCompleteness{Field: wireField(f), Label: f, Present: p, Total: n, Percent: *percent(p, n)})
 	}
 	if all == 0 {
 		return
@@ -176,6 +176,21 @@ func (c *counts) completeness(r *Report) {
 			ExpectedImpact: fmt.Sprintf("completeness of events +%s points", points(missing, all)),
 		})
 	}
+}
+
+// wireFields are the wire paths (docs/events.md) of the field labels of
+// pulse_quality_fields_total, so that every affected field of a report is
+// a path a client developer can find.
+var wireFields = map[string]string{
+	"user_id": "userId", "user_agent": "userAgent", "page": "properties.page", "feature": "properties.feature",
+	"value": "properties.value", "duration": "properties.duration", "behavior": "behavior",
+}
+
+func wireField(label string) string {
+	if w, ok := wireFields[label]; ok {
+		return w
+	}
+	return label
 }
 
 // timeliness fills the share of the platform's events received within

@@ -156,15 +156,15 @@ func TestIssuesNameEachDefect(t *testing.T) {
 	rs := generate(t)
 	for src, want := range map[string][]issueKey{
 		"events/ios": {
-			{"missing_fields", High, 690, "value"},                  // 69.7 % of events
+			{"missing_fields", High, 690, "properties.value"},       // 69.7 % of events
 			{"late_events", High, 30, "timestamp"},                  // 33 %
 			{"inconsistent_values", High, 10, "behavior.sessionId"}, // 9.8 %
-			{"missing_fields", Medium, 40, "user_id"},               // 4.04 %
+			{"missing_fields", Medium, 40, "userId"},                // 4.04 %
 			{"invalid_values", Medium, 2, "properties.duration"},    // 1.96 %
 		},
 		"events/web": {
-			{"missing_fields", High, 690, "value"},
-			{"missing_fields", Medium, 40, "user_id"},
+			{"missing_fields", High, 690, "properties.value"},
+			{"missing_fields", Medium, 40, "userId"},
 			{"late_events", Medium, 20, "timestamp"}, // 2.2 %
 			{"invalid_values", Low, 1, "_other"},     // 0.11 %
 		},

@@ -39,7 +39,7 @@ type Details struct {
 	// error, most first.
 	Rejects []Reject `json:"rejects"`
 	// Fields is the completeness of each optional event field (over the
-	// events of all platforms), by connector field name.
+	// events of all platforms).
 	Fields []FieldCompleteness `json:"fields,omitempty"`
 	// Timely and TimedEvents: events received within the freshness goal
 	// of the source's platform, and all of them.
@@ -60,7 +60,10 @@ type Reject struct {
 
 // FieldCompleteness is how often one optional event field was present.
 type FieldCompleteness struct {
+	// Field is the field's path on the wire (docs/events.md), Label the
+	// field label of pulse_quality_fields_total.
 	Field   string  `json:"field"`
+	Label   string  `json:"label"`
 	Present int64   `json:"present"`
 	Total   int64   `json:"total"`
 	Percent float64 `json:"percent"`
