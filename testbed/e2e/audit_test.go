@@ -61,6 +61,7 @@ func TestAuditTrail(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "OK: 4 records in 1 files, seq 1 to 4") || !strings.Contains(out, "head: seq 4 hash ") {
 		t.Fatalf("verify: exit %d\n%s", code, out)
 	}
+	t.Logf("pulsectl audit verify:\n%s", out)
 	code, out = pulsectl(t, ctl, "audit", "show", "--since", "1h", "--audit-dir", dir)
 	if code != 0 {
 		t.Fatalf("show: exit %d\n%s", code, out)
@@ -78,6 +79,11 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 	t.Logf("pulsectl audit show:\n%s", out)
+	code, out = pulsectl(t, ctl, "audit", "show", "--format", "json", "--audit-dir", dir)
+	if code != 0 || strings.Count(out, "\n") != 4 || !strings.Contains(out, `"action":"forget.request"`) {
+		t.Fatalf("show --format json: exit %d\n%s", code, out)
+	}
+	t.Logf("pulsectl audit show --format json:\n%s", out)
 
 	files, err := filepath.Glob(filepath.Join(dir, "audit-*.jsonl"))
 	if err != nil || len(files) != 1 {
@@ -107,6 +113,7 @@ func TestAuditTrail(t *testing.T) {
 	if code != 1 || !strings.Contains(out, want) {
 		t.Fatalf("verify after a flipped byte: exit %d, want 1 and %q\n%s", code, want, out)
 	}
+	t.Logf("pulsectl audit verify after a flipped byte (exit 1):\n%s", out)
 }
 
 // pulsectl runs bin/pulsectl and returns its exit code and combined output.
