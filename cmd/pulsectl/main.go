@@ -5,6 +5,7 @@
 //	pulsectl rules sync --prometheus-rules-dir DIR --prometheus-url URL FILES...
 //	pulsectl rules sync --vmalert-rules-dir DIR --vmalert-url URL FILES...
 //	pulsectl rules sync --ruler-url URL [--tenant ID] [--namespace pulse] FILES...
+//	pulsectl audit verify|show [--since 24h] [--format text|json] [--audit-dir DIR]
 //
 // FILES are alert definition files (YAML or JSON in the seed's alertRules
 // shape) or directories of them; see internal/alertrules. compile writes
@@ -13,9 +14,11 @@
 // DIR/rules_test.yaml). sync uploads the compiled rule groups to Prometheus
 // (a rule file plus POST /-/reload), to VictoriaMetrics' vmalert (the same,
 // then a check of its rules API) or to a Mimir/Cortex ruler; see
-// internal/alertrules/rulesync.
+// internal/alertrules/rulesync. audit checks and prints the audit trail
+// (docs/audit.md), to which both syncs append their runs.
 //
-// Exit codes: 0 success, 1 invalid definitions or a failed write, 2 usage.
+// Exit codes: 0 success, 1 invalid definitions or a failed write (for audit
+// verify: a broken chain), 2 usage.
 package main
 
 import (
