@@ -186,6 +186,10 @@ func TestProcessingCountersStored(t *testing.T) {
 		t.Errorf(`up{job="pulse"} = %v (found %v), want 1`, v, ok)
 	}
 
+	if n, ok := instant(t, base, `count({job="pulse"})`); ok {
+		t.Logf("the collector's telemetry adds %v series to promstore", n)
+	}
+
 	// No planted PII in any stored label name or value.
 	for _, path := range []string{"/api/v1/labels", "/api/v1/series?" + url.Values{"match[]": {`{job="pulse"}`}}.Encode()} {
 		resp, err := http.Get(base + path)
