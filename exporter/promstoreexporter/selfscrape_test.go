@@ -133,7 +133,6 @@ func TestTelemetryIsStored(t *testing.T) {
 
 	c := apiClient(t, r.cfg)
 	assert.Empty(t, queryVector(t, c, `{__name__=~"otelcol_exporter_sent.*"}`, time.Now()), "a family outside telemetry.metrics was stored")
-	assert.Zero(t, r.failures(t))
 }
 
 func TestTelemetryScrapeFailuresCountedAndLoggedOnce(t *testing.T) {
