@@ -46,7 +46,7 @@ func TestCompileWritesOutputs(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	code, out, errs := runCmd("rules", "validate", defaults)
-	if code != 0 || !strings.Contains(out, "7 rules valid (7 active)") {
+	if code != 0 || !strings.Contains(out, "8 rules valid (8 active)") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")

@@ -59,6 +59,7 @@ func TestDefaultsCoverConcerns(t *testing.T) {
 		"model-drift":            "drift_score",
 		"safety-violations":      "safety_violations",
 		"data-completeness-low":  "data_completeness",
+		"data-accuracy-low":      "data_accuracy",
 		"ingestion-stall":        "events_per_second",
 	}
 	var ids []string

@@ -109,6 +109,14 @@ func ratioShape(metric string, numLabels, restLabels map[string]string) shape {
 	}}
 }
 
+// shareShape: the share of counter num in the sum of it and counter rest
+// (accepted over accepted + rejected).
+func shareShape(num string, numLabels map[string]string, rest string, restLabels map[string]string) shape {
+	return shape{bounded: true, lag: 20, series: func(v float64, _, n int) []inputSeries {
+		return []inputSeries{counter(num, numLabels, v, n), counter(rest, restLabels, 1-v, n)}
+	}}
+}
+
 // quotientShape: counter num over counter den (a mean from _sum and
 // _count, or a rate of two different counters).
 func quotientShape(num string, numLabels map[string]string, den string, denLabels map[string]string, bounded bool) shape {
@@ -167,6 +175,10 @@ var kpiShapes = map[string]shape{
 		"pulse_recommendations_total", modelLabels, true),
 	"data_completeness": ratioShape("pulse_quality_fields_total",
 		map[string]string{"field": "user_id", "present": "true"}, map[string]string{"field": "user_id", "present": "false"}),
+	"data_accuracy": shareShape("otelcol_receiver_analytics_accepted_items", map[string]string{"endpoint": "events", "platform": "web"},
+		"otelcol_receiver_analytics_rejected_items", map[string]string{"endpoint": "events", "platform": "web", "field": "action", "reason": "missing"}),
+	"timeliness_share": quotientShape("pulse_event_timeliness_seconds_bucket", map[string]string{"platform": "web", "le": "1"},
+		"pulse_event_timeliness_seconds_count", map[string]string{"platform": "web"}, true),
 	"bounce_rate": quotientShape("pulse_sessions_bounced_total", nil, "pulse_session_duration_seconds_count", nil, true),
 	"conversion_rate": quotientShape("pulse_sessions_converted_total", map[string]string{"platform": "web"},
 		"pulse_sessions_total", map[string]string{"platform": "web"}, true),

@@ -56,6 +56,13 @@ func promCatalog(t testing.TB) map[string]*series {
 			cat[n] = s
 		}
 	}
+	for n, ls := range StoredTelemetry() {
+		s := &series{otelName: n, labels: map[string]bool{}}
+		for _, l := range append(slices.Clone(commonLabels), ls...) {
+			s.labels[l] = true
+		}
+		cat[n] = s
+	}
 	return cat
 }
 

@@ -233,6 +233,32 @@ func EditDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// storedTelemetry are the collector's own counters (its :8888 endpoint)
+// that promstore's telemetry option stores under these names, with their
+// labels (docs/operations.md). KPIs may read them besides internal/catalog,
+// which lists what the pipeline emits as data.
+var storedTelemetry = map[string][]string{
+	"otelcol_receiver_analytics_accepted_items": {"endpoint", "platform"},
+	"otelcol_receiver_analytics_rejected_items": {"endpoint", "reason", "field", "platform"},
+}
+
+// StoredTelemetry returns the collector telemetry series KPIs may read,
+// with their labels.
+func StoredTelemetry() map[string][]string {
+	out := make(map[string][]string, len(storedTelemetry))
+	for n, ls := range storedTelemetry {
+		out[n] = slices.Clone(ls)
+	}
+	return out
+}
+
+// ReadsStoredTelemetry reports whether k reads a series of
+// StoredTelemetry: it has a value only in a store that keeps the
+// collector's telemetry (promstore with its telemetry option).
+func (k Def) ReadsStoredTelemetry() bool {
+	return slices.ContainsFunc(k.Metrics, func(m string) bool { _, ok := storedTelemetry[m]; return ok })
+}
+
 // init holds the registry to internal/catalog: every name in a KPI's
 // Metrics is a series Pulse stores (a histogram's _bucket, _sum or _count,
 // a sum's _total). TestKPIQueriesParseAndReadOnlyCatalogMetrics checks
@@ -240,6 +266,9 @@ func EditDistance(a, b string) int {
 func init() {
 	for _, k := range registry {
 		for _, m := range k.Metrics {
+			if _, ok := storedTelemetry[m]; ok {
+				continue
+			}
 			if def, ok := catalog.Lookup(m); !ok || !slices.Contains(def.SeriesNames(), m) {
 				panic("kpi " + k.Name + ": " + m + " is not a series of internal/catalog")
 			}

@@ -180,7 +180,7 @@ func TestKPIRegistryIsNotAliased(t *testing.T) {
 }
 
 // seedTables are the seed tables a SeedField may name.
-var seedTables = []string{"dailyAnalyticsSummary", "aiModelMetrics", "aiRecommendationAnalytics", "analyticsEvents", "businessMetrics", "systemPerformanceMetrics", "userCohorts"}
+var seedTables = []string{"dailyAnalyticsSummary", "aiModelMetrics", "aiRecommendationAnalytics", "analyticsEvents", "businessMetrics", "systemPerformanceMetrics", "userCohorts", "dataQualityReports"}
 
 func TestKPIsCoverTheDailySummary(t *testing.T) {
 	covered := map[string][]string{}

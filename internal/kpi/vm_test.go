@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -76,6 +77,9 @@ func history(t *testing.T) []genSeries {
 	want := map[string]bool{}
 	for _, k := range kpi.All() {
 		for _, m := range k.Metrics {
+			if _, ok := kpi.StoredTelemetry()[m]; ok {
+				continue // below
+			}
 			def, ok := catalog.Lookup(m)
 			if !ok {
 				t.Fatalf("kpi %s reads %s, not in the catalog", k.Name, m)
@@ -135,6 +139,24 @@ func history(t *testing.T) []genSeries {
 				}
 				out = append(out, family(m, s, from, seed)...)
 			}
+		}
+	}
+	// The collector's counters that promstore's telemetry scrape stores,
+	// under their own names (job="pulse"), one series per label value.
+	for _, name := range slices.Sorted(maps.Keys(kpi.StoredTelemetry())) {
+		for _, platform := range []string{"web", "ios"} {
+			n++
+			b := labels.NewScratchBuilder(6)
+			b.Add(model.MetricNameLabel, name)
+			b.Add("job", "pulse")
+			b.Add("endpoint", "events")
+			b.Add("platform", platform)
+			if strings.HasSuffix(name, "_rejected_items") {
+				b.Add("field", "action")
+				b.Add("reason", "missing")
+			}
+			b.Sort()
+			out = append(out, genSeries{lbls: b.Labels(), value: cumulative(increments(n), 0, n)})
 		}
 	}
 	return out
