@@ -76,8 +76,8 @@ func startScrapeRig(t *testing.T, body string, configure func(*TelemetryConfig))
 	r.cfg = testConfig(t, t.TempDir())
 	r.cfg.Telemetry.Enabled = true
 	r.cfg.Telemetry.Endpoint = r.target.addr
-	r.cfg.Telemetry.Interval = 100 * time.Millisecond
-	r.cfg.Telemetry.Timeout = 100 * time.Millisecond
+	r.cfg.Telemetry.Interval = 200 * time.Millisecond
+	r.cfg.Telemetry.Timeout = 200 * time.Millisecond
 	if configure != nil {
 		configure(&r.cfg.Telemetry)
 	}
