@@ -115,7 +115,7 @@ func (p *promstore) startSelfScrape(db storage.AppendableV2) (*selfScrape, error
 		ScrapeOnShutdown: true,
 		// The family's type with each sample: counters get a start time.
 		AppendMetadata: true,
-	}, p.logger, nil, nil, newUpWatcher(db, s.health, time.Now()), prometheus.NewRegistry())
+	}, p.logger, nil, nil, newUpWatcher(db, s.health, time.Now(), func() { p.appends.Add(1) }), prometheus.NewRegistry())
 	if err != nil {
 		return nil, fmt.Errorf("promstore: telemetry: %w", err)
 	}
@@ -193,26 +193,27 @@ type upWatcher struct {
 	db     storage.AppendableV2
 	health *scrapeHealth
 	last   *atomic.Int64 // ms of the last successful scrape
+	// stored is called after each stored scrape: the live page shows it.
+	stored func()
 }
 
-func newUpWatcher(db storage.AppendableV2, health *scrapeHealth, start time.Time) upWatcher {
-	u := upWatcher{db: db, health: health, last: new(atomic.Int64)}
+func newUpWatcher(db storage.AppendableV2, health *scrapeHealth, start time.Time, stored func()) upWatcher {
+	u := upWatcher{db: db, health: health, last: new(atomic.Int64), stored: stored}
 	u.last.Store(start.UnixMilli())
 	return u
 }
 
 func (u upWatcher) AppenderV2(ctx context.Context) storage.AppenderV2 {
-	return &upAppender{AppenderV2: u.db.AppenderV2(ctx), health: u.health, last: u.last, st: u.last.Load()}
+	return &upAppender{AppenderV2: u.db.AppenderV2(ctx), watcher: u, st: u.last.Load()}
 }
 
 type upAppender struct {
 	storage.AppenderV2
-	health *scrapeHealth
-	last   *atomic.Int64
-	st     int64 // the start time given to this scrape's counters
-	t      int64 // this scrape's time
-	up     float64
-	seen   bool
+	watcher upWatcher
+	st      int64 // the start time given to this scrape's counters
+	t       int64 // this scrape's time
+	up      float64
+	seen    bool
 }
 
 func (a *upAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
@@ -238,9 +239,10 @@ func (a *upAppender) Commit() error {
 	if a.seen {
 		ok := a.up == 1 && err == nil
 		if ok {
-			a.last.Store(a.t)
+			a.watcher.last.Store(a.t)
+			a.watcher.stored()
 		}
-		a.health.observe(ok)
+		a.watcher.health.observe(ok)
 	}
 	return err
 }
