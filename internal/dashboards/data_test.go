@@ -98,7 +98,10 @@ func catalogSeries() []*genSeries {
 		}
 	}
 	for _, reason := range []string{"missing", "type"} {
-		out = append(out, &genSeries{lset: labels.FromStrings("__name__", "otelcol_receiver_analytics_rejected_items", "job", "pulse", "endpoint", "events", "reason", reason), kind: catalog.Sum, base: 1, bucket: -3})
+		out = append(out, &genSeries{lset: labels.FromStrings("__name__", "otelcol_receiver_analytics_rejected_items", "job", "pulse", "endpoint", "events", "reason", reason, "field", "action", "platform", "web"), kind: catalog.Sum, base: 1, bucket: -3})
+	}
+	for _, platform := range []string{"web", "ios"} {
+		out = append(out, &genSeries{lset: labels.FromStrings("__name__", "otelcol_receiver_analytics_accepted_items", "job", "pulse", "endpoint", "events", "platform", platform), kind: catalog.Sum, base: 1, bucket: -3})
 	}
 	return out
 }

@@ -76,7 +76,7 @@ func TestRecordingRulesParseAndNamesAreUnique(t *testing.T) {
 	if daily != len(kpi.DailySummaryFields) {
 		t.Errorf("daily summary group has %d rules, want one per field (%d)", daily, len(kpi.DailySummaryFields))
 	}
-	if len(rec.Groups.Groups) != 5 {
+	if len(rec.Groups.Groups) != 6 {
 		t.Errorf("%d groups, want one per built-in dashboard and the daily summary", len(rec.Groups.Groups))
 	}
 }
