@@ -60,7 +60,7 @@ func TestDashboardsCompileWritesGrafanaFiles(t *testing.T) {
 
 func TestDashboardsValidate(t *testing.T) {
 	code, out, errs := runCmd("dashboards", "validate", builtinDashboards)
-	if code != 0 || !strings.Contains(out, "4 dashboards valid") {
+	if code != 0 || !strings.Contains(out, "5 dashboards valid") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
