@@ -32,7 +32,7 @@ func TestDashboardsCompileThenSync(t *testing.T) {
 	assert.Contains(t, out, "folder Pulse (uid pulse): created\n")
 	assert.Contains(t, out, "dashboard pulse-executive: created\n")
 	assert.Contains(t, out, "dashboard pulse-executive: permissions set\n")
-	assert.Contains(t, out, "folder pulse: created 4, updated 0, unchanged 0, deleted 0, permissions set 4\n")
+	assert.Contains(t, out, "folder pulse: created 5, updated 0, unchanged 0, deleted 0, permissions set 5\n")
 	d, ok := g.Dashboard("pulse-executive")
 	require.True(t, ok)
 	assert.Equal(t, []grafanatest.Item{{UserID: adminID, Permission: 4}}, d.Perms)
@@ -40,7 +40,7 @@ func TestDashboardsCompileThenSync(t *testing.T) {
 	g.Requests()
 	code, out, errs = runCmd("dashboards", "sync", "--grafana-url", g.URL, "--users", users, dir)
 	require.Equal(t, 0, code, errs)
-	assert.Contains(t, out, "created 0, updated 0, unchanged 4, deleted 0, permissions set 0\nnothing written: Grafana already matches "+dir+"\n")
+	assert.Contains(t, out, "created 0, updated 0, unchanged 5, deleted 0, permissions set 0\nnothing written: Grafana already matches "+dir+"\n")
 	for _, r := range g.Requests() {
 		assert.Equal(t, "GET", r.Method, "%s %s on an unchanged sync", r.Method, r.Path)
 	}
@@ -48,7 +48,7 @@ func TestDashboardsCompileThenSync(t *testing.T) {
 	// Definitions instead of DIR are compiled in memory: same dashboards.
 	code, out, errs = runCmd("dashboards", "sync", "--grafana-url", g.URL, "--token", grafanaToken, "--users", users, builtinDashboards)
 	require.Equal(t, 0, code, errs)
-	assert.Contains(t, out, "unchanged 4")
+	assert.Contains(t, out, "unchanged 5")
 }
 
 func TestDashboardsSyncDryRun(t *testing.T) {
@@ -56,7 +56,7 @@ func TestDashboardsSyncDryRun(t *testing.T) {
 	code, out, errs := runCmd("dashboards", "sync", "--grafana-url", g.URL, "--token", grafanaToken, "--dry-run", builtinDashboards)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "folder Pulse (uid pulse): would be created\n")
-	assert.Contains(t, out, "dry run, would have: created 4,")
+	assert.Contains(t, out, "dry run, would have: created 5,")
 	assert.Empty(t, g.Dashboards())
 }
 
