@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
@@ -68,6 +69,10 @@ type Config struct {
 	// (selfscrape.go). Off by default.
 	Telemetry TelemetryConfig `mapstructure:"telemetry"`
 
+	// Audit is the audit extension that records each retention execution
+	// and the policy version in force at start (internal/audit); nil: none.
+	Audit *component.ID `mapstructure:"audit"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -80,6 +85,12 @@ type RetentionConfig struct {
 	// Size is the most bytes the blocks may use; 0 means unlimited. The WAL
 	// and the in-memory head are not counted.
 	Size int64 `mapstructure:"size"`
+	// Policies is the retention plan `pulsectl retention compile` writes
+	// (policies.json): per data type, how long raw, 5m and 1h series are
+	// kept within Time (retention_policies.go). Empty: none.
+	Policies string `mapstructure:"policies"`
+	// Interval is how often the policies are executed.
+	Interval time.Duration `mapstructure:"interval"`
 }
 
 // QueryConfig limits the PromQL engine.
@@ -304,6 +315,7 @@ func (cfg *Config) Validate() error {
 	if cfg.Retention.Size < 0 {
 		errs = append(errs, fmt.Errorf("retention.size: must not be negative, got %d", cfg.Retention.Size))
 	}
+	errs = append(errs, cfg.Retention.validatePolicies()...)
 	if cfg.OutOfOrderTimeWindow < 0 {
 		errs = append(errs, fmt.Errorf("out_of_order_time_window: must not be negative, got %s", cfg.OutOfOrderTimeWindow))
 	}

@@ -23,7 +23,9 @@ func TestLoadConfig(t *testing.T) {
 	custom := createDefaultConfig().(*Config)
 	custom.NetAddr.Endpoint = "0.0.0.0:19090"
 	custom.Directory = "/var/lib/pulse/promstore"
-	custom.Retention = RetentionConfig{Time: 720 * time.Hour, Size: 10 << 30}
+	custom.Retention = RetentionConfig{Time: 720 * time.Hour, Size: 10 << 30, Interval: 30 * time.Minute}
+	auditID := component.MustNewID("audit")
+	custom.Audit = &auditID
 	custom.OutOfOrderTimeWindow = 10 * time.Minute
 	custom.MetadataLimit = 500
 	custom.Timeout = 10 * time.Second

@@ -69,6 +69,13 @@ type promstore struct {
 	// meta is the type, help and unit of every metric family received,
 	// served on /api/v1/metadata.
 	meta *familyMetadata
+
+	// retention enforces retention.policies (retention_policies.go); nil
+	// without them. retentionNow and retentionAfterRule are its clock and
+	// test hook (nil: time.Now, none).
+	retention          *enforcer
+	retentionNow       func() time.Time
+	retentionAfterRule func(policy string, rule int) error
 }
 
 // appendStats counts what exports did to the TSDB since start.
@@ -187,6 +194,16 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 		}
 	}()
 
+	ret, err := p.startRetention(ctx, host, db, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			ret.stop()
+		}
+	}()
+
 	api := &boundedEngine{
 		engine:         engine,
 		maxLength:      p.cfg.Query.MaxLength,
@@ -231,6 +248,7 @@ func (p *promstore) start(ctx context.Context, host component.Host) (err error) 
 	p.mu.Lock()
 	p.db, p.engine, p.server, p.alerting, p.live = db, engine, server, al, live
 	p.scrape = scr
+	p.retention = ret
 	p.mu.Unlock()
 	p.ready.Store(true)
 	p.set.Logger.Info("Prometheus API listening",
@@ -308,6 +326,8 @@ func (p *promstore) shutdown(ctx context.Context) error {
 	}
 	p.telemetry.stopObserving()
 	p.scrape.stop() // before the TSDB closes
+	p.retention.stop()
+	p.retention = nil
 	p.scrape = nil
 	p.mu.Lock()
 	defer p.mu.Unlock()

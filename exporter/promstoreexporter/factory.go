@@ -37,7 +37,7 @@ func createDefaultConfig() component.Config {
 		QueueConfig: configoptional.None[exporterhelper.QueueBatchConfig](),
 		RetryConfig: configretry.NewDefaultBackOffConfig(),
 		Directory:   defaultDirectory,
-		Retention:   RetentionConfig{Time: defaultRetentionTime},
+		Retention:   RetentionConfig{Time: defaultRetentionTime, Interval: defaultRetentionInterval},
 		// Snapshots (model, business, system metrics) may arrive days late.
 		OutOfOrderTimeWindow: defaultOutOfOrderTimeWindow,
 		MetadataLimit:        defaultMetadataLimit,
