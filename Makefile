@@ -85,7 +85,7 @@ $(BASELINE): testbed/baseline/_build/main.go
 	@mkdir -p bin
 	cd testbed/baseline/_build && $(GO) build -trimpath -ldflags='-s -w' -o ../../../$(BASELINE) .
 
-run: $(BIN) data/privacy.key data/forget.key data/admin.token data/alerts/rules.yaml data/dashboards/pulse-dashboards.yaml
+run: $(BIN) data/privacy.key data/forget.key data/admin.token data/alerts/rules.yaml data/dashboards/pulse-dashboards.yaml data/retention/policies.json
 	./$(BIN) --config config/pulse.yaml
 
 # The default alert definitions, compiled for promstore to evaluate.
@@ -95,6 +95,10 @@ data/alerts/rules.yaml: $(PULSECTL) $(wildcard config/alerts/*)
 # The built-in dashboards, compiled for Grafana (docs/dashboards.md).
 data/dashboards/pulse-dashboards.yaml: $(PULSECTL) $(wildcard config/dashboards/*)
 	./$(PULSECTL) dashboards compile --out data/dashboards config/dashboards
+
+# The retention policies: downsampling rules and promstore's plan (docs/retention.md).
+data/retention/policies.json: $(PULSECTL) $(wildcard config/retention/*)
+	./$(PULSECTL) retention compile --out data/retention config/retention
 
 # Local secrets for `make run`, created once; data/ is git-ignored.
 data/%.key data/%.token:

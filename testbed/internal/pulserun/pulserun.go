@@ -147,6 +147,7 @@ func prepareData(t testing.TB, o Options) {
 	for _, args := range [][]string{
 		{"rules", "compile", "--out", filepath.Join(data, "alerts"), filepath.Join(o.Root, "config", "alerts")},
 		{"dashboards", "compile", "--out", filepath.Join(data, "dashboards"), filepath.Join(o.Root, "config", "dashboards")},
+		{"retention", "compile", "--out", filepath.Join(data, "retention"), filepath.Join(o.Root, "config", "retention")},
 	} {
 		if out, err := exec.Command(pulsectl, args...).CombinedOutput(); err != nil {
 			t.Fatalf("pulsectl %s: %v\n%s", strings.Join(args[:2], " "), err, out)
