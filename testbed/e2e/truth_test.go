@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pulse-otel/pulse/internal/kpi"
+	"github.com/pulse-otel/pulse/internal/retention"
 	"github.com/pulse-otel/pulse/testbed/internal/poll"
 )
 
@@ -44,7 +45,42 @@ func shippedPromstoreConfigPorts(t *testing.T, c *collector, api string, ports m
 	if err := os.WriteFile(filepath.Join(data, "alerts", "rules.yaml"), []byte("groups: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	compileShippedRetention(t, filepath.Join(data, "retention"))
 	return *cfg
+}
+
+// compileShippedRetention writes what `pulsectl retention compile` makes
+// of config/retention into dir, as `make run` does for config/pulse.yaml.
+func compileShippedRetention(t *testing.T, dir string) {
+	t.Helper()
+	ps, err := retention.Load(filepath.Join("..", "..", "config", "retention"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := retention.RecordingRules(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := retention.MarshalRules(groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := retention.Compile(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planJSON, err := retention.MarshalPlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"rules.yaml": rules, "policies.json": planJSON} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestKPIsEqualTheTruth sends a seeded mix with a known answer through the
