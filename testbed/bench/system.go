@@ -114,6 +114,10 @@ func (o options) startPulse(t target) (*system, error) {
 	if out, err := exec.Command(o.pulsectl, "rules", "compile", "--out", filepath.Join(dir, "data", "alerts"), o.alerts).CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("pulsectl rules compile: %v: %s", err, out))
 	}
+	// The retention policies config/pulse.yaml enforces, beside config/alerts.
+	if out, err := exec.Command(o.pulsectl, "retention", "compile", "--out", filepath.Join(dir, "data", "retention"), filepath.Join(filepath.Dir(o.alerts), "retention")).CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("pulsectl retention compile: %v: %s", err, out))
+	}
 	raw, err := os.ReadFile(o.pulseConfig)
 	if err != nil {
 		return fail(err)
