@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -372,6 +373,7 @@ func (m *truthMix) addRecommendations(r *rand.Rand) {
 	m.want["modification_rate"] = modified / m.nrec
 	m.want["avg_confidence"] = confSum / m.nrec
 	m.want["avg_recommendation_rating"] = ratingSum / ratings
+	m.want["response_consistency"] = 1 - m.unjoined/(m.responses+m.unjoined+m.inline)
 	m.families = append(m.families,
 		familyCheck{query: "sum(pulse_recommendation_confidence_count)", want: one(m.nrec)},
 		familyCheck{query: "sum(pulse_recommendation_response_time_seconds_count)", want: one(m.responses + m.unjoined + m.inline)},
@@ -803,6 +805,11 @@ func (m *truthMix) computeTruth() {
 	m.want["data_completeness"] = totalFields / (7 * float64(m.counted))
 	m.want["event_duration_p95"] = histogramQuantile(0.95, catalogBounds("pulse.event.duration"), durations)
 	m.want["timeliness_p95"] = histogramQuantile(0.95, catalogBounds("pulse.event.timeliness"), timeliness)
+	// The share within 1 s depends on when the mix is sent after it was
+	// made (each store's run sends it later): see lagDependentKPIs.
+	m.want["timeliness_share"] = math.NaN()
+	// Every item of the mix is valid (consent drops count as accepted).
+	m.want["data_accuracy"] = 1
 	m.want["freshness_p95"] = histogramQuantile(0.95, catalogBounds("pulse.event.freshness"), freshness)
 	// cohort_retention has one series per cohort and period; all are
 	// compared, and the table shows last week's cohort in this week.
