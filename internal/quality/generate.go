@@ -108,7 +108,10 @@ func (c *counts) report(s source) Report {
 	}
 	r.Consistency = percent(max(items-inconsistent, 0), items)
 
-	if s.endpoint == endpointEvents {
+	if s.endpoint == endpointEvents && d.Accepted > 0 {
+		// Field presence and timeliness describe the events that were
+		// stored; a source whose every item was rejected (an invalid
+		// platform is reported as "unknown") has none.
 		c.completeness(&r)
 		c.timeliness(&r, s)
 	}
@@ -134,7 +137,7 @@ func (c *counts) rejectIssues(r *Report, items int64) {
 			AffectedFields: []string{rej.Field},
 		}, Recommendation{
 			Action:         fmt.Sprintf("In the %s client of /v1/%s: %s", r.Platform, r.Endpoint, fix),
-			ExpectedImpact: fmt.Sprintf("accuracy of %s +%s points (%d items kept)", r.DataSource, points(rej.Count, items), rej.Count),
+			ExpectedImpact: fmt.Sprintf("accuracy of %s +%s points (%s kept)", r.DataSource, points(rej.Count, items), plural(rej.Count, "item")),
 		})
 	}
 }
@@ -278,4 +281,12 @@ func rank(s Severity) int {
 		return 1
 	}
 	return 0
+}
+
+// plural is "1 item", "2 items".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }

@@ -252,3 +252,47 @@ func TestJSONAndMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// A source whose every item was rejected (platform "unknown": the
+// platform itself was invalid) stored no event, so the events' field
+// presence and timeliness say nothing about it: its report has accuracy
+// only, and no missing-field issue.
+func TestRejectedOnlySourceHasNoCompleteness(t *testing.T) {
+	const load = `
+load 10m
+  otelcol_receiver_analytics_accepted_items{job="pulse",endpoint="events",platform="web"} 0 10 20 30
+  otelcol_receiver_analytics_rejected_items{job="pulse",endpoint="events",platform="unknown",field="platform",reason="enum"} _ 1 1 1
+  pulse_quality_fields_total{field="user_id",present="true"} 0 5 10 15
+  pulse_quality_fields_total{field="user_id",present="false"} 0 5 10 15
+  pulse_event_timeliness_seconds_bucket{platform="web",le="1"} 0 10 20 30
+  pulse_event_timeliness_seconds_count{platform="web"} 0 10 20 30
+`
+	reports, err := Generate(context.Background(), newEngine(t, load), period, time.UnixMilli(1767225600000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unknown, web *Report
+	for i := range reports {
+		switch reports[i].DataSource {
+		case "events/unknown":
+			unknown = &reports[i]
+		case "events/web":
+			web = &reports[i]
+		}
+	}
+	if unknown == nil || web == nil {
+		t.Fatalf("reports %+v, want events/unknown and events/web", reports)
+	}
+	if unknown.Completeness != nil || unknown.Timeliness != nil || val(unknown.Accuracy) != 0.0 {
+		t.Errorf("events/unknown: completeness %v, timeliness %v, accuracy %v; want none, none, 0", val(unknown.Completeness), val(unknown.Timeliness), val(unknown.Accuracy))
+	}
+	if len(unknown.Issues) != 1 || unknown.Issues[0].Type != "invalid_values" {
+		t.Errorf("events/unknown issues %+v, want the one invalid platform", unknown.Issues)
+	}
+	if !strings.Contains(unknown.Recommendations[0].ExpectedImpact, "(1 item kept)") {
+		t.Errorf("expected impact %q, want it to say 1 item", unknown.Recommendations[0].ExpectedImpact)
+	}
+	if val(web.Completeness) != 50.0 {
+		t.Errorf("events/web completeness %v, want 50", val(web.Completeness))
+	}
+}
