@@ -15,26 +15,33 @@ const (
 	minRetentionInterval     = time.Minute
 )
 
-// validatePolicies checks retention.policies and retention.interval: the
-// plan must read, and no active rule may keep anything longer than
-// retention.time, which would silently cut it short.
+// validatePolicies checks retention.interval. The plan itself is read at
+// Start (checkPlan), as Prometheus reads its rule files: it is a file
+// `pulsectl retention compile` writes (make run does), not configuration,
+// so a configuration is valid before it has been compiled.
 func (r RetentionConfig) validatePolicies() []error {
 	if r.Policies == "" {
 		return nil
 	}
-	var errs []error
 	if r.Interval < minRetentionInterval {
-		errs = append(errs, fmt.Errorf("retention.interval: must be at least %s, got %s", minRetentionInterval, r.Interval))
+		return []error{fmt.Errorf("retention.interval: must be at least %s, got %s", minRetentionInterval, r.Interval)}
 	}
+	return nil
+}
+
+// checkPlan reads retention.policies and refuses a plan with an active
+// rule that keeps anything longer than retention.time, which would
+// silently cut it short.
+func (r RetentionConfig) checkPlan() (retention.Plan, error) {
 	plan, err := loadPlan(r.Policies)
 	if err != nil {
-		return append(errs, fmt.Errorf("retention.policies: %w", err))
+		return retention.Plan{}, fmt.Errorf("retention.policies: %w", err)
 	}
 	if keep, who := plan.MaxKeep(); keep > r.Time {
-		errs = append(errs, fmt.Errorf("retention.policies: %s keeps %d days, longer than retention.time (%s): raise retention.time or shorten the policy",
-			who, int(keep.Hours()/24), r.Time))
+		return retention.Plan{}, fmt.Errorf("retention.policies: %s keeps %d days, longer than retention.time (%s): raise retention.time or shorten the policy",
+			who, int(keep.Hours()/24), r.Time)
 	}
-	return errs
+	return plan, nil
 }
 
 // loadPlan reads the plan `pulsectl retention compile` wrote.

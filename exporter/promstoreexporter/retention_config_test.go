@@ -33,6 +33,25 @@ func writePlan(t *testing.T, dir string) (string, retention.Plan) {
 func TestRetentionConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	good, _ := writePlan(t, dir)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Retention.Policies, cfg.Retention.Interval = good, time.Second
+	require.ErrorContains(t, cfg.Validate(), "retention.interval: must be at least 1m0s, got 1s")
+
+	cfg = createDefaultConfig().(*Config)
+	require.Equal(t, time.Hour, cfg.Retention.Interval)
+	cfg.Retention.Policies = good
+	require.NoError(t, cfg.Validate())
+	// The plan is read at Start: a configuration is valid before
+	// `pulsectl retention compile` has written it.
+	cfg.Retention.Policies = filepath.Join(dir, "missing.json")
+	require.NoError(t, cfg.Validate())
+}
+
+// TestRetentionPlanErrors: Start refuses a plan it cannot enforce, naming
+// the setting and the file.
+func TestRetentionPlanErrors(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := writePlan(t, dir)
 	bad := filepath.Join(dir, "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte(`{"version":"x","policies":[]}`), 0o600))
 	for _, tt := range []struct {
@@ -40,8 +59,6 @@ func TestRetentionConfigErrors(t *testing.T) {
 		configure func(*Config)
 		want      string
 	}{
-		{"interval too short", func(c *Config) { c.Retention.Policies, c.Retention.Interval = good, time.Second },
-			"retention.interval: must be at least 1m0s, got 1s"},
 		{"no plan file", func(c *Config) { c.Retention.Policies = filepath.Join(dir, "missing.json") },
 			`retention.policies: read "` + filepath.Join(dir, "missing.json") + `" (pulsectl retention compile writes it)`},
 		{"plan edited", func(c *Config) { c.Retention.Policies = bad },
@@ -50,17 +67,17 @@ func TestRetentionConfigErrors(t *testing.T) {
 			`retention.policies: policy "proof" rule 0 (events, 1h) keeps 35 days, longer than retention.time (720h0m0s)`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := createDefaultConfig().(*Config)
+			cfg := testConfig(t, filepath.Join(t.TempDir(), "store"))
 			tt.configure(cfg)
-			err := cfg.Validate()
+			require.NoError(t, cfg.Validate())
+			p, err := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+			require.NoError(t, err)
+			err = p.start(context.Background(), componenttest.NewNopHost())
+			t.Cleanup(func() { _ = p.shutdown(context.Background()) })
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
 		})
 	}
-	cfg := createDefaultConfig().(*Config)
-	require.Equal(t, time.Hour, cfg.Retention.Interval)
-	cfg.Retention.Policies = good
-	require.NoError(t, cfg.Validate())
 }
 
 // auditExtension is an audit log as the audit extension is: a component

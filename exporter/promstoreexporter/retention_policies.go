@@ -273,9 +273,9 @@ func (p *promstore) startRetention(ctx context.Context, host component.Host, db 
 	if rc.Policies == "" {
 		return nil, nil
 	}
-	plan, err := loadPlan(rc.Policies)
+	plan, err := rc.checkPlan()
 	if err != nil {
-		return nil, fmt.Errorf("promstore: retention.policies: %w", err)
+		return nil, fmt.Errorf("promstore: %w", err)
 	}
 	now := p.retentionNow
 	if now == nil {
@@ -302,7 +302,8 @@ func (p *promstore) startRetention(ctx context.Context, host component.Host, db 
 			return nil, fmt.Errorf("promstore: audit: %w", err)
 		}
 	}
-	if e.tel, err = newRetentionTelemetry(p.telemetry.meter, func() (float64, float64) {
+	e.tel = p.telemetry.retention
+	if err = e.tel.watch(p.telemetry.meter, func() (float64, float64) {
 		last, next := e.times()
 		return unixSeconds(last), unixSeconds(next)
 	}); err != nil {

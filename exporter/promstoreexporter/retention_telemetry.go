@@ -19,7 +19,10 @@ type retentionTelemetry struct {
 	timesCallback metric.Registration
 }
 
-func newRetentionTelemetry(meter metric.Meter, times func() (last, next float64)) (*retentionTelemetry, error) {
+// newRetentionTelemetry creates the instruments with the exporter, so that
+// they are known before it starts (and without retention.policies); watch
+// starts reading an enforcer's times into the gauges.
+func newRetentionTelemetry(meter metric.Meter) (*retentionTelemetry, error) {
 	t := &retentionTelemetry{
 		finishedAttrs: metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "finished"))),
 		failedAttrs:   metric.WithAttributeSet(attribute.NewSet(attribute.String("result", "failed"))),
@@ -45,16 +48,19 @@ func newRetentionTelemetry(meter metric.Meter, times func() (last, next float64)
 		metric.WithDescription("Retention executions by result (finished, failed: retried at the next interval, or resumed at the next start)."), metric.WithUnit("{execution}")); err != nil {
 		return nil, err
 	}
+	return t, nil
+}
+
+// watch reads times into the last and next execution gauges until stop.
+func (t *retentionTelemetry) watch(meter metric.Meter, times func() (last, next float64)) error {
+	var err error
 	t.timesCallback, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		last, next := times()
 		o.ObserveFloat64(t.last, last)
 		o.ObserveFloat64(t.next, next)
 		return nil
 	}, t.last, t.next)
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
+	return err
 }
 
 func (t *retentionTelemetry) deleted(ctx context.Context, policy, dataType, resolution string, d deleted) {

@@ -95,12 +95,7 @@ func (p *promstore) startSelfScrape(db storage.AppendableV2) (*selfScrape, error
 	if err != nil {
 		return nil, fmt.Errorf("promstore: telemetry: %w", err)
 	}
-	failures, err := p.telemetry.meter.Int64Counter("otelcol_exporter_promstore_telemetry_scrape_failures",
-		metric.WithDescription("Scrapes of the collector's own telemetry (the telemetry option) that stored nothing: endpoint down, timeout, or over sample_limit."),
-		metric.WithUnit("{scrape}"))
-	if err != nil {
-		return nil, fmt.Errorf("promstore: telemetry: %w", err)
-	}
+	failures := p.telemetry.scrapeFailures
 	s := &selfScrape{
 		targets: make(chan map[string][]*targetgroup.Group, 1),
 		done:    make(chan struct{}),

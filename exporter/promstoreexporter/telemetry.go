@@ -28,6 +28,11 @@ type telemetry struct {
 	// them, nil without the page.
 	liveViewers, liveStreams, liveEvaluations, liveDropped metric.Int64Observable
 	liveMetrics                                            metric.Registration
+
+	// The telemetry option's failed scrapes and retention.policies'
+	// executions, created with the exporter like the live page's.
+	scrapeFailures metric.Int64Counter
+	retention      *retentionTelemetry
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
@@ -56,6 +61,14 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	}
 	if t.liveDropped, err = meter.Int64ObservableCounter("otelcol_exporter_promstore_live_viewers_dropped",
 		metric.WithDescription("Live viewers disconnected because they read their frames too slowly (their page reconnects)."), metric.WithUnit("{viewer}")); err != nil {
+		return nil, err
+	}
+	if t.scrapeFailures, err = meter.Int64Counter("otelcol_exporter_promstore_telemetry_scrape_failures",
+		metric.WithDescription("Scrapes of the collector's own telemetry (the telemetry option) that stored nothing: endpoint down, timeout, or over sample_limit."),
+		metric.WithUnit("{scrape}")); err != nil {
+		return nil, err
+	}
+	if t.retention, err = newRetentionTelemetry(meter); err != nil {
 		return nil, err
 	}
 	return t, nil
