@@ -73,7 +73,7 @@ func TestVMAlertErrors(t *testing.T) {
 		{"rejected", &fakeVMAlert{successful: 0, countMoves: true, rules: rulesAnswer(full)}, "vmalert rejected the rules on reload (vmalert_config_last_reload_successful 0"},
 		{"no reload", &fakeVMAlert{successful: 1, rules: rulesAnswer(full)}, "did not reload within the wait (vmalert_config_last_reload_total still 0)"},
 		{"group missing", &fakeVMAlert{successful: 1, countMoves: true, rules: rulesAnswer(map[string][]string{"pulse-every-1m": full["pulse-every-1m"]})}, "does not evaluate the rules of "},
-		{"rule missing", &fakeVMAlert{successful: 1, countMoves: true, rules: rulesAnswer(oneShort)}, "group pulse-every-5m has 3 rules"},
+		{"rule missing", &fakeVMAlert{successful: 1, countMoves: true, rules: rulesAnswer(oneShort)}, fmt.Sprintf("group pulse-every-5m has %d rules", len(oneShort["pulse-every-5m"]))},
 		{"not the rules API", &fakeVMAlert{successful: 1, countMoves: true, rules: "<html>" + strings.Repeat("x", 2000)}, "not a Prometheus rules API answer"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
