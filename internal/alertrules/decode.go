@@ -2,7 +2,6 @@ package alertrules
 
 import (
 	"fmt"
-	"math"
 
 	"go.yaml.in/yaml/v3"
 
@@ -12,30 +11,6 @@ import (
 // decoder decodes one rule field by field, so that every error names its
 // field.
 type decoder struct{ *seeddef.Decoder }
-
-// minutes decodes a positive whole number of minutes.
-func (d decoder) minutes(dst *int) seeddef.Field {
-	return func(n *yaml.Node, path string) {
-		var f float64
-		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
-			d.Fail(n, path, "must be a number of minutes, got %s", seeddef.KindName(n))
-			return
-		}
-		if f < 1 || f != math.Trunc(f) || f > 525600 {
-			d.Fail(n, path, "must be a whole number of minutes from 1 to 525600 (a year), got %s", n.Value)
-			return
-		}
-		*dst = int(f)
-	}
-}
-
-func (d decoder) integer(dst *int64) seeddef.Field {
-	return func(n *yaml.Node, path string) {
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(dst) != nil {
-			d.Fail(n, path, "must be a whole number (milliseconds since 1970), got %s", seeddef.KindName(n))
-		}
-	}
-}
 
 func decodeRule(file string, n *yaml.Node) (Rule, []error) {
 	r := Rule{File: file, line: n.Line, lines: map[string]int{}}
@@ -55,8 +30,8 @@ func (d decoder) rule(n *yaml.Node, r *Rule) {
 				"metric":              d.String(&c.Metric),
 				"operator":            d.String(&c.Operator),
 				"threshold":           d.Number(&c.Threshold),
-				"timeWindow":          d.minutes(&c.TimeWindow),
-				"evaluationFrequency": d.minutes(&c.EvaluationFrequency),
+				"timeWindow":          d.Count(&c.TimeWindow, "minutes", 525600, " (a year)"),
+				"evaluationFrequency": d.Count(&c.EvaluationFrequency, "minutes", 525600, " (a year)"),
 			}, nil, []string{"metric", "operator", "threshold", "timeWindow", "evaluationFrequency"})
 		},
 		"notifications": func(n *yaml.Node, path string) {
@@ -71,7 +46,7 @@ func (d decoder) rule(n *yaml.Node, r *Rule) {
 					"channel":    d.String(&nt.Channel),
 					"recipients": d.Strings(&nt.Recipients, d.String),
 					"severity":   d.String(&nt.Severity),
-					"cooldown":   d.minutes(&nt.Cooldown),
+					"cooldown":   d.Count(&nt.Cooldown, "minutes", 525600, " (a year)"),
 				}, nil, []string{"channel", "recipients", "severity", "cooldown"})
 			}
 		},
@@ -83,13 +58,13 @@ func (d decoder) rule(n *yaml.Node, r *Rule) {
 			e := &Escalation{}
 			r.Escalation = e
 			d.Fields(n, path+".", map[string]seeddef.Field{
-				"escalateAfter":        d.minutes(&e.EscalateAfter),
+				"escalateAfter":        d.Count(&e.EscalateAfter, "minutes", 525600, " (a year)"),
 				"escalationRecipients": d.Strings(&e.EscalationRecipients, d.String),
 			}, nil, []string{"escalateAfter", "escalationRecipients"})
 		},
 		"createdBy": d.String(&r.CreatedBy),
-		"createdAt": d.integer(&r.CreatedAt),
-		"updatedAt": d.integer(&r.UpdatedAt),
+		"createdAt": d.Millis(&r.CreatedAt),
+		"updatedAt": d.Millis(&r.UpdatedAt),
 		"promql":    d.String(&r.PromQL),
 	}, []string{"lastTriggered", "triggerCount", "_id", "_creationTime"},
 		[]string{"ruleId", "name", "description", "condition", "notifications", "isActive"})

@@ -2,7 +2,6 @@ package retention
 
 import (
 	"fmt"
-	"strconv"
 
 	"go.yaml.in/yaml/v3"
 
@@ -14,30 +13,6 @@ var policyKind = seeddef.Kind{Name: "policy", Plural: "policies"}
 // decoder decodes one policy field by field, so that every error names its
 // field.
 type decoder struct{ *seeddef.Decoder }
-
-// days decodes a whole number of days from 1 to maxDays.
-func (d decoder) days(dst *int) seeddef.Field {
-	return func(n *yaml.Node, path string) {
-		f, err := strconv.ParseFloat(n.Value, 64)
-		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || err != nil {
-			d.Fail(n, path, "must be a whole number of days, got %s", seeddef.KindName(n))
-			return
-		}
-		if f < 1 || f > maxDays || f != float64(int(f)) {
-			d.Fail(n, path, "must be a whole number of days from 1 to %d, got %s", maxDays, n.Value)
-			return
-		}
-		*dst = int(f)
-	}
-}
-
-func (d decoder) millis(dst *int64) seeddef.Field {
-	return func(n *yaml.Node, path string) {
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(dst) != nil {
-			d.Fail(n, path, "must be a whole number (milliseconds since 1970), got %s", seeddef.KindName(n))
-		}
-	}
-}
 
 func decodePolicy(file string, n *yaml.Node) (Policy, []error) {
 	p := Policy{File: file, lines: map[string]int{}}
@@ -63,8 +38,8 @@ func (d decoder) policy(n *yaml.Node, p *Policy) {
 		"complianceReasons": d.Strings(&p.ComplianceReasons, d.String),
 		"legalBasis":        d.String(&p.LegalBasis),
 		"isActive":          d.Bool(&p.IsActive),
-		"createdAt":         d.millis(&p.CreatedAt),
-		"updatedAt":         d.millis(&p.UpdatedAt),
+		"createdAt":         d.Millis(&p.CreatedAt),
+		"updatedAt":         d.Millis(&p.UpdatedAt),
 	}, []string{"lastExecuted", "nextExecution", "_id", "_creationTime"},
 		[]string{"policyId", "name", "rules", "complianceReasons", "legalBasis", "isActive"})
 }
@@ -72,9 +47,9 @@ func (d decoder) policy(n *yaml.Node, p *Policy) {
 func (d decoder) rule(n *yaml.Node, path string, r *Rule) {
 	d.Fields(n, path, map[string]seeddef.Field{
 		"dataType":         d.String(&r.DataType),
-		"retentionDays":    d.days(&r.RetentionDays),
-		"archiveAfterDays": d.days(&r.ArchiveAfterDays),
-		"deleteAfterDays":  d.days(&r.DeleteAfterDays),
+		"retentionDays":    d.Count(&r.RetentionDays, "days", maxDays, ""),
+		"archiveAfterDays": d.Count(&r.ArchiveAfterDays, "days", maxDays, ""),
+		"deleteAfterDays":  d.Count(&r.DeleteAfterDays, "days", maxDays, ""),
 		"conditions": func(n *yaml.Node, path string) {
 			if n.Kind != yaml.SequenceNode {
 				d.Fail(n, path, "must be a list, got %s", seeddef.KindName(n))

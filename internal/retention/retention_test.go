@@ -61,7 +61,7 @@ func TestConfigErrors(t *testing.T) {
 		{"fractional days", rule("{dataType: events, retentionDays: 1.5, deleteAfterDays: 7}"),
 			[]string{"field rules[0].retentionDays", "got 1.5"}},
 		{"days not a number", rule("{dataType: events, retentionDays: thirty, deleteAfterDays: 7}"),
-			[]string{"field rules[0].retentionDays", `whole number of days, got "thirty"`}},
+			[]string{"field rules[0].retentionDays", `number of days, got "thirty"`}},
 		{"missing deleteAfterDays", rule("{dataType: events, retentionDays: 30}"),
 			[]string{"field rules[0].deleteAfterDays", "missing"}},
 		{"condition label the families lack", rule(`{dataType: system, retentionDays: 3, deleteAfterDays: 7, conditions: [{field: model_id, operator: equals, value: m1}]}`),

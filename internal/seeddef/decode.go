@@ -176,6 +176,33 @@ func (d *Decoder) Int(dst *int) Field {
 	}
 }
 
+// Count decodes a whole number of unit ("minutes", "days") from 1 to max;
+// limit, when set, says in errors what max is (" (a year)").
+func (d *Decoder) Count(dst *int, unit string, maxCount int, limit string) Field {
+	return func(n *yaml.Node, path string) {
+		var f float64
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
+			d.Fail(n, path, "must be a number of %s, got %s", unit, KindName(n))
+			return
+		}
+		if f < 1 || f != math.Trunc(f) || f > float64(maxCount) {
+			d.Fail(n, path, "must be a whole number of %s from 1 to %d%s, got %s", unit, maxCount, limit, n.Value)
+			return
+		}
+		*dst = int(f)
+	}
+}
+
+// Millis decodes a whole number of milliseconds since 1970 (the seed's
+// createdAt and updatedAt).
+func (d *Decoder) Millis(dst *int64) Field {
+	return func(n *yaml.Node, path string) {
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(dst) != nil {
+			d.Fail(n, path, "must be a whole number (milliseconds since 1970), got %s", KindName(n))
+		}
+	}
+}
+
 // KindName says what n is, for errors: a mapping, a list, null, or the
 // scalar itself, quoted.
 func KindName(n *yaml.Node) string {
