@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/audit/audittest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,15 +32,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func auditRecords(t *testing.T, dir string) []audit.Record {
-	t.Helper()
-	_, err := audit.Verify(dir)
-	require.NoError(t, err)
-	var rs []audit.Record
-	require.NoError(t, audit.Read(dir, time.Time{}, func(r audit.Record) error { rs = append(rs, r); return nil }))
-	return rs
 }
 
 func TestAuditVerifyAndShow(t *testing.T) {
@@ -114,7 +107,7 @@ func TestRulesSyncIsAudited(t *testing.T) {
 	withCreds := strings.Replace(srv, "http://", "http://ops:hunter2@", 1) + "/"
 	code, _, errs := runCmd("rules", "sync", "--ruler-url", withCreds, "--tenant", "team-a", "--audit-dir", dir, copyDefaults(t))
 	require.Equal(t, 0, code, errs)
-	rs := auditRecords(t, dir)
+	rs := audittest.Records(t, dir)
 	require.Len(t, rs, 1)
 	r := rs[0]
 	assert.Equal(t, audit.ActionRulesSync, r.Action)
@@ -127,7 +120,7 @@ func TestRulesSyncIsAudited(t *testing.T) {
 
 	code, _, errs = runCmd("rules", "sync", "--ruler-url", withCreds, "--tenant", "team-a", "--audit-dir", dir, copyDefaults(t))
 	require.Equal(t, 0, code, errs)
-	rs = auditRecords(t, dir)
+	rs = audittest.Records(t, dir)
 	require.Len(t, rs, 2, "an unchanged run is recorded too")
 	assert.Empty(t, rs[1].Details["created"])
 	assert.Equal(t, r.Details["content_sha256"], rs[1].Details["content_sha256"])
@@ -141,7 +134,7 @@ func TestDashboardsSyncIsAudited(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	code, _, errs = runCmd("dashboards", "sync", "--grafana-url", g.URL, "--token", grafanaToken, "--audit-dir", dir, builtinDashboards)
 	require.Equal(t, 0, code, errs)
-	rs := auditRecords(t, dir)
+	rs := audittest.Records(t, dir)
 	require.Len(t, rs, 1, "the dry run is not recorded")
 	r := rs[0]
 	assert.Equal(t, audit.ActionDashboardsSync, r.Action)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-otel/pulse/internal/audit/audittest"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,15 +53,6 @@ func openAuditLog(t *testing.T) (*audit.Log, string) {
 	return l, dir
 }
 
-func readAudit(t *testing.T, dir string) []audit.Record {
-	t.Helper()
-	_, err := audit.Verify(dir)
-	require.NoError(t, err)
-	var rs []audit.Record
-	require.NoError(t, audit.Read(dir, time.Time{}, func(r audit.Record) error { rs = append(rs, r); return nil }))
-	return rs
-}
-
 // TestAuditRecordsForgetRequests: each accepted request, new or repeated,
 // is one record naming who (the auth role), from where and whom only by
 // pseudonyms; the audit files hold none of the planted PII.
@@ -94,7 +87,7 @@ func TestAuditRecordsForgetRequests(t *testing.T) {
 	// Refused by auth: not accepted, not recorded.
 	require.Equal(t, http.StatusUnauthorized, forgetUser(t, h.url, "u-x").status)
 
-	rs := readAudit(t, dir)
+	rs := audittest.Records(t, dir)
 	require.Len(t, rs, len(planted)+1)
 	wantSource := "client:" + h.ext.hasher.subject("127.0.0.1").prefix()
 	for i, rec := range rs {
@@ -151,7 +144,7 @@ func TestAuditStorageFailureRecorded(t *testing.T) {
 	})
 	mem.fail.Store(true)
 	require.Equal(t, http.StatusServiceUnavailable, forgetUser(t, h.url, "u-1").status)
-	rs := readAudit(t, dir)
+	rs := audittest.Records(t, dir)
 	require.Len(t, rs, 2)
 	assert.Equal(t, outcomeNew, rs[0].Details["outcome"])
 	assert.Equal(t, outcomeNotApplied, rs[1].Details["outcome"])

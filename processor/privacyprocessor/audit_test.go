@@ -5,7 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/pulse-otel/pulse/internal/audit/audittest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,19 +55,10 @@ func startWithAudit(t *testing.T, dir string, mutate func(*Config)) {
 	require.NoError(t, tp.Shutdown(ctx))
 }
 
-func auditRecords(t *testing.T, dir string) []audit.Record {
-	t.Helper()
-	_, err := audit.Verify(dir)
-	require.NoError(t, err)
-	var rs []audit.Record
-	require.NoError(t, audit.Read(dir, time.Time{}, func(r audit.Record) error { rs = append(rs, r); return nil }))
-	return rs
-}
-
 func TestAuditConfigLoadAndKeyRotation(t *testing.T) {
 	dir := t.TempDir()
 	startWithAudit(t, dir, nil)
-	rs := auditRecords(t, dir)
+	rs := audittest.Records(t, dir)
 	require.Len(t, rs, 1, "one config.load per config, not per pipeline")
 	first := rs[0]
 	assert.Equal(t, audit.ActionConfigLoad, first.Action)
@@ -78,13 +70,13 @@ func TestAuditConfigLoadAndKeyRotation(t *testing.T) {
 
 	// Same policy again (a restart): config.load, same fingerprint, no rotation.
 	startWithAudit(t, dir, nil)
-	rs = auditRecords(t, dir)
+	rs = audittest.Records(t, dir)
 	require.Len(t, rs, 2)
 	assert.Equal(t, first.Details, rs[1].Details)
 
 	// A changed policy: another fingerprint, no rotation.
 	startWithAudit(t, dir, func(c *Config) { c.AuditAttributes = !c.AuditAttributes })
-	rs = auditRecords(t, dir)
+	rs = audittest.Records(t, dir)
 	require.Len(t, rs, 3)
 	assert.Equal(t, audit.ActionConfigLoad, rs[2].Action)
 	assert.NotEqual(t, first.Details["config_fingerprint"], rs[2].Details["config_fingerprint"])
@@ -92,7 +84,7 @@ func TestAuditConfigLoadAndKeyRotation(t *testing.T) {
 	// A new key id: key.rotate, then config.load.
 	const newKey = "another-key-0123456789abcdef0123456789"
 	startWithAudit(t, dir, func(c *Config) { c.Pseudonymize.KeyID = "k2"; c.Pseudonymize.Key = newKey })
-	rs = auditRecords(t, dir)
+	rs = audittest.Records(t, dir)
 	require.Len(t, rs, 5)
 	rot := rs[3]
 	assert.Equal(t, audit.ActionKeyRotation, rot.Action)
@@ -103,7 +95,7 @@ func TestAuditConfigLoadAndKeyRotation(t *testing.T) {
 
 	// The key changed under the same key id: still a rotation.
 	startWithAudit(t, dir, func(c *Config) { c.Pseudonymize.KeyID = "k2" })
-	rs = auditRecords(t, dir)
+	rs = audittest.Records(t, dir)
 	require.Len(t, rs, 7)
 	assert.Equal(t, audit.ActionKeyRotation, rs[5].Action)
 	assert.Equal(t, "k2", rs[5].Details["old_key_id"])
