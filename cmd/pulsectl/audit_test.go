@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-otel/pulse/internal/audit/audittest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulse-otel/pulse/internal/audit"
+	"github.com/pulse-otel/pulse/internal/audit/audittest"
 	"github.com/pulse-otel/pulse/internal/grafanasync/grafanatest"
 )
 

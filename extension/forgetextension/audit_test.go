@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-otel/pulse/internal/audit/audittest"
-
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/pulse-otel/pulse/internal/audit"
+	"github.com/pulse-otel/pulse/internal/audit/audittest"
 )
 
 // auditHost is an audit log offered to the extension as the host's

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pulse-otel/pulse/internal/audit/audittest"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -15,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/pulse-otel/pulse/internal/audit"
+	"github.com/pulse-otel/pulse/internal/audit/audittest"
 	"github.com/pulse-otel/pulse/internal/testutil"
 	"github.com/pulse-otel/pulse/processor/privacyprocessor/internal/metadata"
 )
