@@ -195,6 +195,12 @@ func soCompare(t *testing.T, refAPI, vmAPI string, families []catalogFamily) (va
 		}
 	}
 	for _, k := range kpi.All() {
+		if k.ReadsStoredTelemetry() {
+			// The reference Pulse's promstore stores its own receiver
+			// counters; the scale-out store holds only what the shards
+			// remote-write (the gateways' counters stay on their :8888).
+			continue
+		}
 		window := "1h"
 		if k.Window == "" {
 			window = ""
