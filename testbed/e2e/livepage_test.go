@@ -128,7 +128,13 @@ func TestLivePage(t *testing.T) {
 	tab.open(api + "/dashboards/d/pulse-executive")
 	tab.waitLive(30 * time.Second)
 	const transactions = "9"
-	before := tab.stat(transactions)
+	// The stat is drawn once the page's first frame arrives, which on a
+	// loaded machine can be after waitLive: read it once it is a number.
+	var before float64
+	poll.Until(t, 30*time.Second, 50*time.Millisecond, func() bool {
+		before = tab.stat(transactions)
+		return !math.IsNaN(before)
+	}, "the transactions stat drawn")
 	tab.watch(transactions)
 	start := time.Now()
 	code, a := post(t, "http://"+p.Events+"/v1/events", livePurchases(3, start))
