@@ -248,6 +248,19 @@ func event(id string, ts int64) string {
 "dataRetentionDays":30,"timestamp":%d,"behavior":{"behaviorType":"interaction","interactionData":{"elementType":"button","clickPosition":{"x":10,"y":20}}}}`, id, ts)
 }
 
+// editedEvent is event(id, ts) with each pair of edit (old, new) replaced
+// once; an old text the event does not hold is a bug in the test.
+func editedEvent(id string, ts int64, edit ...string) string {
+	e := event(id, ts)
+	for i := 0; i+1 < len(edit); i += 2 {
+		if !strings.Contains(e, edit[i]) {
+			panic("no " + edit[i] + " in the e2e event")
+		}
+		e = strings.Replace(e, edit[i], edit[i+1], 1)
+	}
+	return e
+}
+
 // waitFor polls cond every 50 ms for up to 15 s, on the test's goroutine
 // (conditions query through helpers that may call t.Fatal).
 func waitFor(t *testing.T, what string, cond func() bool) {

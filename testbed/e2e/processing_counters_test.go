@@ -38,16 +38,10 @@ func newCountersMix(now time.Time) countersMix {
 	n := 0
 	ev := func(platform, consent string, edit ...string) string {
 		n++
-		e := event(fmt.Sprintf("pc-%d", n), ms)
-		e = strings.Replace(e, `"platform":"android"`, `"platform":"`+platform+`"`, 1)
-		e = strings.Replace(e, `"consentLevel":"analytics"`, `"consentLevel":"`+consent+`"`, 1)
-		for i := 0; i+1 < len(edit); i += 2 {
-			if !strings.Contains(e, edit[i]) {
-				panic("no " + edit[i] + " in the e2e event")
-			}
-			e = strings.Replace(e, edit[i], edit[i+1], 1)
-		}
-		return e
+		return editedEvent(fmt.Sprintf("pc-%d", n), ms, append([]string{
+			`"platform":"android"`, `"platform":"` + platform + `"`,
+			`"consentLevel":"analytics"`, `"consentLevel":"` + consent + `"`,
+		}, edit...)...)
 	}
 	var items []string
 	add := func(k int, e func() string) {

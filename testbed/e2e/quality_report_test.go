@@ -31,14 +31,7 @@ func newQualityMix(now time.Time) qualityMix {
 	n := 0
 	ev := func(platform string, ts time.Time, edit ...string) string {
 		n++
-		e := strings.Replace(event(fmt.Sprintf("dq-%d", n), ts.UnixMilli()), `"platform":"android"`, `"platform":"`+platform+`"`, 1)
-		for i := 0; i+1 < len(edit); i += 2 {
-			if !strings.Contains(e, edit[i]) {
-				panic("no " + edit[i] + " in the e2e event")
-			}
-			e = strings.Replace(e, edit[i], edit[i+1], 1)
-		}
-		return e
+		return editedEvent(fmt.Sprintf("dq-%d", n), ts.UnixMilli(), append([]string{`"platform":"android"`, `"platform":"` + platform + `"`}, edit...)...)
 	}
 	var items []string
 	add := func(k int, e func() string) {
